@@ -1,0 +1,33 @@
+"""What the commands share: the knowledge, the settings, error output."""
+
+from __future__ import annotations
+
+import sys
+from typing import NoReturn
+
+from rich.console import Console
+
+from isocourse.knowledge.loader import KnowledgeError, load_knowledge
+from isocourse.knowledge.model import Knowledge
+from isocourse.settings import Settings
+
+EXIT_INVALID = 2
+EXIT_BROKEN = 3
+
+error_console = Console(stderr=True)
+
+
+def knowledge() -> Knowledge:
+    try:
+        return load_knowledge()
+    except KnowledgeError as error:
+        fail(f"the clinical knowledge failed to load, refusing to run:\n{error}", EXIT_BROKEN)
+
+
+def settings() -> Settings:
+    return Settings()
+
+
+def fail(message: str, code: int = EXIT_INVALID) -> NoReturn:
+    error_console.print(f"isocourse: {message}", markup=False, highlight=False)
+    sys.exit(code)

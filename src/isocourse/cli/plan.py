@@ -1,0 +1,102 @@
+"""``isocourse plan``: a capsule plan from weight, product and mg/kg/day."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from enum import Enum
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from isocourse.cli.common import fail, knowledge
+from isocourse.knowledge.model import Knowledge
+from isocourse.rules.capsule_plan import CapsulePlan, plan_capsules
+
+_WEIGHT = re.compile(r"^\s*(?P<value>\d+(?:\.\d+)?)\s*(?P<unit>kg|lb|lbs)?\s*$", re.IGNORECASE)
+
+
+class PlanFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+def plan(
+    weight: Annotated[str, typer.Option(help="Body weight with its unit: 62kg or 136lb.")],
+    mg_per_kg: Annotated[float, typer.Option(help="Target daily dose in mg/kg/day, e.g. 0.5.")],
+    product: Annotated[str, typer.Option(help="Product id, e.g. isotretinoin, absorica, absorica-ld.")],
+    target: Annotated[
+        float | None, typer.Option(help="Cumulative target in mg/kg (default from the knowledge).")
+    ] = None,
+    output_format: Annotated[PlanFormat, typer.Option("--format", help="text or json.")] = PlanFormat.text,
+) -> None:
+    """Plan the daily dose the product's capsules can make, split morning and evening.
+
+    Shows the mg/kg/day it really gives and the days to the cumulative target.
+    """
+    known = knowledge()
+    weight_kg = parse_weight_kg(weight, known)
+    if product not in known.products.products:
+        fail(f"option '--product': unknown product {product!r}; one of "
+             + ", ".join(sorted(known.products.products)))
+    if not 0 < mg_per_kg <= 10:
+        fail("option '--mg-per-kg': must be above 0 (a daily dose in mg/kg, e.g. 0.5)")
+    chosen_target = target if target is not None else known.course.target_mg_per_kg.value
+    if chosen_target <= 0:
+        fail("option '--target': must be above 0 (mg/kg)")
+    result = plan_capsules(
+        product, known.products.products[product],
+        weight_kg=weight_kg, mg_per_kg_per_day=mg_per_kg, target_mg_per_kg=chosen_target,
+    )
+    if output_format is PlanFormat.json:
+        json.dump(plan_to_json(result), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        _render(result, known, Console())
+
+
+def parse_weight_kg(text: str, known: Knowledge) -> float:
+    match = _WEIGHT.match(text)
+    if match is None or match["unit"] is None:
+        fail(f"option '--weight': {text!r} is not a weight with its unit, e.g. 62kg or 136lb")
+    value = float(match["value"])
+    kg = value * known.course.kg_per_lb.value if match["unit"].lower().startswith("lb") else value
+    if not 0 < kg <= known.course.weight_max_kg.value:
+        fail(f"option '--weight': implausible weight {text!r}")
+    return kg
+
+
+def plan_to_json(result: CapsulePlan) -> dict[str, object]:
+    return {
+        "product": result.product_id,
+        "weight_kg": round(result.weight_kg, 2),
+        "requested_mg_per_kg_per_day": result.requested_mg_per_kg_per_day,
+        "mg_per_day": result.mg_per_day,
+        "morning_capsules_mg": list(result.morning),
+        "evening_capsules_mg": list(result.evening),
+        "mg_per_kg_per_day": result.mg_per_kg_per_day,
+        "target_mg_per_kg": result.target_mg_per_kg,
+        "days_to_target": result.days_to_target,
+    }
+
+
+def _render(result: CapsulePlan, known: Knowledge, console: Console) -> None:
+    product = known.products.products[result.product_id]
+    table = Table(title=f"{product.name}: {result.mg_per_day:g} mg a day", show_header=True)
+    table.add_column("when")
+    table.add_column("capsules")
+    table.add_column("mg", justify="right")
+    for when, capsules in (("morning", result.morning), ("evening", result.evening)):
+        table.add_row(when, " + ".join(f"{c:g} mg" for c in capsules), f"{sum(capsules):g}")
+    console.print(table)
+    console.print(
+        f"{result.mg_per_kg_per_day:g} mg/kg/day at {result.weight_kg:.1f} kg "
+        f"(asked for {result.requested_mg_per_kg_per_day:g}); "
+        f"{result.days_to_target} days to {result.target_mg_per_kg:g} mg/kg.",
+        highlight=False,
+    )
+    console.print(product.food_text, highlight=False)
+    console.print("[dim]A plan to support the prescriber's decision; check it against the label.[/dim]")

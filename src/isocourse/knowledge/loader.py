@@ -1,0 +1,153 @@
+"""Read and validate the packaged knowledge files: the door where clinical data enters.
+
+This is an edge, like the course-record parser: it reads files and uses pydantic to
+validate them into the core's own frozen dataclasses. The rules never import it;
+they are handed the :class:`Knowledge` it returns.
+
+Errors::
+
+    KnowledgeError            a knowledge file is missing, malformed or inconsistent
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from functools import cache
+from importlib import resources
+from importlib.resources.abc import Traversable
+from typing import Any, Protocol
+
+from pydantic import TypeAdapter, ValidationError
+
+from isocourse.knowledge.alerts import AlertDefinition
+from isocourse.knowledge.model import Knowledge
+
+_PACKAGE = "isocourse.knowledge"
+
+
+class KnowledgeError(Exception):
+    """A knowledge file is missing, malformed or inconsistent: refuse to start."""
+
+
+class _SelfChecking(Protocol):
+    def problems(self, knowledge: Knowledge) -> list[str]: ...
+
+
+@cache
+def load_knowledge() -> Knowledge:
+    """Load every knowledge file once and return the validated, frozen whole."""
+    root = resources.files(_PACKAGE)
+    parts: dict[str, Any] = {"alerts": _load_alerts(root.joinpath("alerts"))}
+    for part in dataclasses.fields(Knowledge):
+        if part.name == "alerts":
+            continue
+        part_type = _part_type(part.name)
+        parts[part.name] = _validate(root.joinpath(f"{part.name}.toml"), part_type)
+    knowledge = Knowledge(**parts)
+    problems = _cross_check(knowledge)
+    if problems:
+        raise KnowledgeError("knowledge is inconsistent:\n  " + "\n  ".join(problems))
+    return knowledge
+
+
+def _part_type(name: str) -> Any:
+    hints = _knowledge_hints()
+    return hints[name]
+
+
+@cache
+def _knowledge_hints() -> dict[str, Any]:
+    import typing
+
+    return typing.get_type_hints(Knowledge)
+
+
+def _read_toml(file: Traversable) -> dict[str, Any]:
+    try:
+        with file.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError as error:
+        raise KnowledgeError(f"knowledge file missing: {file.name}") from error
+    except tomllib.TOMLDecodeError as error:
+        raise KnowledgeError(f"knowledge file {file.name} is not valid TOML: {error}") from error
+
+
+def _validate(file: Traversable, part_type: Any) -> Any:
+    raw = _read_toml(file)
+    try:
+        return TypeAdapter(part_type).validate_python(raw)
+    except ValidationError as error:
+        raise KnowledgeError(_describe(file.name, error)) from error
+
+
+def _load_alerts(folder: Traversable) -> dict[str, AlertDefinition]:
+    adapter = TypeAdapter(AlertDefinition)
+    definitions: dict[str, AlertDefinition] = {}
+    for file in sorted(folder.iterdir(), key=lambda f: f.name):
+        if not file.name.endswith(".toml"):
+            continue
+        concern = file.name.removesuffix(".toml")
+        for code, fields in _read_toml(file).items():
+            if code in definitions:
+                raise KnowledgeError(f"alert code {code} is defined twice (alerts/{file.name})")
+            try:
+                definitions[code] = adapter.validate_python(
+                    {**fields, "code": code, "concern": concern}
+                )
+            except ValidationError as error:
+                raise KnowledgeError(_describe(f"alerts/{file.name} [{code}]", error)) from error
+    return definitions
+
+
+def _describe(where: str, error: ValidationError) -> str:
+    lines = []
+    for problem in error.errors():
+        path = ".".join(str(part) for part in problem["loc"])
+        lines.append(f"{where}: field '{path}': {problem['msg']}")
+    return "\n".join(lines)
+
+
+def _cross_check(knowledge: Knowledge) -> list[str]:
+    problems = [
+        f"{where}: empty source" for where in _empty_sources(knowledge, "knowledge")
+    ]
+    allergies = set(knowledge.conditions.allergies)
+    for product_id, product in knowledge.products.products.items():
+        for allergen in product.excipient_allergens:
+            if allergen not in allergies:
+                problems.append(f"products.{product_id}: unknown allergen {allergen!r}")
+        if not product.dose_low_mg_per_kg < product.dose_high_mg_per_kg < product.dose_max_mg_per_kg:
+            problems.append(f"products.{product_id}: dose range must rise low < high < maximum")
+        if not product.strengths_mg:
+            problems.append(f"products.{product_id}: no capsule strengths")
+    for condition, entry in knowledge.conditions.conditions.items():
+        if entry.alert is not None and entry.alert not in knowledge.alerts:
+            problems.append(f"conditions.{condition}: unknown alert code {entry.alert}")
+    for code, definition in knowledge.alerts.items():
+        if not definition.message.strip() or not definition.title.strip():
+            problems.append(f"alerts.{code}: empty title or message")
+    for part in dataclasses.fields(knowledge):
+        value = getattr(knowledge, part.name)
+        if hasattr(value, "problems"):
+            checker: _SelfChecking = value
+            problems.extend(f"{part.name}: {p}" for p in checker.problems(knowledge))
+    return problems
+
+
+def _empty_sources(value: Any, where: str) -> list[str]:
+    """Every ``source`` field anywhere in the knowledge must say where it comes from."""
+    found: list[str] = []
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for item in dataclasses.fields(value):
+            child = getattr(value, item.name)
+            if item.name.endswith("source") and isinstance(child, str) and not child.strip():
+                found.append(f"{where}.{item.name}")
+            found.extend(_empty_sources(child, f"{where}.{item.name}"))
+    elif isinstance(value, dict):
+        for key, child in value.items():
+            found.extend(_empty_sources(child, f"{where}.{key}"))
+    elif isinstance(value, (list, tuple)):
+        for index, child in enumerate(value):
+            found.extend(_empty_sources(child, f"{where}[{index}]"))
+    return found

@@ -1,0 +1,218 @@
+"""The door for course records: JSON in, a validated :class:`CourseRecord` out.
+
+pydantic validates the core's own dataclasses (strict: nothing is coerced or
+guessed); the checks that need the knowledge (products, lab tests, plausible
+weights) follow. Every refusal names the field.
+
+Errors::
+
+    RecordError        the record is invalid; ``field`` names where, ``message`` why
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import date
+from functools import cache
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from isocourse.knowledge.model import Knowledge
+from isocourse.record import COURSE_FORMAT, CourseRecord
+from isocourse.rules.course_facts import weight_in_kg
+
+_PHQ_LENGTH = {"phq9": 9, "phq2": 2}
+_PHQ_ITEM_MAX = 3
+
+
+class RecordError(ValueError):
+    """An invalid course record. ``field`` is a path such as ``weights[0].value``."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"invalid course record: field '{field}': {message}")
+        self.field = field
+        self.message = message
+
+
+@cache
+def _adapter() -> TypeAdapter[CourseRecord]:
+    return TypeAdapter(CourseRecord)
+
+
+def parse_course_record(text: str | bytes, knowledge: Knowledge, *, today: date) -> CourseRecord:
+    """Parse one JSON course record; ``today`` fills a missing ``as_of``."""
+    try:
+        document = json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
+        raise RecordError("(document)", f"not valid JSON: {error}") from error
+    return course_record_from_json(document, knowledge, today=today)
+
+
+def course_record_from_json(document: Any, knowledge: Knowledge, *, today: date) -> CourseRecord:
+    """Validate an already-decoded JSON document (dict) into a course record."""
+    if not isinstance(document, dict):
+        raise RecordError("(document)", "a course record is a JSON object")
+    if "as_of" not in document:
+        document = {**document, "as_of": today.isoformat()}
+    if document.get("format") != COURSE_FORMAT:
+        raise RecordError("format", f"must be {COURSE_FORMAT!r}")
+    try:
+        record = _adapter().validate_json(json.dumps(document), strict=True)
+    except ValidationError as error:
+        raise _first_problem(error) from error
+    except (ValueError, RecursionError) as error:
+        raise RecordError("(document)", str(error)) from error
+    _check_against_knowledge(record, knowledge)
+    return record
+
+
+def course_record_to_json(record: CourseRecord) -> dict[str, Any]:
+    """The JSON form of a record (the inverse of the parser)."""
+    document: dict[str, Any] = json.loads(json.dumps(asdict(record), default=_json_default))
+    return document
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def _first_problem(error: ValidationError) -> RecordError:
+    problem = error.errors(include_url=False)[0]
+    return RecordError(_path(problem["loc"]), _plain(problem))
+
+
+def _path(location: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in location:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif part in {"str", "int", "float", "bool", "date"} or "[" in part:
+            continue  # union-member labels that pydantic adds; not part of the field
+        else:
+            path += f".{part}" if path else part
+    return path or "(document)"
+
+
+def _plain(problem: Any) -> str:
+    kind = problem["type"]
+    if kind == "extra_forbidden":
+        return "unknown field (not part of the course-record format)"
+    if kind == "missing":
+        return "required field is missing"
+    if kind.startswith("date"):
+        return f"not a valid calendar date (YYYY-MM-DD): {problem['input']!r}"
+    if kind == "literal_error":
+        return f"unknown value {problem['input']!r}; {problem['msg'].lower()}"
+    return str(problem["msg"])
+
+
+def _check_against_knowledge(record: CourseRecord, knowledge: Knowledge) -> None:
+    if record.course.product not in knowledge.products.products:
+        known = ", ".join(sorted(knowledge.products.products))
+        raise RecordError("course.product", f"unknown product {record.course.product!r}; one of {known}")
+    if record.programme != "none" and record.patient.can_get_pregnant is None:
+        raise RecordError(
+            "patient.can_get_pregnant", f"required under programme {record.programme!r}"
+        )
+    if record.course.target_mg_per_kg is not None and record.course.target_mg_per_kg <= 0:
+        raise RecordError("course.target_mg_per_kg", "must be above 0")
+    _check_weights(record, knowledge)
+    _check_periods(record)
+    _check_amounts(record)
+    _check_labs(record, knowledge)
+    _check_mood(record)
+    _check_symptoms(record, knowledge)
+    _check_acne(record)
+
+
+def _check_weights(record: CourseRecord, knowledge: Knowledge) -> None:
+    limit = knowledge.course.weight_max_kg.value
+    for index, weight in enumerate(record.weights):
+        if weight.value <= 0:
+            raise RecordError(f"weights[{index}].value", "a weight must be above 0")
+        if weight_in_kg(weight, knowledge) > limit:
+            raise RecordError(
+                f"weights[{index}].value", f"implausible weight (over {limit:g} kg)"
+            )
+
+
+def _check_periods(record: CourseRecord) -> None:
+    spans: list[tuple[str, Any]] = [
+        *((f"doses[{i}]", p) for i, p in enumerate(record.doses)),
+        *((f"contraception[{i}]", c) for i, c in enumerate(record.contraception)),
+        *((f"medications[{i}]", m) for i, m in enumerate(record.medications)),
+    ]
+    for where, span in spans:
+        if span.end is not None and span.end < span.start:
+            raise RecordError(f"{where}.end", "ends before it starts")
+
+
+def _check_amounts(record: CourseRecord) -> None:
+    for index, period in enumerate(record.doses):
+        if period.mg_per_day <= 0:
+            raise RecordError(f"doses[{index}].mg_per_day", "must be above 0")
+    for index, missed in enumerate(record.missed_doses):
+        if missed.mg <= 0:
+            raise RecordError(f"missed_doses[{index}].mg", "must be above 0")
+    prescriptions = [(f"prescriptions[{i}]", p) for i, p in enumerate(record.prescriptions)]
+    if record.proposed_prescription is not None:
+        prescriptions.append(("proposed_prescription", record.proposed_prescription))
+    for where, prescription in prescriptions:
+        if prescription.days_supply <= 0:
+            raise RecordError(f"{where}.days_supply", "must be at least 1 day")
+        if prescription.mg_per_day is not None and prescription.mg_per_day <= 0:
+            raise RecordError(f"{where}.mg_per_day", "must be above 0")
+    for index, dispense in enumerate(record.dispenses):
+        if dispense.days_supply <= 0:
+            raise RecordError(f"dispenses[{index}].days_supply", "must be at least 1 day")
+
+
+def _check_labs(record: CourseRecord, knowledge: Knowledge) -> None:
+    for index, lab in enumerate(record.labs):
+        if knowledge.labs.resolve(lab.test) is None:
+            raise RecordError(f"labs[{index}].test", f"unknown lab test {lab.test!r}")
+        if lab.value < 0:
+            raise RecordError(f"labs[{index}].value", "a lab value cannot be negative")
+
+
+def _check_mood(record: CourseRecord) -> None:
+    for index, screen in enumerate(record.mood_screens):
+        expected = _PHQ_LENGTH[screen.instrument]
+        if len(screen.items) != expected:
+            raise RecordError(
+                f"mood_screens[{index}].items",
+                f"{screen.instrument} has {expected} items, got {len(screen.items)}",
+            )
+        for item_index, item in enumerate(screen.items):
+            if not 0 <= item <= _PHQ_ITEM_MAX:
+                raise RecordError(
+                    f"mood_screens[{index}].items[{item_index}]", "each item is scored 0 to 3"
+                )
+
+
+def _check_symptoms(record: CourseRecord, knowledge: Knowledge) -> None:
+    for index, symptom in enumerate(record.symptoms):
+        if symptom.text is None and symptom.code is None:
+            raise RecordError(f"symptoms[{index}]", "give the patient's text or a catalogue code")
+        if symptom.code is not None and symptom.code not in knowledge.symptoms.codes():
+            raise RecordError(f"symptoms[{index}].code", f"unknown symptom code {symptom.code!r}")
+
+
+def _check_acne(record: CourseRecord) -> None:
+    for index, visit in enumerate(record.acne_assessments):
+        counts = {
+            "nodules": visit.nodules,
+            "inflammatory_lesions": visit.inflammatory_lesions,
+            "global_score": visit.global_score,
+        }
+        if all(value is None for value in counts.values()):
+            raise RecordError(f"acne_assessments[{index}]", "give at least one of " + ", ".join(counts))
+        for name, value in counts.items():
+            if value is not None and value < 0:
+                raise RecordError(f"acne_assessments[{index}].{name}", "must be 0 or more")
+        if visit.global_score is not None and visit.global_score > 4:
+            raise RecordError(f"acne_assessments[{index}].global_score", "scored 0 (clear) to 4 (severe)")

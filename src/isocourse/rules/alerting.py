@@ -1,0 +1,24 @@
+"""Turn an alert code from the catalogue into an :class:`Alert` value."""
+
+from __future__ import annotations
+
+from isocourse.assessment import Alert, Severity
+from isocourse.knowledge.model import Knowledge
+
+
+def raise_alert(
+    knowledge: Knowledge, code: str, *, severity: Severity | None = None, **details: object
+) -> Alert:
+    """The catalogue's alert for ``code``, its message filled with ``details``.
+
+    ``severity`` overrides the catalogue's default where a rule says so (for
+    example a warning that blocks under one programme).
+    """
+    definition = knowledge.alerts[code]
+    message = definition.message.format_map(details) if details else definition.message
+    return Alert(
+        code=code,
+        severity=severity or definition.severity,
+        message=message,
+        source=definition.source,
+    )

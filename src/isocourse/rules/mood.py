@@ -1,0 +1,50 @@
+"""Mood: PHQ-9 and PHQ-2 screens, and a missing screen before a prescription."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from isocourse.assessment import Alert, Findings
+from isocourse.knowledge.model import Knowledge
+from isocourse.record import CourseRecord, MoodScreen
+from isocourse.rules.alerting import raise_alert
+from isocourse.rules.course_facts import latest, within_days_up_to
+
+_PHQ9_SELF_HARM_ITEM = 8  # item 9, counted from 0
+
+
+def assess_mood(record: CourseRecord, knowledge: Knowledge, as_of: date) -> Findings:
+    alerts: list[Alert] = []
+    screen = latest(record.mood_screens, as_of)
+    if screen is not None:
+        alerts.extend(_screen_alerts(screen, knowledge))
+    alerts.extend(_missing_screen(record, knowledge))
+    return Findings(alerts=tuple(alerts))
+
+
+def _screen_alerts(screen: MoodScreen, knowledge: Knowledge) -> list[Alert]:
+    limits = knowledge.course
+    day = screen.date.isoformat()
+    if screen.instrument == "phq2":
+        if screen.total >= limits.phq2_positive.value:
+            return [raise_alert(knowledge, "MOOD_PHQ2_POSITIVE", total=screen.total, date=day)]
+        return []
+    alerts = []
+    self_harm = screen.items[_PHQ9_SELF_HARM_ITEM]
+    if self_harm > 0:
+        alerts.append(raise_alert(knowledge, "MOOD_SUICIDAL_IDEATION", score=self_harm, date=day))
+    if screen.total >= limits.phq9_severe.value:
+        alerts.append(raise_alert(knowledge, "MOOD_DEPRESSION_SEVERE", total=screen.total, date=day))
+    elif screen.total >= limits.phq9_moderate.value:
+        alerts.append(raise_alert(knowledge, "MOOD_DEPRESSION_MODERATE", total=screen.total, date=day))
+    return alerts
+
+
+def _missing_screen(record: CourseRecord, knowledge: Knowledge) -> list[Alert]:
+    proposed = record.proposed_prescription
+    if proposed is None:
+        return []
+    days = int(knowledge.course.mood_screen_days.value)
+    if within_days_up_to(record.mood_screens, days, proposed.date):
+        return []
+    return [raise_alert(knowledge, "MOOD_SCREEN_MISSING", days=days)]

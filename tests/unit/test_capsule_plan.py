@@ -1,0 +1,47 @@
+"""Capsule arithmetic and the dose plan."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from isocourse.knowledge.loader import load_knowledge
+from isocourse.rules.capsule_plan import daily_doses, is_composable, plan_capsules
+
+PRODUCTS = load_knowledge().products.products
+
+
+def test_62_kg_at_half_a_mg_per_kg_on_absorica_gives_30_mg_split_20_and_10() -> None:
+    plan = plan_capsules("absorica", PRODUCTS["absorica"], weight_kg=62,
+                         mg_per_kg_per_day=0.5, target_mg_per_kg=150)
+    assert plan.mg_per_day == 30
+    assert (plan.morning, plan.evening) == ((20,), (10,))
+    assert plan.mg_per_kg_per_day == 0.48
+    assert plan.days_to_target == 310  # 150 x 62 = 9300 mg at 30 mg a day
+
+
+def test_an_even_split_is_preferred() -> None:
+    plan = plan_capsules("isotretinoin", PRODUCTS["isotretinoin"], weight_kg=80,
+                         mg_per_kg_per_day=1.0, target_mg_per_kg=120)
+    assert plan.mg_per_day == 80
+    assert (plan.morning, plan.evening) == ((40,), (40,))
+
+
+def test_the_plan_never_exceeds_the_label_maximum() -> None:
+    plan = plan_capsules("absorica-ld", PRODUCTS["absorica-ld"], weight_kg=35,
+                         mg_per_kg_per_day=1.6, target_mg_per_kg=120)
+    assert plan.mg_per_day / 35 <= PRODUCTS["absorica-ld"].dose_max_mg_per_kg
+
+
+def test_amnesteem_cannot_make_30_mg_as_one_capsule_but_can_as_two_doses() -> None:
+    assert is_composable(30, PRODUCTS["amnesteem"])  # 20 + 10
+    assert not is_composable(15, PRODUCTS["amnesteem"])
+
+
+@given(product_id=st.sampled_from(sorted(PRODUCTS)))
+def test_every_planned_split_adds_up_to_the_daily_dose(product_id: str) -> None:
+    product = PRODUCTS[product_id]
+    for total, (morning, evening) in daily_doses(product.strengths_mg).items():
+        assert sum(morning) + sum(evening) == total
+        assert 1 <= len(morning) <= 2 and 1 <= len(evening) <= 2
+        assert set(morning) | set(evening) <= set(product.strengths_mg)
