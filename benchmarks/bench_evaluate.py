@@ -44,9 +44,13 @@ def main() -> None:
             record = parse_course_record(text, knowledge, today=TODAY)
             json.dumps(assess(record, knowledge, as_of=record.as_of).to_json())
 
-    results = {name: _per_record(run, rounds, len(texts))
-               for name, run in (("floor", floor), ("rules", rules_only), ("end_to_end", end_to_end))}
-    print(f"machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}")
+    results = {
+        name: _per_record(run, rounds, len(texts))
+        for name, run in (("floor", floor), ("rules", rules_only), ("end_to_end", end_to_end))
+    }
+    print(
+        f"machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}"
+    )
     print(f"records: {len(texts)} demo records x {rounds} rounds, one core")
     for name, seconds in results.items():
         print(f"{name:>11}: {seconds * 1e3:7.3f} ms/record  ({1 / seconds:8.0f} records/s)")

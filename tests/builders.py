@@ -72,7 +72,9 @@ DELETE: Any = _Delete()
 
 
 def record(**changes: Any) -> CourseRecord:
-    return course_record_from_json(record_json(**changes), load_knowledge(), today=date(2026, 3, 15))
+    return course_record_from_json(
+        record_json(**changes), load_knowledge(), today=date(2026, 3, 15)
+    )
 
 
 def evaluate(**changes: Any) -> Assessment:

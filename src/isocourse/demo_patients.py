@@ -44,55 +44,106 @@ class _Course:
     def day(self, offset: int) -> str:
         return (self.today + timedelta(days=offset)).isoformat()
 
-    def base(self, *, programme: str = "us-ipledge", can_get_pregnant: bool = False,
-             birth_year_offset: int = 22, weight: float = 68) -> Document:
+    def base(
+        self,
+        *,
+        programme: str = "us-ipledge",
+        can_get_pregnant: bool = False,
+        birth_year_offset: int = 22,
+        weight: float = 68,
+    ) -> Document:
         born = self.today.replace(year=self.today.year - birth_year_offset, day=1)
         return {
             "format": "isocourse.course/1",
             "as_of": self.day(0),
             "programme": programme,
-            "patient": {"id": f"demo-{self.index:02d}", "birth_date": born.isoformat(),
-                        "can_get_pregnant": can_get_pregnant, "conditions": [], "allergies": []},
+            "patient": {
+                "id": f"demo-{self.index:02d}",
+                "birth_date": born.isoformat(),
+                "can_get_pregnant": can_get_pregnant,
+                "conditions": [],
+                "allergies": [],
+            },
             "weights": [{"date": self.day(-65), "value": weight, "unit": "kg"}],
-            "course": {"start_date": self.day(-60), "product": "isotretinoin",
-                       "target_mg_per_kg": 150,
-                       "indication": {"acne": "severe_nodular", "scarring": True,
-                                      "failed_treatments": ["oral_antibiotic", "topical_retinoid"]}},
-            "acne_assessments": [{"date": self.day(-65), "nodules": 10,
-                                  "inflammatory_lesions": 25, "global_score": 4}],
-            "doses": [{"start": self.day(-60), "end": self.day(-31), "mg_per_day": 40},
-                      {"start": self.day(-30), "end": None, "mg_per_day": 60}],
+            "course": {
+                "start_date": self.day(-60),
+                "product": "isotretinoin",
+                "target_mg_per_kg": 150,
+                "indication": {
+                    "acne": "severe_nodular",
+                    "scarring": True,
+                    "failed_treatments": ["oral_antibiotic", "topical_retinoid"],
+                },
+            },
+            "acne_assessments": [
+                {
+                    "date": self.day(-65),
+                    "nodules": 10,
+                    "inflammatory_lesions": 25,
+                    "global_score": 4,
+                }
+            ],
+            "doses": [
+                {"start": self.day(-60), "end": self.day(-31), "mg_per_day": 40},
+                {"start": self.day(-30), "end": None, "mg_per_day": 60},
+            ],
             "missed_doses": [],
             "labs": [
-                {"date": self.day(-66), "test": "alt", "value": 22, "unit": "U/L", "reference_high": 40},
+                {
+                    "date": self.day(-66),
+                    "test": "alt",
+                    "value": 22,
+                    "unit": "U/L",
+                    "reference_high": 40,
+                },
                 {"date": self.day(-66), "test": "triglycerides", "value": 120, "unit": "mg/dL"},
-                {"date": self.day(-5), "test": "alt", "value": 25, "unit": "U/L", "reference_high": 40},
+                {
+                    "date": self.day(-5),
+                    "test": "alt",
+                    "value": 25,
+                    "unit": "U/L",
+                    "reference_high": 40,
+                },
                 {"date": self.day(-5), "test": "triglycerides", "value": 180, "unit": "mg/dL"},
             ],
             "pregnancy_tests": [],
             "contraception": [],
             "medications": [],
-            "mood_screens": [{"date": self.day(-2), "instrument": "phq9", "items": [0, 1, 0, 1, 0, 0, 0, 0, 0]}],
+            "mood_screens": [
+                {"date": self.day(-2), "instrument": "phq9", "items": [0, 1, 0, 1, 0, 0, 0, 0, 0]}
+            ],
             "symptoms": [],
-            "counselling": [{"date": self.day(-2), "kind": "comprehension_confirmed"},
-                            {"date": self.day(-62), "kind": "risk_acknowledged"}],
-            "prescriptions": [{"date": self.day(-61), "days_supply": 30, "mg_per_day": 40},
-                              {"date": self.day(-31), "days_supply": 30, "mg_per_day": 60}],
-            "dispenses": [{"date": self.day(-60), "days_supply": 30},
-                          {"date": self.day(-30), "days_supply": 30}],
+            "counselling": [
+                {"date": self.day(-2), "kind": "comprehension_confirmed"},
+                {"date": self.day(-62), "kind": "risk_acknowledged"},
+            ],
+            "prescriptions": [
+                {"date": self.day(-61), "days_supply": 30, "mg_per_day": 40},
+                {"date": self.day(-31), "days_supply": 30, "mg_per_day": 60},
+            ],
+            "dispenses": [
+                {"date": self.day(-60), "days_supply": 30},
+                {"date": self.day(-30), "days_supply": 30},
+            ],
             "proposed_prescription": {"date": self.day(0), "days_supply": 30, "mg_per_day": 60},
         }
 
     def can_get_pregnant(self, programme: str = "us-ipledge") -> Document:
         """A patient who can get pregnant, with every programme condition met today."""
         record = self.base(programme=programme, can_get_pregnant=True, weight=58)
-        record["doses"] = [{"start": self.day(-60), "end": self.day(-31), "mg_per_day": 30},
-                           {"start": self.day(-30), "end": None, "mg_per_day": 50}]
-        record["prescriptions"] = [{"date": self.day(-61), "days_supply": 30, "mg_per_day": 30},
-                                   {"date": self.day(-31), "days_supply": 30, "mg_per_day": 50}]
+        record["doses"] = [
+            {"start": self.day(-60), "end": self.day(-31), "mg_per_day": 30},
+            {"start": self.day(-30), "end": None, "mg_per_day": 50},
+        ]
+        record["prescriptions"] = [
+            {"date": self.day(-61), "days_supply": 30, "mg_per_day": 30},
+            {"date": self.day(-31), "days_supply": 30, "mg_per_day": 50},
+        ]
         record["proposed_prescription"] = {"date": self.day(0), "days_supply": 30, "mg_per_day": 50}
-        record["contraception"] = [{"method": "implant", "start": self.day(-200), "end": None},
-                                   {"method": "male_condom", "start": self.day(-200), "end": None}]
+        record["contraception"] = [
+            {"method": "implant", "start": self.day(-200), "end": None},
+            {"method": "male_condom", "start": self.day(-200), "end": None},
+        ]
         record["pregnancy_tests"] = [
             {"date": self.day(-95), "result": "negative", "method": "urine", "setting": "office"},
             {"date": self.day(-63), "result": "negative", "method": "serum", "setting": "lab"},
@@ -113,33 +164,54 @@ def _window_open(c: _Course) -> Document:
 
 def _positive_test(c: _Course) -> Document:
     record = c.can_get_pregnant()
-    record["pregnancy_tests"][-1] = {"date": c.day(-1), "result": "positive",
-                                     "method": "urine", "setting": "lab"}
+    record["pregnancy_tests"][-1] = {
+        "date": c.day(-1),
+        "result": "positive",
+        "method": "urine",
+        "setting": "lab",
+    }
     return record
 
 
 def _suicidal(c: _Course) -> Document:
     record = c.base()
-    record["mood_screens"] = [{"date": c.day(-1), "instrument": "phq9", "items": [2, 2, 2, 1, 1, 2, 1, 1, 1]}]
+    record["mood_screens"] = [
+        {"date": c.day(-1), "instrument": "phq9", "items": [2, 2, 2, 1, 1, 2, 1, 1, 1]}
+    ]
     return record
 
 
 def _headache_and_doxycycline(c: _Course) -> Document:
     record = c.base()
-    record["medications"] = [{"name": "Doxycycline hyclate 100 mg", "start": c.day(-10), "end": None}]
-    record["symptoms"] = [{"date": c.day(-1), "text": "really bad headache and blurry vision in the mornings"}]
+    record["medications"] = [
+        {"name": "Doxycycline hyclate 100 mg", "start": c.day(-10), "end": None}
+    ]
+    record["symptoms"] = [
+        {"date": c.day(-1), "text": "really bad headache and blurry vision in the mornings"}
+    ]
     return record
 
 
 def _triglycerides_severe(c: _Course) -> Document:
     record = c.base()
-    record["labs"][-1] = {"date": c.day(-3), "test": "triglycerides", "value": 10.4, "unit": "mmol/L"}
+    record["labs"][-1] = {
+        "date": c.day(-3),
+        "test": "triglycerides",
+        "value": 10.4,
+        "unit": "mmol/L",
+    }
     return record
 
 
 def _alt_high(c: _Course) -> Document:
     record = c.base()
-    record["labs"][-2] = {"date": c.day(-4), "test": "alt", "value": 150, "unit": "U/L", "reference_high": 45}
+    record["labs"][-2] = {
+        "date": c.day(-4),
+        "test": "alt",
+        "value": 150,
+        "unit": "U/L",
+        "reference_high": 45,
+    }
     return record
 
 
@@ -172,7 +244,9 @@ def _eu_allowed(c: _Course) -> Document:
 
 def _uk_no_mental_health(c: _Course) -> Document:
     record = c.can_get_pregnant("uk-mhra")
-    record["counselling"] = [e for e in record["counselling"] if e["kind"] != "mental_health_assessed"]
+    record["counselling"] = [
+        e for e in record["counselling"] if e["kind"] != "mental_health_assessed"
+    ]
     return record
 
 
@@ -199,15 +273,19 @@ def _stale_weight(c: _Course) -> Document:
 def _second_course_soon(c: _Course) -> Document:
     record = _new_patient_no_labs(c)
     record["course"]["previous_course_end"] = c.day(-30)
-    record["labs"] = [{"date": c.day(-2), "test": "alt", "value": 20, "unit": "U/L"},
-                      {"date": c.day(-2), "test": "triglycerides", "value": 100, "unit": "mg/dL"}]
+    record["labs"] = [
+        {"date": c.day(-2), "test": "alt", "value": 20, "unit": "U/L"},
+        {"date": c.day(-2), "test": "triglycerides", "value": 100, "unit": "mg/dL"},
+    ]
     return record
 
 
 def _moderate_depression(c: _Course) -> Document:
     record = c.base()
     record["patient"]["conditions"] = ["depression"]
-    record["mood_screens"] = [{"date": c.day(-1), "instrument": "phq9", "items": [2, 2, 1, 2, 1, 1, 2, 1, 0]}]
+    record["mood_screens"] = [
+        {"date": c.day(-1), "instrument": "phq9", "items": [2, 2, 1, 2, 1, 1, 2, 1, 0]}
+    ]
     return record
 
 
@@ -215,16 +293,20 @@ def _low_dose_absorica_ld(c: _Course) -> Document:
     record = c.base(weight=80)
     record["course"]["product"] = "absorica-ld"
     record["doses"] = [{"start": c.day(-60), "end": None, "mg_per_day": 24}]
-    record["prescriptions"] = [{"date": c.day(-61), "days_supply": 30, "mg_per_day": 24},
-                               {"date": c.day(-31), "days_supply": 30, "mg_per_day": 24}]
+    record["prescriptions"] = [
+        {"date": c.day(-61), "days_supply": 30, "mg_per_day": 24},
+        {"date": c.day(-31), "days_supply": 30, "mg_per_day": 24},
+    ]
     record["proposed_prescription"] = {"date": c.day(0), "days_supply": 30, "mg_per_day": 24}
     return record
 
 
 def _st_johns_wort(c: _Course) -> Document:
     record = c.can_get_pregnant()
-    record["contraception"] = [{"method": "combined_pill", "start": c.day(-200), "end": None},
-                               {"method": "male_condom", "start": c.day(-200), "end": None}]
+    record["contraception"] = [
+        {"method": "combined_pill", "start": c.day(-200), "end": None},
+        {"method": "male_condom", "start": c.day(-200), "end": None},
+    ]
     record["medications"] = [{"name": "St. John's Wort 300mg", "start": c.day(-7), "end": None}]
     return record
 
@@ -244,10 +326,18 @@ def _nodules_cleared(c: _Course) -> Document:
 _Builder = Callable[[_Course], Document]
 _SCENARIOS: tuple[tuple[str, str, _Builder], ...] = (
     ("Sam Okafor", "mid-course, nothing to act on", _plain),
-    ("Maya Lindqvist", "can get pregnant, every iPLEDGE condition met: dispense window open", _window_open),
+    (
+        "Maya Lindqvist",
+        "can get pregnant, every iPLEDGE condition met: dispense window open",
+        _window_open,
+    ),
     ("Priya Nair", "positive pregnancy test: stop now", _positive_test),
     ("Jordan Blake", "PHQ-9 item 9 scored: suicidal thoughts", _suicidal),
-    ("Leo Marchetti", "severe headache with blurred vision while on doxycycline", _headache_and_doxycycline),
+    (
+        "Leo Marchetti",
+        "severe headache with blurred vision while on doxycycline",
+        _headache_and_doxycycline,
+    ),
     ("Aisha Rahman", "triglycerides 10.4 mmol/L (about 920 mg/dL)", _triglycerides_severe),
     ("Tom Hughes", "ALT over three times the lab's upper limit", _alt_high),
     ("Chloe Martin", "pregnancy-test window missed: a new test is needed", _window_missed),

@@ -113,7 +113,9 @@ def _plain(problem: Any) -> str:
 def _check_against_knowledge(record: CourseRecord, knowledge: Knowledge) -> None:
     if record.course.product not in knowledge.products.products:
         known = ", ".join(sorted(knowledge.products.products))
-        raise RecordError("course.product", f"unknown product {record.course.product!r}; one of {known}")
+        raise RecordError(
+            "course.product", f"unknown product {record.course.product!r}; one of {known}"
+        )
     if record.programme != "none" and record.patient.can_get_pregnant is None:
         raise RecordError(
             "patient.can_get_pregnant", f"required under programme {record.programme!r}"
@@ -135,9 +137,7 @@ def _check_weights(record: CourseRecord, knowledge: Knowledge) -> None:
         if weight.value <= 0:
             raise RecordError(f"weights[{index}].value", "a weight must be above 0")
         if weight_in_kg(weight, knowledge) > limit:
-            raise RecordError(
-                f"weights[{index}].value", f"implausible weight (over {limit:g} kg)"
-            )
+            raise RecordError(f"weights[{index}].value", f"implausible weight (over {limit:g} kg)")
 
 
 def _check_periods(record: CourseRecord) -> None:
@@ -210,9 +210,13 @@ def _check_acne(record: CourseRecord) -> None:
             "global_score": visit.global_score,
         }
         if all(value is None for value in counts.values()):
-            raise RecordError(f"acne_assessments[{index}]", "give at least one of " + ", ".join(counts))
+            raise RecordError(
+                f"acne_assessments[{index}]", "give at least one of " + ", ".join(counts)
+            )
         for name, value in counts.items():
             if value is not None and value < 0:
                 raise RecordError(f"acne_assessments[{index}].{name}", "must be 0 or more")
         if visit.global_score is not None and visit.global_score > 4:
-            raise RecordError(f"acne_assessments[{index}].global_score", "scored 0 (clear) to 4 (severe)")
+            raise RecordError(
+                f"acne_assessments[{index}].global_score", "scored 0 (clear) to 4 (severe)"
+            )

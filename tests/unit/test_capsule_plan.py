@@ -12,8 +12,9 @@ PRODUCTS = load_knowledge().products.products
 
 
 def test_62_kg_at_half_a_mg_per_kg_on_absorica_gives_30_mg_split_20_and_10() -> None:
-    plan = plan_capsules("absorica", PRODUCTS["absorica"], weight_kg=62,
-                         mg_per_kg_per_day=0.5, target_mg_per_kg=150)
+    plan = plan_capsules(
+        "absorica", PRODUCTS["absorica"], weight_kg=62, mg_per_kg_per_day=0.5, target_mg_per_kg=150
+    )
     assert plan.mg_per_day == 30
     assert (plan.morning, plan.evening) == ((20,), (10,))
     assert plan.mg_per_kg_per_day == 0.48
@@ -21,15 +22,25 @@ def test_62_kg_at_half_a_mg_per_kg_on_absorica_gives_30_mg_split_20_and_10() -> 
 
 
 def test_an_even_split_is_preferred() -> None:
-    plan = plan_capsules("isotretinoin", PRODUCTS["isotretinoin"], weight_kg=80,
-                         mg_per_kg_per_day=1.0, target_mg_per_kg=120)
+    plan = plan_capsules(
+        "isotretinoin",
+        PRODUCTS["isotretinoin"],
+        weight_kg=80,
+        mg_per_kg_per_day=1.0,
+        target_mg_per_kg=120,
+    )
     assert plan.mg_per_day == 80
     assert (plan.morning, plan.evening) == ((40,), (40,))
 
 
 def test_the_plan_never_exceeds_the_label_maximum() -> None:
-    plan = plan_capsules("absorica-ld", PRODUCTS["absorica-ld"], weight_kg=35,
-                         mg_per_kg_per_day=1.6, target_mg_per_kg=120)
+    plan = plan_capsules(
+        "absorica-ld",
+        PRODUCTS["absorica-ld"],
+        weight_kg=35,
+        mg_per_kg_per_day=1.6,
+        target_mg_per_kg=120,
+    )
     assert plan.mg_per_day / 35 <= PRODUCTS["absorica-ld"].dose_max_mg_per_kg
 
 

@@ -17,9 +17,29 @@ CORE = [
     *sorted((PACKAGE / "rules").glob("*.py")),
     *sorted(p for p in (PACKAGE / "knowledge").glob("*.py") if p.name != "loader.py"),
 ]
-CORE_MODULES = {"isocourse.record", "isocourse.assessment", "isocourse.rules", "isocourse.knowledge"}
-FORBIDDEN_STDLIB = {"os", "io", "socket", "subprocess", "sqlite3", "urllib", "http", "shutil",
-                    "tempfile", "pathlib", "random", "time", "logging", "importlib", "tomllib"}
+CORE_MODULES = {
+    "isocourse.record",
+    "isocourse.assessment",
+    "isocourse.rules",
+    "isocourse.knowledge",
+}
+FORBIDDEN_STDLIB = {
+    "os",
+    "io",
+    "socket",
+    "subprocess",
+    "sqlite3",
+    "urllib",
+    "http",
+    "shutil",
+    "tempfile",
+    "pathlib",
+    "random",
+    "time",
+    "logging",
+    "importlib",
+    "tomllib",
+}
 
 
 def imported_modules(path: Path) -> set[str]:

@@ -18,26 +18,46 @@ def proposed(mg_per_day: float) -> dict[str, object]:
     return {PROPOSED: {"date": "2026-03-15", "days_supply": 30, "mg_per_day": mg_per_day}}
 
 
-NO_DOSING = {"weights": [], "doses": [], "prescriptions": [], "dispenses": [],
-             "course.start_date": None}
+NO_DOSING = {
+    "weights": [],
+    "doses": [],
+    "prescriptions": [],
+    "dispenses": [],
+    "course.start_date": None,
+}
 
 ALERT_CASES = [
     AlertCase("DOSE_WEIGHT_MISSING", {"weights": []}, NO_DOSING, severity="block"),
-    AlertCase("DOSE_WEIGHT_STALE",
-              {"weights": [{"date": "2025-12-14", "value": 62, "unit": "kg"}]},
-              {"weights": [{"date": "2025-12-15", "value": 62, "unit": "kg"}]}),
-    AlertCase("DOSE_BELOW_RANGE",
-              {"doses": [{"start": "2026-01-15", "end": None, "mg_per_day": 30}]},
-              {"doses": [{"start": "2026-01-15", "end": None, "mg_per_day": 31}]}, severity="info"),
+    AlertCase(
+        "DOSE_WEIGHT_STALE",
+        {"weights": [{"date": "2025-12-14", "value": 62, "unit": "kg"}]},
+        {"weights": [{"date": "2025-12-15", "value": 62, "unit": "kg"}]},
+    ),
+    AlertCase(
+        "DOSE_BELOW_RANGE",
+        {"doses": [{"start": "2026-01-15", "end": None, "mg_per_day": 30}]},
+        {"doses": [{"start": "2026-01-15", "end": None, "mg_per_day": 31}]},
+        severity="info",
+    ),
     AlertCase("DOSE_ABOVE_RANGE", proposed(70), proposed(62), severity="warning"),
     AlertCase("DOSE_ABOVE_MAXIMUM", proposed(130), proposed(124), severity="block"),
     AlertCase("DOSE_NOT_COMPOSABLE", proposed(45), proposed(50)),
-    AlertCase("CUMULATIVE_TARGET_REACHED", {"course.target_mg_per_kg": 47},
-              {"course.target_mg_per_kg": 48}),
-    AlertCase("COURSE_LONGER_THAN_USUAL", {"course.start_date": "2025-10-25"},
-              {"course.start_date": "2025-10-26"}),
-    AlertCase("SECOND_COURSE_TOO_SOON", {"course.previous_course_end": "2025-11-21"},
-              {"course.previous_course_end": "2025-11-20"}, severity="block"),
+    AlertCase(
+        "CUMULATIVE_TARGET_REACHED",
+        {"course.target_mg_per_kg": 47},
+        {"course.target_mg_per_kg": 48},
+    ),
+    AlertCase(
+        "COURSE_LONGER_THAN_USUAL",
+        {"course.start_date": "2025-10-25"},
+        {"course.start_date": "2025-10-26"},
+    ),
+    AlertCase(
+        "SECOND_COURSE_TOO_SOON",
+        {"course.previous_course_end": "2025-11-21"},
+        {"course.previous_course_end": "2025-11-20"},
+        severity="block",
+    ),
 ]
 
 
@@ -54,8 +74,10 @@ def test_the_contract_example_gives_the_contract_numbers() -> None:
 def test_each_day_is_divided_by_the_weight_that_applied_that_day() -> None:
     assessment = evaluate(
         doses=[{"start": "2026-03-01", "end": "2026-03-10", "mg_per_day": 50}],
-        weights=[{"date": "2026-03-06", "value": 40, "unit": "kg"},
-                 {"date": "2026-02-01", "value": 50, "unit": "kg"}],
+        weights=[
+            {"date": "2026-03-06", "value": 40, "unit": "kg"},
+            {"date": "2026-02-01", "value": 50, "unit": "kg"},
+        ],
     )
     # 5 days at 50 kg, then 5 days at 40 kg
     assert assessment.cumulative.mg == 500
@@ -120,11 +142,13 @@ def test_absorica_ld_has_its_own_lower_bound() -> None:
 
     # 28 mg / 62 kg = 0.45 mg/kg/day: low for generic capsules (0.5), usual for Absorica LD (0.4)
     assert "DOSE_BELOW_RANGE" in codes(evaluate(doses=periods(28)))
-    assert "DOSE_BELOW_RANGE" not in codes(evaluate(**{"course.product": "absorica-ld"},
-                                                    doses=periods(28)))
+    assert "DOSE_BELOW_RANGE" not in codes(
+        evaluate(**{"course.product": "absorica-ld"}, doses=periods(28))
+    )
     # 24 mg / 62 kg = 0.39 mg/kg/day: low even for Absorica LD
-    assert "DOSE_BELOW_RANGE" in codes(evaluate(**{"course.product": "absorica-ld"},
-                                                doses=periods(24)))
+    assert "DOSE_BELOW_RANGE" in codes(
+        evaluate(**{"course.product": "absorica-ld"}, doses=periods(24))
+    )
 
 
 @given(
@@ -142,8 +166,13 @@ def test_cumulative_dose_never_falls_when_dosing_days_are_added(
     def total(through: int) -> tuple[float, float | None]:
         course = record(
             weights=[{"date": "2025-12-20", "value": weight, "unit": "kg"}],
-            doses=[{"start": start.isoformat(),
-                    "end": (start + timedelta(days=through - 1)).isoformat(), "mg_per_day": mg}],
+            doses=[
+                {
+                    "start": start.isoformat(),
+                    "end": (start + timedelta(days=through - 1)).isoformat(),
+                    "mg_per_day": mg,
+                }
+            ],
             as_of="2026-12-31",
         )
         result = cumulative_dose(course, knowledge, course.as_of)

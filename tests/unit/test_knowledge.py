@@ -65,4 +65,3 @@ def test_the_rule_catalogue_in_docs_matches_the_knowledge_data() -> None:
     assert written == catalogue_markdown(load_knowledge()), (
         "docs/rules.md drifted: run `isocourse rules --format markdown > docs/rules.md`"
     )
-

@@ -14,32 +14,52 @@ def phq2(*items: int) -> dict[str, object]:
 
 
 def nodules(first: int, latest: int) -> dict[str, object]:
-    return {"acne_assessments": [{"date": "2026-01-10", "nodules": first},
-                                 {"date": "2026-03-10", "nodules": latest}]}
+    return {
+        "acne_assessments": [
+            {"date": "2026-01-10", "nodules": first},
+            {"date": "2026-03-10", "nodules": latest},
+        ]
+    }
 
 
 PROPOSED = {"date": "2026-03-15", "days_supply": 30, "mg_per_day": 60}
 
 ALERT_CASES = [
-    AlertCase("MOOD_SUICIDAL_IDEATION", phq9(0, 0, 0, 0, 0, 0, 0, 0, 1),
-              phq9(1, 1, 1, 1, 1, 1, 1, 1, 0), severity="stop"),
-    AlertCase("MOOD_DEPRESSION_SEVERE", phq9(3, 3, 3, 3, 3, 3, 2, 0, 0),
-              phq9(3, 3, 3, 3, 3, 3, 1, 0, 0), severity="urgent"),
-    AlertCase("MOOD_DEPRESSION_MODERATE", phq9(2, 2, 2, 2, 2, 0, 0, 0, 0),
-              phq9(2, 2, 2, 2, 1, 0, 0, 0, 0), severity="warning"),
+    AlertCase(
+        "MOOD_SUICIDAL_IDEATION",
+        phq9(0, 0, 0, 0, 0, 0, 0, 0, 1),
+        phq9(1, 1, 1, 1, 1, 1, 1, 1, 0),
+        severity="stop",
+    ),
+    AlertCase(
+        "MOOD_DEPRESSION_SEVERE",
+        phq9(3, 3, 3, 3, 3, 3, 2, 0, 0),
+        phq9(3, 3, 3, 3, 3, 3, 1, 0, 0),
+        severity="urgent",
+    ),
+    AlertCase(
+        "MOOD_DEPRESSION_MODERATE",
+        phq9(2, 2, 2, 2, 2, 0, 0, 0, 0),
+        phq9(2, 2, 2, 2, 1, 0, 0, 0, 0),
+        severity="warning",
+    ),
     AlertCase("MOOD_PHQ2_POSITIVE", phq2(2, 1), phq2(1, 1)),
-    AlertCase("MOOD_SCREEN_MISSING",
-              {"proposed_prescription": PROPOSED, **phq9(*[0] * 9, day="2026-02-13")},
-              {"proposed_prescription": PROPOSED, **phq9(*[0] * 9, day="2026-02-14")}),
+    AlertCase(
+        "MOOD_SCREEN_MISSING",
+        {"proposed_prescription": PROPOSED, **phq9(*[0] * 9, day="2026-02-13")},
+        {"proposed_prescription": PROPOSED, **phq9(*[0] * 9, day="2026-02-14")},
+    ),
     AlertCase("RESPONSE_NODULES_REDUCED", nodules(10, 2), nodules(10, 3), severity="info"),
 ]
 
 
 def test_only_the_latest_screen_counts() -> None:
-    screens = {"mood_screens": [
-        {"date": "2026-02-01", "instrument": "phq9", "items": [3] * 9},
-        {"date": "2026-03-01", "instrument": "phq9", "items": [0] * 9},
-    ]}
+    screens = {
+        "mood_screens": [
+            {"date": "2026-02-01", "instrument": "phq9", "items": [3] * 9},
+            {"date": "2026-03-01", "instrument": "phq9", "items": [0] * 9},
+        ]
+    }
     assert not codes(evaluate(**screens)) & {"MOOD_SUICIDAL_IDEATION", "MOOD_DEPRESSION_SEVERE"}
 
 

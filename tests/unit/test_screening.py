@@ -10,43 +10,104 @@ FIRST_PRESCRIPTION = {
 }
 
 ALERT_CASES = [
-    AlertCase("SCREEN_PREGNANT", {"patient.conditions": ["pregnant"]},
-              {"patient.conditions": ["depression"]}, severity="stop"),
-    AlertCase("SCREEN_BREASTFEEDING", {"patient.conditions": ["breastfeeding"]},
-              {"patient.conditions": []}, severity="block"),
-    AlertCase("SCREEN_HYPERSENSITIVITY", {"patient.allergies": ["soy"]},
-              {"patient.allergies": ["tartrazine"]}, label="excipient", severity="block"),
-    AlertCase("SCREEN_HYPERSENSITIVITY",
-              {"patient.allergies": ["tartrazine"], "course.product": "absorica"},
-              {"patient.allergies": ["tartrazine"], "course.product": "absorica-ld"},
-              label="product-specific"),
-    AlertCase("SCREEN_HYPERSENSITIVITY", {"patient.allergies": ["retinoids"]},
-              {"patient.allergies": []}, label="drug"),
-    AlertCase("SCREEN_UNDER_12", {"patient.birth_date": "2014-03-16"},
-              {"patient.birth_date": "2014-03-15"}, severity="block"),
-    AlertCase("SCREEN_PSYCHIATRIC_HISTORY", {"patient.conditions": ["self_harm"]},
-              {"patient.conditions": ["diabetes"]}, severity="warning"),
-    AlertCase("SCREEN_LIVER_DISEASE", {"patient.conditions": ["liver_disease"]},
-              {"patient.conditions": ["diabetes"]}, severity="warning"),
-    AlertCase("SCREEN_LIVER_DISEASE",
-              {"patient.conditions": ["liver_disease"], "programme": "eu-ppp"},
-              {"programme": "eu-ppp"}, label="eu-blocks", severity="block"),
-    AlertCase("SCREEN_HYPERLIPIDAEMIA", {"patient.conditions": ["hyperlipidaemia"]},
-              {"patient.conditions": []}),
-    AlertCase("SCREEN_DIABETES", {"patient.conditions": ["diabetes"]},
-              {"patient.conditions": ["hyperlipidaemia"]}),
-    AlertCase("SCREEN_BONE_DISEASE", {"patient.conditions": ["anorexia_nervosa"]},
-              {"patient.conditions": []}),
-    AlertCase("SCREEN_IBD", {"patient.conditions": ["inflammatory_bowel_disease"]},
-              {"patient.conditions": []}),
-    AlertCase("SCREEN_UNKNOWN_CONDITION", {"patient.conditions": ["diabetis"]},
-              {"patient.conditions": ["diabetes"]}),
-    AlertCase("SCREEN_UNKNOWN_CONDITION", {"patient.allergies": ["latex"]},
-              {"patient.allergies": ["peanut"]}, label="allergy"),
-    AlertCase("SCREEN_INDICATION_UNDOCUMENTED", {**FIRST_PRESCRIPTION, "course.indication": DELETE},
-              {"course.indication": DELETE}),
-    AlertCase("SCREEN_INDICATION_OFF_LABEL", {"course.indication.acne": "moderate_scarring"},
-              {"course.indication.acne": "severe_nodular"}, severity="info"),
+    AlertCase(
+        "SCREEN_PREGNANT",
+        {"patient.conditions": ["pregnant"]},
+        {"patient.conditions": ["depression"]},
+        severity="stop",
+    ),
+    AlertCase(
+        "SCREEN_BREASTFEEDING",
+        {"patient.conditions": ["breastfeeding"]},
+        {"patient.conditions": []},
+        severity="block",
+    ),
+    AlertCase(
+        "SCREEN_HYPERSENSITIVITY",
+        {"patient.allergies": ["soy"]},
+        {"patient.allergies": ["tartrazine"]},
+        label="excipient",
+        severity="block",
+    ),
+    AlertCase(
+        "SCREEN_HYPERSENSITIVITY",
+        {"patient.allergies": ["tartrazine"], "course.product": "absorica"},
+        {"patient.allergies": ["tartrazine"], "course.product": "absorica-ld"},
+        label="product-specific",
+    ),
+    AlertCase(
+        "SCREEN_HYPERSENSITIVITY",
+        {"patient.allergies": ["retinoids"]},
+        {"patient.allergies": []},
+        label="drug",
+    ),
+    AlertCase(
+        "SCREEN_UNDER_12",
+        {"patient.birth_date": "2014-03-16"},
+        {"patient.birth_date": "2014-03-15"},
+        severity="block",
+    ),
+    AlertCase(
+        "SCREEN_PSYCHIATRIC_HISTORY",
+        {"patient.conditions": ["self_harm"]},
+        {"patient.conditions": ["diabetes"]},
+        severity="warning",
+    ),
+    AlertCase(
+        "SCREEN_LIVER_DISEASE",
+        {"patient.conditions": ["liver_disease"]},
+        {"patient.conditions": ["diabetes"]},
+        severity="warning",
+    ),
+    AlertCase(
+        "SCREEN_LIVER_DISEASE",
+        {"patient.conditions": ["liver_disease"], "programme": "eu-ppp"},
+        {"programme": "eu-ppp"},
+        label="eu-blocks",
+        severity="block",
+    ),
+    AlertCase(
+        "SCREEN_HYPERLIPIDAEMIA",
+        {"patient.conditions": ["hyperlipidaemia"]},
+        {"patient.conditions": []},
+    ),
+    AlertCase(
+        "SCREEN_DIABETES",
+        {"patient.conditions": ["diabetes"]},
+        {"patient.conditions": ["hyperlipidaemia"]},
+    ),
+    AlertCase(
+        "SCREEN_BONE_DISEASE",
+        {"patient.conditions": ["anorexia_nervosa"]},
+        {"patient.conditions": []},
+    ),
+    AlertCase(
+        "SCREEN_IBD",
+        {"patient.conditions": ["inflammatory_bowel_disease"]},
+        {"patient.conditions": []},
+    ),
+    AlertCase(
+        "SCREEN_UNKNOWN_CONDITION",
+        {"patient.conditions": ["diabetis"]},
+        {"patient.conditions": ["diabetes"]},
+    ),
+    AlertCase(
+        "SCREEN_UNKNOWN_CONDITION",
+        {"patient.allergies": ["latex"]},
+        {"patient.allergies": ["peanut"]},
+        label="allergy",
+    ),
+    AlertCase(
+        "SCREEN_INDICATION_UNDOCUMENTED",
+        {**FIRST_PRESCRIPTION, "course.indication": DELETE},
+        {"course.indication": DELETE},
+    ),
+    AlertCase(
+        "SCREEN_INDICATION_OFF_LABEL",
+        {"course.indication.acne": "moderate_scarring"},
+        {"course.indication.acne": "severe_nodular"},
+        severity="info",
+    ),
 ]
 
 
@@ -69,10 +130,13 @@ def test_severe_nodular_acne_without_a_failed_antibiotic_is_off_us_label() -> No
 
 
 def test_every_alert_message_is_filled_in() -> None:
-    assessment = evaluate(**{
-        "patient.conditions": ["pregnant", "osteoporosis", "unknown_thing"],
-        "patient.allergies": ["soy"], "patient.birth_date": "2016-01-01",
-    })
+    assessment = evaluate(
+        **{
+            "patient.conditions": ["pregnant", "osteoporosis", "unknown_thing"],
+            "patient.allergies": ["soy"],
+            "patient.birth_date": "2016-01-01",
+        }
+    )
     assert assessment.alerts
     for alert in assessment.alerts:
         assert "{" not in alert.message and alert.source

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -15,7 +15,7 @@ from isocourse.cli.common import knowledge
 from isocourse.knowledge.model import Knowledge
 
 
-class CatalogueFormat(str, Enum):
+class CatalogueFormat(StrEnum):
     text = "text"
     json = "json"
     markdown = "markdown"
@@ -44,8 +44,14 @@ def rules(
 
 def catalogue_json(known: Knowledge) -> list[dict[str, str]]:
     return [
-        {"code": d.code, "concern": d.concern, "severity": d.severity, "title": d.title,
-         "message": d.message, "source": d.source}
+        {
+            "code": d.code,
+            "concern": d.concern,
+            "severity": d.severity,
+            "title": d.title,
+            "message": d.message,
+            "source": d.source,
+        }
         for d in sorted(known.alerts.values(), key=lambda d: (d.concern, d.code))
     ]
 
@@ -63,10 +69,20 @@ def catalogue_markdown(known: Knowledge) -> str:
     for definition in sorted(known.alerts.values(), key=lambda d: (d.concern, d.code)):
         if definition.concern != concern:
             concern = definition.concern
-            lines += ["", f"## {concern.replace('_', ' ').capitalize()}", "",
-                      "| code | severity | meaning | message | source |", "|---|---|---|---|---|"]
-        cells = (definition.code, definition.severity, definition.title,
-                 definition.message, definition.source)
+            lines += [
+                "",
+                f"## {concern.replace('_', ' ').capitalize()}",
+                "",
+                "| code | severity | meaning | message | source |",
+                "|---|---|---|---|---|",
+            ]
+        cells = (
+            definition.code,
+            definition.severity,
+            definition.title,
+            definition.message,
+            definition.source,
+        )
         lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
     return "\n".join(lines) + "\n"
 

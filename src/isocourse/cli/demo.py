@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+import typer
 from rich.console import Console
 from rich.table import Table
 
@@ -13,8 +16,11 @@ from isocourse.rules import assess
 from isocourse.worklist import worklist
 
 
-def demo() -> None:
+def demo(
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Only print the work-list.")] = False,
+) -> None:
     """Evaluate the fictional demo patients for today and show the clinic's work-list."""
+    del no_serve  # there is no server yet: the work-list is all the demo shows
     known = knowledge()
     today = settings().today()
     patients = demo_patients(today)

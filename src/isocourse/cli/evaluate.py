@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Iterator
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, TextIO
 
@@ -21,21 +21,28 @@ from isocourse.record_parser import RecordError, parse_course_record
 from isocourse.rules import assess
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     json = "json"
     text = "text"
 
 
 def evaluate(
-    file: Annotated[str, typer.Argument(help="A course record (JSON) file, or - for standard input.")],
+    file: Annotated[
+        str, typer.Argument(help="A course record (JSON) file, or - for standard input.")
+    ],
     output_format: Annotated[
-        OutputFormat, typer.Option("--format", help="json (the contract) or text (a readable table).")
+        OutputFormat,
+        typer.Option("--format", help="json (the contract) or text (a readable table)."),
     ] = OutputFormat.json,
     jsonl: Annotated[
-        bool, typer.Option("--jsonl", help="Read one record per line; write one assessment per line.")
+        bool,
+        typer.Option("--jsonl", help="Read one record per line; write one assessment per line."),
     ] = False,
     explain: Annotated[
-        bool, typer.Option("--explain", help="Show each programme condition and the records it rests on.")
+        bool,
+        typer.Option(
+            "--explain", help="Show each programme condition and the records it rests on."
+        ),
     ] = False,
 ) -> None:
     """Evaluate a course record (format isocourse.course/1) and print its assessment.
@@ -83,8 +90,12 @@ def _evaluate_lines(stream: TextIO, known: Knowledge, today: date, *, explain: b
                 record = parse_course_record(line, known, today=today)
             except RecordError as error:
                 invalid += 1
-                document = {"format": "isocourse.error/1", "line": number,
-                            "field": error.field, "message": error.message}
+                document = {
+                    "format": "isocourse.error/1",
+                    "line": number,
+                    "field": error.field,
+                    "message": error.message,
+                }
             else:
                 document = assess(record, known, as_of=record.as_of).to_json(explain=explain)
             sys.stdout.write(json.dumps(document, ensure_ascii=False) + "\n")

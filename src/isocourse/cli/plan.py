@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -19,7 +19,7 @@ from isocourse.rules.capsule_plan import CapsulePlan, plan_capsules
 _WEIGHT = re.compile(r"^\s*(?P<value>\d+(?:\.\d+)?)\s*(?P<unit>kg|lb|lbs)?\s*$", re.IGNORECASE)
 
 
-class PlanFormat(str, Enum):
+class PlanFormat(StrEnum):
     text = "text"
     json = "json"
 
@@ -27,11 +27,15 @@ class PlanFormat(str, Enum):
 def plan(
     weight: Annotated[str, typer.Option(help="Body weight with its unit: 62kg or 136lb.")],
     mg_per_kg: Annotated[float, typer.Option(help="Target daily dose in mg/kg/day, e.g. 0.5.")],
-    product: Annotated[str, typer.Option(help="Product id, e.g. isotretinoin, absorica, absorica-ld.")],
+    product: Annotated[
+        str, typer.Option(help="Product id, e.g. isotretinoin, absorica, absorica-ld.")
+    ],
     target: Annotated[
         float | None, typer.Option(help="Cumulative target in mg/kg (default from the knowledge).")
     ] = None,
-    output_format: Annotated[PlanFormat, typer.Option("--format", help="text or json.")] = PlanFormat.text,
+    output_format: Annotated[
+        PlanFormat, typer.Option("--format", help="text or json.")
+    ] = PlanFormat.text,
 ) -> None:
     """Plan the daily dose the product's capsules can make, split morning and evening.
 
@@ -40,16 +44,21 @@ def plan(
     known = knowledge()
     weight_kg = parse_weight_kg(weight, known)
     if product not in known.products.products:
-        fail(f"option '--product': unknown product {product!r}; one of "
-             + ", ".join(sorted(known.products.products)))
+        fail(
+            f"option '--product': unknown product {product!r}; one of "
+            + ", ".join(sorted(known.products.products))
+        )
     if not 0 < mg_per_kg <= 10:
         fail("option '--mg-per-kg': must be above 0 (a daily dose in mg/kg, e.g. 0.5)")
     chosen_target = target if target is not None else known.course.target_mg_per_kg.value
     if chosen_target <= 0:
         fail("option '--target': must be above 0 (mg/kg)")
     result = plan_capsules(
-        product, known.products.products[product],
-        weight_kg=weight_kg, mg_per_kg_per_day=mg_per_kg, target_mg_per_kg=chosen_target,
+        product,
+        known.products.products[product],
+        weight_kg=weight_kg,
+        mg_per_kg_per_day=mg_per_kg,
+        target_mg_per_kg=chosen_target,
     )
     if output_format is PlanFormat.json:
         json.dump(plan_to_json(result), sys.stdout, indent=2)
@@ -99,4 +108,6 @@ def _render(result: CapsulePlan, known: Knowledge, console: Console) -> None:
         highlight=False,
     )
     console.print(product.food_text, highlight=False)
-    console.print("[dim]A plan to support the prescriber's decision; check it against the label.[/dim]")
+    console.print(
+        "[dim]A plan to support the prescriber's decision; check it against the label.[/dim]"
+    )

@@ -35,7 +35,9 @@ def render_assessment(assessment: Assessment, console: Console, *, explain: bool
         f"{projected.isoformat() if projected else 'unknown'}",
         highlight=False,
     )
-    verdict = "[bold green]ALLOWED[/]" if assessment.dispense.allowed else "[bold red]NOT ALLOWED[/]"
+    verdict = (
+        "[bold green]ALLOWED[/]" if assessment.dispense.allowed else "[bold red]NOT ALLOWED[/]"
+    )
     closes = assessment.dispense.window_closes
     window = f" (dispense by {closes.isoformat()})" if closes else ""
     console.print(f"Prescribe/dispense: {verdict}{window}")

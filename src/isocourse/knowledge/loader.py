@@ -109,15 +109,17 @@ def _describe(where: str, error: ValidationError) -> str:
 
 
 def _cross_check(knowledge: Knowledge) -> list[str]:
-    problems = [
-        f"{where}: empty source" for where in _empty_sources(knowledge, "knowledge")
-    ]
+    problems = [f"{where}: empty source" for where in _empty_sources(knowledge, "knowledge")]
     allergies = set(knowledge.conditions.allergies)
     for product_id, product in knowledge.products.products.items():
         for allergen in product.excipient_allergens:
             if allergen not in allergies:
                 problems.append(f"products.{product_id}: unknown allergen {allergen!r}")
-        if not product.dose_low_mg_per_kg < product.dose_high_mg_per_kg < product.dose_max_mg_per_kg:
+        if (
+            not product.dose_low_mg_per_kg
+            < product.dose_high_mg_per_kg
+            < product.dose_max_mg_per_kg
+        ):
             problems.append(f"products.{product_id}: dose range must rise low < high < maximum")
         if not product.strengths_mg:
             problems.append(f"products.{product_id}: no capsule strengths")

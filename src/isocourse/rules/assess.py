@@ -58,6 +58,4 @@ def _ordered(alerts: object) -> tuple[Alert, ...]:
         kept = unique.get(alert.code)
         if kept is None or _SEVERITY_RANK[alert.severity] > _SEVERITY_RANK[kept.severity]:
             unique[alert.code] = alert
-    return tuple(
-        sorted(unique.values(), key=lambda a: (-_SEVERITY_RANK[a.severity], a.code))
-    )
+    return tuple(sorted(unique.values(), key=lambda a: (-_SEVERITY_RANK[a.severity], a.code)))

@@ -62,7 +62,9 @@ def is_composable(mg_per_day: float, product: Product) -> bool:
     return _key(mg_per_day) in daily_doses(product.strengths_mg)
 
 
-def nearest_composable(mg_per_day: float, product: Product, *, ceiling: float | None = None) -> float:
+def nearest_composable(
+    mg_per_day: float, product: Product, *, ceiling: float | None = None
+) -> float:
     """The composable daily dose nearest ``mg_per_day`` (the lower one on a tie)."""
     totals = [t for t in daily_doses(product.strengths_mg) if ceiling is None or t <= ceiling]
     if not totals:

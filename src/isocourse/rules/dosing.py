@@ -12,6 +12,7 @@ import bisect
 import math
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from isocourse.assessment import Alert, Cumulative, DoseSummary, Findings
 from isocourse.knowledge.model import Knowledge
@@ -70,9 +71,7 @@ def cumulative_dose(record: CourseRecord, knowledge: Knowledge, as_of: date) -> 
         total_mg -= missed_mg
         if weights is not None:
             total_mg_per_kg -= missed_mg / weights.on(missed.date)
-    return CumulativeDose(
-        mg=total_mg, mg_per_kg=total_mg_per_kg if weights is not None else None
-    )
+    return CumulativeDose(mg=total_mg, mg_per_kg=total_mg_per_kg if weights is not None else None)
 
 
 def _period_mg_per_kg(period: DosePeriod, last: date, weights: _WeightTimeline) -> float:
@@ -87,9 +86,7 @@ def _period_mg_per_kg(period: DosePeriod, last: date, weights: _WeightTimeline) 
 
 
 def _scheduled_mg(periods: tuple[DosePeriod, ...], day: date, as_of: date) -> float:
-    return sum(
-        p.mg_per_day for p in periods if p.start <= day <= min(p.end or as_of, as_of)
-    )
+    return sum(p.mg_per_day for p in periods if p.start <= day <= min(p.end or as_of, as_of))
 
 
 def current_mg_per_day(record: CourseRecord, as_of: date) -> float | None:
@@ -147,8 +144,11 @@ def _ratio(mg: float | None, weight_kg: float | None) -> float | None:
 
 
 def _projection(
-    total: CumulativeDose, target: float, weight_kg: float | None,
-    mg_per_day: float | None, as_of: date,
+    total: CumulativeDose,
+    target: float,
+    weight_kg: float | None,
+    mg_per_day: float | None,
+    as_of: date,
 ) -> date | None:
     """rules.md: remaining mg = (target - cumulative mg/kg) x latest weight, to the mg."""
     if total.mg_per_kg is None or weight_kg is None:
@@ -210,9 +210,12 @@ def _one_dose(
     which: str, mg_per_day: float, weight_kg: float, product: Product, knowledge: Knowledge
 ) -> list[Alert]:
     mg_per_kg = mg_per_day / weight_kg
-    details = {
-        "which": which, "mg_per_kg_per_day": f"{mg_per_kg:.2f}", "product": product.name,
-        "low": f"{product.dose_low_mg_per_kg:g}", "high": f"{product.dose_high_mg_per_kg:g}",
+    details: dict[str, Any] = {
+        "which": which,
+        "mg_per_kg_per_day": f"{mg_per_kg:.2f}",
+        "product": product.name,
+        "low": f"{product.dose_low_mg_per_kg:g}",
+        "high": f"{product.dose_high_mg_per_kg:g}",
         "maximum": f"{product.dose_max_mg_per_kg:g}",
     }
     alerts = []
@@ -227,8 +230,13 @@ def _one_dose(
         nearest = nearest_composable(mg_per_day, product)
         alerts.append(
             raise_alert(
-                knowledge, "DOSE_NOT_COMPOSABLE", which=which, mg_per_day=f"{mg_per_day:g}",
-                product=product.name, strengths=strengths, nearest=f"{nearest:g}",
+                knowledge,
+                "DOSE_NOT_COMPOSABLE",
+                which=which,
+                mg_per_day=f"{mg_per_day:g}",
+                product=product.name,
+                strengths=strengths,
+                nearest=f"{nearest:g}",
             )
         )
     return alerts
@@ -241,8 +249,10 @@ def _course_alerts(record: CourseRecord, knowledge: Knowledge, as_of: date) -> l
     if total.mg_per_kg is not None and total.mg_per_kg >= target:
         alerts.append(
             raise_alert(
-                knowledge, "CUMULATIVE_TARGET_REACHED",
-                mg_per_kg=f"{total.mg_per_kg:.1f}", target=f"{target:g}",
+                knowledge,
+                "CUMULATIVE_TARGET_REACHED",
+                mg_per_kg=f"{total.mg_per_kg:.1f}",
+                target=f"{target:g}",
             )
         )
     start = record.course.start_date
@@ -270,7 +280,10 @@ def _second_course(record: CourseRecord, knowledge: Knowledge) -> list[Alert]:
     earliest = previous_end + timedelta(days=minimum)
     return [
         raise_alert(
-            knowledge, "SECOND_COURSE_TOO_SOON",
-            gap=gap, minimum=minimum, earliest=earliest.isoformat(),
+            knowledge,
+            "SECOND_COURSE_TOO_SOON",
+            gap=gap,
+            minimum=minimum,
+            earliest=earliest.isoformat(),
         )
     ]

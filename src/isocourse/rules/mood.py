@@ -34,9 +34,13 @@ def _screen_alerts(screen: MoodScreen, knowledge: Knowledge) -> list[Alert]:
     if self_harm > 0:
         alerts.append(raise_alert(knowledge, "MOOD_SUICIDAL_IDEATION", score=self_harm, date=day))
     if screen.total >= limits.phq9_severe.value:
-        alerts.append(raise_alert(knowledge, "MOOD_DEPRESSION_SEVERE", total=screen.total, date=day))
+        alerts.append(
+            raise_alert(knowledge, "MOOD_DEPRESSION_SEVERE", total=screen.total, date=day)
+        )
     elif screen.total >= limits.phq9_moderate.value:
-        alerts.append(raise_alert(knowledge, "MOOD_DEPRESSION_MODERATE", total=screen.total, date=day))
+        alerts.append(
+            raise_alert(knowledge, "MOOD_DEPRESSION_MODERATE", total=screen.total, date=day)
+        )
     return alerts
 
 

@@ -23,7 +23,10 @@ def assess_response(record: CourseRecord, knowledge: Knowledge, as_of: date) -> 
     if reduction <= knowledge.course.nodule_reduction_fraction.value:
         return Findings()
     alert = raise_alert(
-        knowledge, "RESPONSE_NODULES_REDUCED",
-        first=first, latest=latest, reduction=round(reduction * 100),
+        knowledge,
+        "RESPONSE_NODULES_REDUCED",
+        first=first,
+        latest=latest,
+        reduction=round(reduction * 100),
     )
     return Findings(alerts=(alert,))

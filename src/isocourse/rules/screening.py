@@ -36,7 +36,9 @@ def _conditions(record: CourseRecord, knowledge: Knowledge) -> list[Alert]:
             severities[entry.alert] = entry.severity_by_programme[record.programme]
     return [
         raise_alert(
-            knowledge, code, severity=severities.get(code),  # type: ignore[arg-type]
+            knowledge,
+            code,
+            severity=severities.get(code),  # type: ignore[arg-type]
             conditions=", ".join(labels),
         )
         for code, labels in by_code.items()

@@ -1,0 +1,168 @@
+"""The command line end to end: evaluate, plan, rules, programmes, demo, help."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from isocourse.cli import app
+from isocourse.demo_patients import demo_records
+from tests.builders import record_json
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "course-record.json"
+runner = CliRunner()
+
+
+def isocourse(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "isocourse", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_evaluate_prints_a_valid_assessment_for_the_contract_example() -> None:
+    result = isocourse("evaluate", str(EXAMPLE))
+    assert result.returncode == 0, result.stderr
+    assessment = json.loads(result.stdout)
+    assert assessment["format"] == "isocourse.assessment/1"
+    assert assessment["patient_id"] == "p-001"
+    assert assessment["cumulative"]["mg"] == 2940
+    assert assessment["dispense"]["allowed"] is False
+    assert set(assessment["dispense"]["blocking"]) >= {
+        "DRUG_TETRACYCLINE",
+        "SCREEN_HYPERSENSITIVITY",
+    }
+
+
+def test_evaluate_reads_standard_input() -> None:
+    result = isocourse("evaluate", "-", stdin=json.dumps(record_json()))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["patient_id"] == "p-test"
+
+
+def test_evaluate_exits_2_naming_the_field_on_bad_input() -> None:
+    bad = record_json(weights=[{"date": "2026-02-30", "value": 62, "unit": "kg"}])
+    result = isocourse("evaluate", "-", stdin=json.dumps(bad))
+    assert result.returncode == 2
+    assert "weights[0].date" in result.stderr
+    assert result.stdout == ""
+
+
+def test_evaluate_exits_2_on_a_missing_file() -> None:
+    result = runner.invoke(app, ["evaluate", "no-such-file.json"])
+    assert result.exit_code == 2
+    assert "no such file" in result.output
+
+
+@pytest.mark.parametrize("flag", [[], ["--explain"]])
+def test_evaluate_as_text_shows_the_alerts_and_the_disclaimer(flag: list[str]) -> None:
+    result = runner.invoke(app, ["evaluate", str(EXAMPLE), "--format", "text", *flag])
+    assert result.exit_code == 0, result.output
+    assert "SCREEN_HYPERSENSITIVITY" in result.output
+    assert "supports a clinician's decision" in result.output
+
+
+def test_evaluate_jsonl_writes_one_assessment_per_line_and_reports_bad_lines(
+    tmp_path: Path,
+) -> None:
+    lines = [
+        json.dumps(document) for document in demo_records(__import__("datetime").date(2026, 11, 22))
+    ]
+    lines.insert(2, json.dumps(record_json(programme="mars")))
+    source = tmp_path / "records.jsonl"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = isocourse("evaluate", "--jsonl", str(source))
+    assert result.returncode == 2
+    outputs = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(outputs) == len(lines)
+    assert outputs[2] == {
+        "format": "isocourse.error/1",
+        "line": 3,
+        "field": "programme",
+        "message": outputs[2]["message"],
+    }
+    assert all(o["format"] == "isocourse.assessment/1" for i, o in enumerate(outputs) if i != 2)
+
+
+def test_plan_gives_capsules_morning_and_evening() -> None:
+    result = runner.invoke(
+        app,
+        [
+            "plan",
+            "--weight",
+            "62kg",
+            "--mg-per-kg",
+            "0.5",
+            "--product",
+            "absorica",
+            "--format",
+            "json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.output)
+    assert plan["mg_per_day"] == 30
+    assert plan["morning_capsules_mg"] == [20] and plan["evening_capsules_mg"] == [10]
+    assert plan["days_to_target"] == 310
+
+
+def test_plan_accepts_pounds() -> None:
+    result = runner.invoke(
+        app, ["plan", "--weight", "136.7lb", "--mg-per-kg", "1", "--product", "isotretinoin"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "60 mg a day" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["--weight", "62", "--mg-per-kg", "0.5", "--product", "absorica"], "--weight"),
+        (["--weight", "62kg", "--mg-per-kg", "0.5", "--product", "accutane"], "--product"),
+        (["--weight", "62kg", "--mg-per-kg", "-1", "--product", "absorica"], "--mg-per-kg"),
+        (["--weight", "900kg", "--mg-per-kg", "0.5", "--product", "absorica"], "--weight"),
+    ],
+)
+def test_plan_refuses_bad_options_naming_them(args: list[str], named: str) -> None:
+    result = runner.invoke(app, ["plan", *args])
+    assert result.exit_code == 2
+    assert named in result.output
+
+
+def test_rules_lists_every_code_with_severity_and_source() -> None:
+    result = runner.invoke(app, ["rules", "--format", "json"])
+    assert result.exit_code == 0
+    catalogue = json.loads(result.output)
+    assert {"SCREEN_PREGNANT", "DOSE_ABOVE_MAXIMUM", "MOOD_SUICIDAL_IDEATION"} <= {
+        entry["code"] for entry in catalogue
+    }
+    assert all(entry["source"] and entry["severity"] for entry in catalogue)
+
+
+def test_programmes_lists_the_rule_sets() -> None:
+    result = runner.invoke(app, ["programmes"])
+    assert result.exit_code == 0, result.output
+    for programme in ("us-ipledge", "eu-ppp", "uk-mhra"):
+        assert programme in result.output
+
+
+def test_demo_shows_the_work_list_with_the_most_urgent_first() -> None:
+    result = runner.invoke(app, ["demo", "--no-serve"])
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("command", ["evaluate", "plan", "rules", "programmes", "demo"])
+def test_every_command_has_help(command: str) -> None:
+    result = runner.invoke(app, [command, "--help"])
+    assert result.exit_code == 0
+    assert "Usage" in result.output
