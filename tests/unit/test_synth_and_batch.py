@@ -1,0 +1,64 @@
+"""Fictional registries are reproducible and valid; batch evaluation matches one-by-one."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from isocourse.batch import assess_documents
+from isocourse.knowledge.loader import load_knowledge
+from isocourse.record_parser import course_record_from_json
+from isocourse.rules import assess
+from isocourse.synth import synth_records
+
+TODAY = date(2026, 11, 22)
+
+
+def test_the_same_seed_gives_the_same_registry() -> None:
+    assert list(synth_records(30, seed=7, today=TODAY)) == list(
+        synth_records(30, seed=7, today=TODAY)
+    )
+    assert list(synth_records(30, seed=7, today=TODAY)) != list(
+        synth_records(30, seed=8, today=TODAY)
+    )
+
+
+def test_a_registry_can_be_generated_in_parts() -> None:
+    whole = list(synth_records(20, seed=3, today=TODAY))
+    parts = list(synth_records(10, seed=3, today=TODAY)) + list(
+        synth_records(10, seed=3, today=TODAY, start=10)
+    )
+    assert whole == parts
+
+
+def test_every_synthetic_record_is_valid() -> None:
+    knowledge = load_knowledge()
+    for document in synth_records(300, seed=11, today=TODAY):
+        course_record_from_json(document, knowledge, today=TODAY)
+
+
+def test_synthetic_registries_contain_problems_at_realistic_rates() -> None:
+    results = list(assess_documents(synth_records(600, seed=5, today=TODAY), as_of=TODAY))
+    assert all(result.error is None for result in results)
+    blocked = sum(1 for r in results if r.assessment and not r.assessment["dispense"]["allowed"])
+    assert 0.05 * len(results) < blocked < 0.95 * len(results)
+
+
+def test_batch_results_in_worker_processes_match_one_by_one_evaluation() -> None:
+    documents = list(synth_records(120, seed=2, today=TODAY))
+    parallel = list(assess_documents(documents, as_of=TODAY, workers=2, chunk_size=25))
+    knowledge = load_knowledge()
+    for document, result in zip(documents, parallel, strict=True):
+        record = course_record_from_json(document, knowledge, today=TODAY)
+        assert result.patient_id == record.patient.id
+        assert result.assessment == assess(record, knowledge, as_of=TODAY).to_json()
+
+
+def test_batch_reports_progress_and_refusals() -> None:
+    seen: list[int] = []
+    documents = [
+        *synth_records(5, seed=1, today=TODAY),
+        {"format": "wrong", "patient": {"id": "x"}},
+    ]
+    results = list(assess_documents(documents, as_of=TODAY, chunk_size=2, on_progress=seen.append))
+    assert sum(seen) == 6
+    assert results[-1].assessment is None and results[-1].error and "format" in results[-1].error
