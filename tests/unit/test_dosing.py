@@ -181,3 +181,17 @@ def test_cumulative_dose_never_falls_when_dosing_days_are_added(
     shorter, longer = total(days), total(days + extra)
     assert longer[0] > shorter[0]
     assert longer[1] is not None and shorter[1] is not None and longer[1] > shorter[1]
+
+
+def test_the_weight_is_due_again_when_it_would_become_stale() -> None:
+    due = {d.task: d for d in evaluate().due}
+    assert due["weight"].due == date(2026, 4, 10)  # 2026-01-10 + 90 days
+    stale = {
+        d.task: d for d in evaluate(weights=[{"date": "2025-11-01", "value": 62, "unit": "kg"}]).due
+    }
+    assert stale["weight"].overdue is True
+
+
+def test_nothing_is_due_after_the_course_has_ended() -> None:
+    ended = evaluate(doses=[{"start": "2026-01-15", "end": "2026-02-14", "mg_per_day": 40}])
+    assert "weight" not in {d.task for d in ended.due}

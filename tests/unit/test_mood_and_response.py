@@ -80,3 +80,14 @@ def test_suicidal_ideation_blocks_the_prescription() -> None:
 def test_a_single_nodule_count_cannot_show_a_response() -> None:
     one = {"acne_assessments": [{"date": "2026-03-10", "nodules": 0}]}
     assert "RESPONSE_NODULES_REDUCED" not in codes(evaluate(**one))
+
+
+def test_the_next_mood_screen_is_due_a_month_after_the_last() -> None:
+    due = {d.task: d for d in evaluate().due}
+    assert due["mood_screen"].due.isoformat() == "2026-04-09"
+    assert due["mood_screen"].overdue is False
+
+
+def test_an_old_mood_screen_makes_the_next_one_overdue() -> None:
+    due = {d.task: d for d in evaluate(**phq9(*[0] * 9, day="2026-01-10")).due}
+    assert due["mood_screen"].overdue is True

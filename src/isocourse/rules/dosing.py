@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from isocourse.assessment import Alert, Cumulative, DoseSummary, Findings
+from isocourse.assessment import Alert, Cumulative, DoseSummary, Due, Findings
 from isocourse.knowledge.model import Knowledge
 from isocourse.knowledge.products import Product
 from isocourse.record import CourseRecord, DosePeriod
@@ -167,7 +167,17 @@ def assess_dosing(record: CourseRecord, knowledge: Knowledge, as_of: date) -> Fi
         *_dose_alerts(record, knowledge, as_of),
         *_course_alerts(record, knowledge, as_of),
     ]
-    return Findings(alerts=tuple(alerts))
+    return Findings(alerts=tuple(alerts), due=_next_weight(record, knowledge, as_of))
+
+
+def _next_weight(record: CourseRecord, knowledge: Knowledge, as_of: date) -> tuple[Due, ...]:
+    """While dosing goes on, the weight is due again when it would become stale."""
+    if not in_treatment(record, as_of) and record.proposed_prescription is None:
+        return ()
+    weight = latest_weight(record, as_of)
+    stale_days = int(knowledge.course.weight_stale_days.value)
+    due = as_of if weight is None else weight.date + timedelta(days=stale_days)
+    return (Due(task="weight", due=due, overdue=as_of > due),)
 
 
 def _weight_alerts(record: CourseRecord, knowledge: Knowledge, as_of: date) -> list[Alert]:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
-from isocourse.assessment import Alert, Findings
+from isocourse.assessment import Alert, Due, Findings
 from isocourse.knowledge.model import Knowledge
 from isocourse.record import CourseRecord, MoodScreen
 from isocourse.rules.alerting import raise_alert
-from isocourse.rules.course_facts import latest, within_days_up_to
+from isocourse.rules.course_facts import in_treatment, latest, within_days_up_to
 
 _PHQ9_SELF_HARM_ITEM = 8  # item 9, counted from 0
 
@@ -19,7 +19,18 @@ def assess_mood(record: CourseRecord, knowledge: Knowledge, as_of: date) -> Find
     if screen is not None:
         alerts.extend(_screen_alerts(screen, knowledge))
     alerts.extend(_missing_screen(record, knowledge))
-    return Findings(alerts=tuple(alerts))
+    return Findings(alerts=tuple(alerts), due=_next_screen(record, knowledge, as_of, screen))
+
+
+def _next_screen(
+    record: CourseRecord, knowledge: Knowledge, as_of: date, screen: MoodScreen | None
+) -> tuple[Due, ...]:
+    """A mood screen is due every ``mood_screen_days`` while treatment goes on."""
+    if not in_treatment(record, as_of) and record.proposed_prescription is None:
+        return ()
+    days = int(knowledge.course.mood_screen_days.value)
+    due = as_of if screen is None else screen.date + timedelta(days=days)
+    return (Due(task="mood_screen", due=due, overdue=as_of > due),)
 
 
 def _screen_alerts(screen: MoodScreen, knowledge: Knowledge) -> list[Alert]:
