@@ -1,0 +1,1 @@
+"""The course summary report: charts (PNG) and the PDF a clinician files."""
