@@ -116,6 +116,7 @@ class _Course:
             "counselling": [
                 {"date": self.day(-2), "kind": "comprehension_confirmed"},
                 {"date": self.day(-62), "kind": "risk_acknowledged"},
+                {"date": self.day(-62), "kind": "comprehension_confirmed"},
             ],
             "prescriptions": [
                 {"date": self.day(-61), "days_supply": 30, "mg_per_day": 40},
