@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_SECRET = "isocourse-development-secret-not-for-production"
 
 
 class Settings(BaseSettings):
@@ -19,6 +22,33 @@ class Settings(BaseSettings):
 
     timezone: str = Field(default="UTC", description="the clinic's time zone: days are its days")
     data_dir: Path = Field(default=Path("isocourse-data"), description="where SQLite files live")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default SQLite under data_dir; "
+        "PostgreSQL as postgresql+psycopg://user:password@host/db",
+    )
+    environment: Literal["development", "production"] = "development"
+    secret_key: SecretStr = Field(
+        default=SecretStr(DEVELOPMENT_SECRET), description="signs bearer tokens"
+    )
+    token_minutes: int = Field(default=480, gt=0, le=24 * 60, description="bearer token lifetime")
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_in_production(self) -> Settings:
+        if self.environment == "production" and (
+            self.secret_key.get_secret_value() == DEVELOPMENT_SECRET
+            or len(self.secret_key.get_secret_value()) < 32
+        ):
+            raise ValueError(
+                "production needs ISOCOURSE_SECRET_KEY: a secret of 32 characters or more"
+            )
+        return self
+
+    def sqlalchemy_url(self) -> str:
+        """The database URL: ISOCOURSE_DATABASE_URL, or SQLite under the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'isocourse.sqlite3').as_posix()}"
 
     def today(self) -> date:
         """Today in the clinic's time zone (the only place the CLI reads the clock)."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from isocourse.cli import catalogue, demo, evaluate, plan, programmes
+from isocourse.cli import catalogue, demo, evaluate, plan, programmes, store_commands
 
 app = typer.Typer(
     name="isocourse",
@@ -21,6 +21,10 @@ app.command("plan")(plan.plan)
 app.command("rules")(catalogue.rules)
 app.command("programmes")(programmes.programmes)
 app.command("demo")(demo.demo)
+app.add_typer(store_commands.db_app, name="db")
+app.add_typer(store_commands.user_app, name="user")
+app.add_typer(store_commands.audit_app, name="audit")
+app.command("serve")(store_commands.serve)
 
 
 def main() -> None:

@@ -1,0 +1,77 @@
+"""``create_app(settings)``: the one place the API is wired. Nothing happens at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from isocourse.api import auth_routes, clinic_routes, patient_routes, pharmacy_routes
+from isocourse.api.errors import install_error_handler
+from isocourse.api.wiring import Wiring, request_id_from
+from isocourse.knowledge.loader import load_knowledge
+from isocourse.service.context import ClinicSystem
+from isocourse.settings import Settings
+from isocourse.store.database import open_store
+
+API_PREFIX = "/api/v1"
+
+
+def _utc_now() -> datetime:
+    return datetime.now(tz=UTC)
+
+
+def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utc_now) -> FastAPI:
+    """The API for ``settings``' database (already migrated: ``isocourse db upgrade``)."""
+    store = open_store(settings)
+    wired = Wiring(settings, ClinicSystem(store, load_knowledge()), clock)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        store.close()
+
+    app = FastAPI(
+        title="isocourse",
+        version="1",
+        description="Isotretinoin courses: the clinic's system of record. "
+        "Supports a clinician's decision; does not replace it.",
+        lifespan=lifespan,
+    )
+    app.state.wiring = wired
+    install_error_handler(app)
+    app.middleware("http")(_request_id)
+    for module in (auth_routes, patient_routes, pharmacy_routes, clinic_routes):
+        app.include_router(module.router, prefix=API_PREFIX)
+    app.add_api_route(
+        "/health",
+        _health,
+        methods=["GET"],
+        tags=["health"],
+        responses={503: {"description": "the database does not answer"}},
+    )
+    return app
+
+
+async def _request_id(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    request.state.request_id = request_id_from(request.headers.get("x-request-id"))
+    response = await call_next(request)
+    response.headers["X-Request-ID"] = request.state.request_id
+    return response
+
+
+def _health(request: Request) -> JSONResponse:
+    """Up, and the database answers."""
+    wired: Wiring = request.app.state.wiring
+    try:
+        with wired.system.store.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception:  # any database failure means: not healthy
+        return JSONResponse({"status": "unavailable"}, status_code=503)
+    return JSONResponse({"status": "ok"})

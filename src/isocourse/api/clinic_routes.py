@@ -1,0 +1,43 @@
+"""The clinic's work-list and the stateless evaluation of a course record."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body
+
+from isocourse.api.errors import ERROR_RESPONSES
+from isocourse.api.schemas import COURSE_RECORD_EXAMPLE
+from isocourse.api.wiring import ReadCall, WiringDep
+from isocourse.record_parser import RecordError, course_record_from_json
+from isocourse.rules import assess
+from isocourse.service.errors import InvalidInput
+from isocourse.service.reading import read_worklist
+
+router = APIRouter(tags=["clinic"], responses=ERROR_RESPONSES)
+
+
+@router.get("/worklist")
+def get_worklist(wired: WiringDep, call: ReadCall) -> list[dict[str, Any]]:
+    """The clinic's patients ordered by what needs action today (prescriber)."""
+    return read_worklist(wired.system, call)
+
+
+@router.post("/evaluate")
+def evaluate(
+    wired: WiringDep,
+    call: ReadCall,
+    record: Annotated[
+        dict[str, Any],
+        Body(
+            description="a course record, format isocourse.course/1",
+            examples=[COURSE_RECORD_EXAMPLE],
+        ),
+    ],
+) -> dict[str, Any]:
+    """Evaluate a course record without storing it (any signed-in user)."""
+    try:
+        parsed = course_record_from_json(record, wired.system.knowledge, today=call.today)
+    except RecordError as error:
+        raise InvalidInput(error.field, error.message) from error
+    return assess(parsed, wired.system.knowledge, as_of=parsed.as_of).to_json()

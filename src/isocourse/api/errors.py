@@ -1,0 +1,73 @@
+"""The one place where the service layer's errors become HTTP responses."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from isocourse.service.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    Refused,
+    ServiceError,
+)
+
+_STATUS: Final[tuple[tuple[type[ServiceError], int], ...]] = (
+    (NotAuthenticated, 401),
+    (Forbidden, 403),
+    (NotFound, 404),
+    (InvalidInput, 422),
+    (Conflict, 409),
+    (ServiceError, 400),
+)
+
+
+class BlockingReasonOut(BaseModel):
+    code: str
+    severity: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    field: str | None = None
+    blocking: list[BlockingReasonOut] | None = None
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+def _describe(text: str) -> dict[str, Any]:
+    return {"model": ErrorResponse, "description": text}
+
+
+ERROR_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
+    400: {"description": "the request body could not be read (not JSON)"},
+    401: _describe("no valid bearer token"),
+    403: _describe("the caller's role may not do this"),
+    404: _describe("not found in the caller's clinic (or not the caller's own record)"),
+    409: _describe("conflict; a refused prescription or dispense lists the blocking alerts"),
+}
+
+
+def install_error_handler(app: FastAPI) -> None:
+    app.add_exception_handler(ServiceError, _service_error)  # type: ignore[arg-type]
+
+
+async def _service_error(_request: Request, error: ServiceError) -> JSONResponse:
+    status = next(code for kind, code in _STATUS if isinstance(error, kind))
+    body: dict[str, Any] = {"code": error.code, "message": error.message}
+    if isinstance(error, InvalidInput):
+        body["field"] = error.field
+    if isinstance(error, Refused):
+        body["blocking"] = [vars(reason) for reason in error.blocking]
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse({"error": body}, status_code=status, headers=headers)

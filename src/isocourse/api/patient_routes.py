@@ -1,0 +1,89 @@
+"""Patients: enrol (import a course record), read the record, its assessment and events,
+record events and corrections, prescribe."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query
+
+from isocourse.api.errors import ERROR_RESPONSES
+from isocourse.api.schemas import COURSE_RECORD_EXAMPLE, CorrectionIn, EventIn, PrescriptionIn
+from isocourse.api.wiring import ReadCall, WiringDep, WriteCall
+from isocourse.service.enrolment import enrol_patient
+from isocourse.service.prescribing import PrescriptionOrder, prescribe
+from isocourse.service.reading import list_events, read_assessment, read_record
+from isocourse.service.recording import correct_entry, record_event
+
+router = APIRouter(prefix="/patients", tags=["patients"], responses=ERROR_RESPONSES)
+
+PatientId = Annotated[str, "the patient's id in this system (from POST /patients)"]
+AsOf = Annotated[date | None, Query(description="the day evaluated; default: today")]
+
+
+@router.post("", status_code=201)
+def enrol(
+    wired: WiringDep,
+    call: WriteCall,
+    record: Annotated[
+        dict[str, Any],
+        Body(
+            description="a course record, format isocourse.course/1",
+            examples=[COURSE_RECORD_EXAMPLE],
+        ),
+    ],
+) -> dict[str, Any]:
+    """Enrol a patient by importing a course record with its history (prescriber)."""
+    return enrol_patient(wired.system, call, record)
+
+
+@router.get("/{patient_id}/record")
+def get_record(
+    patient_id: PatientId, wired: WiringDep, call: ReadCall, as_of: AsOf = None
+) -> dict[str, Any]:
+    """The patient's course record (format isocourse.course/1), folded from its events."""
+    return read_record(wired.system, call, patient_id, as_of or call.today)
+
+
+@router.get("/{patient_id}/assessment")
+def get_assessment(
+    patient_id: PatientId,
+    wired: WiringDep,
+    call: ReadCall,
+    as_of: AsOf = None,
+    explain: bool = False,
+) -> dict[str, Any]:
+    """The assessment of the stored record (the same as ``isocourse evaluate`` gives)."""
+    return read_assessment(wired.system, call, patient_id, as_of or call.today, explain=explain)
+
+
+@router.get("/{patient_id}/events")
+def get_events(patient_id: PatientId, wired: WiringDep, call: ReadCall) -> list[dict[str, Any]]:
+    """The patient's event log, oldest first, corrections included."""
+    return list_events(wired.system, call, patient_id)
+
+
+@router.post("/{patient_id}/events", status_code=201)
+def post_event(
+    patient_id: PatientId, event: EventIn, wired: WiringDep, call: WriteCall
+) -> dict[str, Any]:
+    """Record one event (prescriber; a patient logs doses, symptoms, mood, home tests)."""
+    return record_event(wired.system, call, patient_id, event.kind, event.entry)
+
+
+@router.post("/{patient_id}/corrections", status_code=201)
+def post_correction(
+    patient_id: PatientId, correction: CorrectionIn, wired: WiringDep, call: WriteCall
+) -> dict[str, Any]:
+    """Mark an earlier event entered in error (prescriber). Nothing is deleted."""
+    return correct_entry(wired.system, call, patient_id, correction.event_id, correction.reason)
+
+
+@router.post("/{patient_id}/prescriptions", status_code=201)
+def post_prescription(
+    patient_id: PatientId, order: PrescriptionIn, wired: WiringDep, call: WriteCall
+) -> dict[str, Any]:
+    """Prescribe (prescriber). Re-evaluated on the server: 409 with the blocking alerts."""
+    prescription = PrescriptionOrder(order.days_supply, order.mg_per_day)
+    return prescribe(wired.system, call, patient_id, prescription)

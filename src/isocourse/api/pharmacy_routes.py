@@ -1,0 +1,34 @@
+"""The pharmacist: verify a prescription by its id and the patient's birth date; dispense."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from isocourse.api.errors import ERROR_RESPONSES
+from isocourse.api.schemas import DispenseIn
+from isocourse.api.wiring import ReadCall, WiringDep, WriteCall
+from isocourse.service.dispensing import dispense, verify_prescription
+
+router = APIRouter(prefix="/prescriptions", tags=["pharmacy"], responses=ERROR_RESPONSES)
+
+
+@router.get("/{prescription_id}/verification")
+def get_verification(
+    prescription_id: str,
+    birth_date: Annotated[date, Query(description="the patient's date of birth")],
+    wired: WiringDep,
+    call: ReadCall,
+) -> dict[str, Any]:
+    """May this prescription be dispensed today? (pharmacist)"""
+    return verify_prescription(wired.system, call, prescription_id, birth_date)
+
+
+@router.post("/{prescription_id}/dispenses", status_code=201)
+def post_dispense(
+    prescription_id: str, body: DispenseIn, wired: WiringDep, call: WriteCall
+) -> dict[str, Any]:
+    """Dispense (pharmacist): re-checked today; 409 when blocked or already dispensed."""
+    return dispense(wired.system, call, prescription_id, body.birth_date)

@@ -1,0 +1,56 @@
+"""Request bodies of the API (pydantic at the edge). Course records themselves are
+validated by the course-record parser, which names the offending field."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from isocourse.service.recording import RECORDABLE_KINDS
+
+EventKind = Literal[RECORDABLE_KINDS]  # type: ignore[valid-type]
+
+COURSE_RECORD_EXAMPLE: dict[str, Any] = {
+    "format": "isocourse.course/1",
+    "as_of": "2026-03-15",
+    "programme": "none",
+    "patient": {"id": "p-001", "birth_date": "2000-05-01"},
+    "weights": [{"date": "2026-01-10", "value": 62, "unit": "kg"}],
+    "course": {"product": "isotretinoin", "start_date": "2026-01-15"},
+    "doses": [{"start": "2026-01-15", "end": None, "mg_per_day": 40}],
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EventIn(_Strict):
+    kind: EventKind = Field(description="what happened; `entry` is its course-record element")
+    entry: dict[str, Any] = Field(
+        description="the element as in the course-record format, e.g. a lab result "
+        '`{"date": "2026-03-01", "test": "alt", "value": 31, "unit": "U/L"}`; '
+        'for `programme`: `{"programme": "eu-ppp"}`'
+    )
+
+
+class CorrectionIn(_Strict):
+    event_id: str = Field(max_length=36, description="the event entered in error")
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class PrescriptionIn(_Strict):
+    days_supply: int = Field(ge=1, le=366)
+    mg_per_day: float = Field(gt=0, le=1000, allow_inf_nan=False)
+
+
+class DispenseIn(_Strict):
+    birth_date: date = Field(description="the patient's date of birth, as on the prescription")
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int

@@ -1,0 +1,95 @@
+"""What routes receive: the clinic system, the caller, the request's id, day and key."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import Depends, Header, Request
+from fastapi.security import OAuth2PasswordBearer
+
+from isocourse.auth.tokens import TokenError, read_token
+from isocourse.auth.users import actor_by_id
+from isocourse.service.context import Actor, Call, ClinicSystem
+from isocourse.service.errors import NotAuthenticated
+from isocourse.settings import Settings
+
+_bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """Set on ``app.state`` by ``create_app``: everything a request may need."""
+
+    settings: Settings
+    system: ClinicSystem
+    clock: Callable[[], datetime]
+
+    def now(self) -> datetime:
+        return self.clock().astimezone(ZoneInfo(self.settings.timezone))
+
+
+def wiring(request: Request) -> Wiring:
+    found: Wiring = request.app.state.wiring
+    return found
+
+
+def request_id_from(header: str | None) -> str:
+    return header if header and _REQUEST_ID.match(header) else str(uuid.uuid4())
+
+
+def current_actor(request: Request, token: Annotated[str | None, Depends(_bearer)]) -> Actor:
+    wired = wiring(request)
+    if not token:
+        raise NotAuthenticated("sign in: POST /api/v1/auth/token, then send the bearer token")
+    secret = wired.settings.secret_key.get_secret_value()
+    try:
+        user_id = read_token(token, secret=secret, now=wired.now())
+    except TokenError as error:
+        raise NotAuthenticated(f"invalid token: {error}") from error
+    with wired.system.store.transaction() as session:
+        actor = actor_by_id(session, user_id)
+    if actor is None:
+        raise NotAuthenticated("this user no longer exists")
+    return actor
+
+
+def _call(request: Request, actor: Actor, idempotency_key: str | None) -> Call:
+    now = wiring(request).now()
+    return Call(
+        actor=actor,
+        request_id=request.state.request_id,
+        today=now.date(),
+        now=now,
+        idempotency_key=idempotency_key or None,
+    )
+
+
+def reading_call(request: Request, actor: Annotated[Actor, Depends(current_actor)]) -> Call:
+    return _call(request, actor, None)
+
+
+def writing_call(
+    request: Request,
+    actor: Annotated[Actor, Depends(current_actor)],
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            max_length=200,
+            description="A retried request with the same key is answered once, "
+            "from the first answer, and records nothing more.",
+        ),
+    ] = None,
+) -> Call:
+    return _call(request, actor, idempotency_key)
+
+
+ReadCall = Annotated[Call, Depends(reading_call)]
+WriteCall = Annotated[Call, Depends(writing_call)]
+WiringDep = Annotated[Wiring, Depends(wiring)]

@@ -1,0 +1,88 @@
+"""Adding users (with their clinic, created when new) and telling who a caller is."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from isocourse.auth.passwords import burn_time, hash_password, password_matches
+from isocourse.service.context import ROLES, Actor, Role
+from isocourse.service.errors import InvalidInput, NotAuthenticated
+from isocourse.store.database import Store
+from isocourse.store.tables import Clinic, PatientRow, UserRow
+
+_CLINIC_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+MIN_PASSWORD_LENGTH = 8
+
+
+def add_user(
+    store: Store,
+    *,
+    email: str,
+    role: str,
+    clinic_id: str,
+    password: str,
+    now: datetime,
+    patient_id: str | None = None,
+) -> Actor:
+    _check_new_user(email, role, clinic_id, password, patient_id)
+    with store.transaction() as session:
+        if session.scalar(select(UserRow).where(func.lower(UserRow.email) == email.lower())):
+            raise InvalidInput("email", f"a user {email!r} already exists")
+        if session.get(Clinic, clinic_id) is None:
+            session.add(Clinic(id=clinic_id, name=clinic_id, created_at=now))
+            session.flush()
+        if patient_id is not None:
+            patient = session.get(PatientRow, patient_id)
+            if patient is None or patient.clinic_id != clinic_id:
+                raise InvalidInput("patient", f"no patient {patient_id!r} in clinic {clinic_id!r}")
+        row = UserRow(
+            email=email.lower(),
+            password_hash=hash_password(password),
+            role=role,
+            clinic_id=clinic_id,
+            patient_id=patient_id,
+            created_at=now,
+        )
+        session.add(row)
+        session.flush()
+        return actor_of(row)
+
+
+def _check_new_user(
+    email: str, role: str, clinic_id: str, password: str, patient_id: str | None
+) -> None:
+    if not _EMAIL.match(email):
+        raise InvalidInput("email", "not an e-mail address")
+    if role not in ROLES:
+        raise InvalidInput("role", f"one of {', '.join(ROLES)}")
+    if not _CLINIC_ID.match(clinic_id):
+        raise InvalidInput("clinic", "a short id: lower-case letters, digits and dashes")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput("password", f"at least {MIN_PASSWORD_LENGTH} characters")
+    if (role == "patient") != (patient_id is not None):
+        raise InvalidInput("patient", "a patient login names its patient; other roles do not")
+
+
+def authenticate(store: Store, email: str, password: str) -> Actor:
+    with store.transaction() as session:
+        row = session.scalar(select(UserRow).where(UserRow.email == email.strip().lower()))
+    if row is None:
+        burn_time(password)
+    elif password_matches(row.password_hash, password):
+        return actor_of(row)
+    raise NotAuthenticated("wrong e-mail or password")
+
+
+def actor_by_id(session: Session, user_id: int) -> Actor | None:
+    row = session.get(UserRow, user_id)
+    return None if row is None else actor_of(row)
+
+
+def actor_of(row: UserRow) -> Actor:
+    role: Role = row.role  # type: ignore[assignment]  # checked on the way in
+    return Actor(row.id, row.email, role, row.clinic_id, row.patient_id)

@@ -1,0 +1,93 @@
+"""The system of record's commands: ``db upgrade``, ``user add``, ``audit verify``, ``serve``."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+
+from isocourse.auth.users import add_user
+from isocourse.cli.common import fail, settings
+from isocourse.service.audit import verify_chain
+from isocourse.service.context import ROLES
+from isocourse.service.errors import InvalidInput
+from isocourse.store.database import migrate, open_store
+
+EXIT_AUDIT_BROKEN = 1
+
+db_app = typer.Typer(help="The database: migrations.", no_args_is_help=True)
+user_app = typer.Typer(help="Users of a clinic.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database (ISOCOURSE_DATABASE_URL; default SQLite)."""
+    url = settings().sqlalchemy_url()
+    migrate(url)
+    typer.echo("database is up to date")
+
+
+@user_app.command("add")
+def user_add(
+    email: Annotated[str, typer.Argument(help="the login e-mail")],
+    role: Annotated[str, typer.Option(help="one of: " + ", ".join(ROLES))],
+    clinic: Annotated[str, typer.Option(help="the clinic's short id; created when new")],
+    patient: Annotated[
+        str | None, typer.Option(help="for a patient login: the patient's id")
+    ] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="read the password from standard input")
+    ] = False,
+) -> None:
+    """Add a user bound to a clinic (and, for a patient, to their record)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    store = open_store(settings())
+    try:
+        add_user(
+            store,
+            email=email,
+            role=role,
+            clinic_id=clinic,
+            password=password,
+            now=datetime.now(tz=UTC),
+            patient_id=patient,
+        )
+    except InvalidInput as error:
+        fail(f"cannot add the user: {error.message}")
+    finally:
+        store.close()
+    typer.echo(f"added {role} {email} to clinic {clinic}")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Walk the audit chain; report the first broken link (exit 1) or that it is intact."""
+    store = open_store(settings())
+    try:
+        with store.transaction() as session:
+            report = verify_chain(session)
+    finally:
+        store.close()
+    if report.first_break is not None:
+        broken = report.first_break
+        typer.echo(f"audit chain BROKEN at entry {broken.entry_id}: {broken.reason}")
+        raise typer.Exit(EXIT_AUDIT_BROKEN)
+    typer.echo(f"audit chain intact: {report.entries} entries")
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+) -> None:
+    """Serve the JSON API (run `isocourse db upgrade` first)."""
+    import uvicorn
+
+    from isocourse.api import create_app
+
+    uvicorn.run(create_app(settings()), host=host, port=port)

@@ -1,0 +1,142 @@
+"""The pharmacist's two actions: verify a prescription (by its id and the patient's birth
+date) and dispense it. Both re-evaluate the record on the dispensing day; a
+prescription is dispensed at most once (checked, and enforced by a unique column)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from isocourse.assessment import Assessment
+from isocourse.service.audit import record_audit
+from isocourse.service.context import Call, ClinicSystem, require_role
+from isocourse.service.decisions import assess_closed, decision_json, refuse_unless_allowed
+from isocourse.service.errors import Conflict, NotFound, Refused
+from isocourse.service.patients import folded_document, record_from_document
+from isocourse.service.unit_of_work import Answer, fingerprint, unit_of_work, write_once
+from isocourse.store.event_log import append_event, event_by_id, is_retracted
+from isocourse.store.tables import EventRow, PatientRow
+
+
+@dataclass(frozen=True)
+class PrescriptionCheck:
+    prescription: EventRow
+    assessment: Assessment
+    dispensed: bool
+
+
+def verify_prescription(
+    system: ClinicSystem, call: Call, prescription_id: str, birth_date: date
+) -> Answer:
+    require_role(call.actor, "pharmacist", "prescriber")
+    with unit_of_work(system) as session:
+        check = _check_prescription(system, call, session, prescription_id, birth_date)
+        patient_id = check.prescription.patient_id
+        record_audit(session, call, "prescription.verify", patient_id=patient_id)
+        return _answer(check)
+
+
+def dispense(system: ClinicSystem, call: Call, prescription_id: str, birth_date: date) -> Answer:
+    require_role(call.actor, "pharmacist")
+
+    def work(session: Session) -> Answer:
+        check = _check_prescription(system, call, session, prescription_id, birth_date)
+        if check.dispensed:
+            raise _already_dispensed()
+        refuse_unless_allowed(check.assessment, "dispense")
+        payload = {
+            "date": call.today.isoformat(),
+            "days_supply": check.prescription.payload["days_supply"],
+        }
+        row = _append_dispense(session, call, check.prescription, payload)
+        patient_id = check.prescription.patient_id
+        record_audit(session, call, "prescription.dispense", patient_id=patient_id, detail=row.id)
+        return {"dispense_id": row.id, "dispense": payload, **_answer(check)}
+
+    try:
+        return write_once(system, call, fingerprint("dispense", prescription_id), work)
+    except Refused as refusal:
+        _audit_refusal(system, call, prescription_id, refusal)
+        raise
+
+
+def _append_dispense(
+    session: Session, call: Call, prescription: EventRow, payload: dict[str, Any]
+) -> EventRow:
+    try:
+        with session.begin_nested():
+            return append_event(
+                session,
+                patient_id=prescription.patient_id,
+                kind="dispense",
+                payload=payload,
+                recorded_at=call.now,
+                recorded_by=call.actor.user_id,
+                fills_prescription=prescription.id,
+            )
+    except IntegrityError as error:
+        raise _already_dispensed() from error
+
+
+def _already_dispensed() -> Conflict:
+    return Conflict("this prescription has already been dispensed", code="ALREADY_DISPENSED")
+
+
+def _check_prescription(
+    system: ClinicSystem, call: Call, session: Session, prescription_id: str, birth_date: date
+) -> PrescriptionCheck:
+    prescription = _prescription_in_clinic(session, call, prescription_id)
+    document = folded_document(
+        session, prescription.patient_id, call.today, leave_out=frozenset({prescription.id})
+    )
+    if document["patient"]["birth_date"] != birth_date.isoformat():
+        raise _no_such_prescription()
+    document["proposed_prescription"] = dict(prescription.payload)
+    record = record_from_document(document, system.knowledge, call.today)
+    dispensed = session.scalar(
+        select(EventRow.id).where(EventRow.fills_prescription_id == prescription.id)
+    )
+    return PrescriptionCheck(
+        prescription, assess_closed(record, system.knowledge), dispensed is not None
+    )
+
+
+def _prescription_in_clinic(session: Session, call: Call, prescription_id: str) -> EventRow:
+    row = event_by_id(session, prescription_id)
+    if row is None or row.kind != "prescription" or is_retracted(session, row.id):
+        raise _no_such_prescription()
+    patient = session.get(PatientRow, row.patient_id)
+    if patient is None or patient.clinic_id != call.actor.clinic_id:
+        raise _no_such_prescription()
+    return row
+
+
+def _no_such_prescription() -> NotFound:
+    return NotFound("no prescription with this id for a patient with this birth date")
+
+
+def _answer(check: PrescriptionCheck) -> Answer:
+    decision = decision_json(check.assessment)
+    if check.dispensed:
+        decision["allowed"] = False
+    return {
+        "prescription_id": check.prescription.id,
+        "prescription": dict(check.prescription.payload),
+        "already_dispensed": check.dispensed,
+        **decision,
+    }
+
+
+def _audit_refusal(
+    system: ClinicSystem, call: Call, prescription_id: str, refusal: Refused
+) -> None:
+    codes = ",".join(reason.code for reason in refusal.blocking)
+    with unit_of_work(system) as session:
+        row = event_by_id(session, prescription_id)
+        patient_id = row.patient_id if row is not None else None
+        record_audit(session, call, "dispense.refused", patient_id=patient_id, detail=codes)

@@ -1,0 +1,45 @@
+"""Enrol a patient by importing a course record (format ``isocourse.course/1``) with its history."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from isocourse.record_parser import RecordError, course_record_from_json, course_record_to_json
+from isocourse.service.audit import record_audit
+from isocourse.service.context import Call, ClinicSystem, require_role
+from isocourse.service.errors import InvalidInput
+from isocourse.service.unit_of_work import Answer, fingerprint, write_once
+from isocourse.store.event_log import append_event
+from isocourse.store.fold import events_from_record
+from isocourse.store.tables import PatientRow
+
+
+def enrol_patient(system: ClinicSystem, call: Call, document: Any) -> Answer:
+    """Validate the record, create the patient, store its history as events."""
+    require_role(call.actor, "prescriber")
+    try:
+        record = course_record_from_json(document, system.knowledge, today=call.today)
+    except RecordError as error:
+        raise InvalidInput(error.field, error.message) from error
+    normalised = course_record_to_json(record)
+
+    def work(session: Session) -> Answer:
+        patient_id = str(uuid.uuid4())
+        session.add(PatientRow(id=patient_id, clinic_id=call.actor.clinic_id, created_at=call.now))
+        session.flush()
+        for kind, payload in events_from_record(normalised):
+            append_event(
+                session,
+                patient_id=patient_id,
+                kind=kind,
+                payload=payload,
+                recorded_at=call.now,
+                recorded_by=call.actor.user_id,
+            )
+        record_audit(session, call, "patient.enrol", patient_id=patient_id)
+        return {"patient_id": patient_id, "record_patient_id": record.patient.id}
+
+    return write_once(system, call, fingerprint("enrol", normalised), work)

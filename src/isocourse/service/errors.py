@@ -1,0 +1,64 @@
+"""The service layer's errors (mapped to HTTP in exactly one handler, ``api/errors.py``)::
+
+ServiceError               base; ``code`` is stable, ``message`` plain words
+ +-- NotAuthenticated      no valid credentials
+ +-- Forbidden             the caller's role may not do this
+ +-- NotFound              no such thing in the caller's clinic (or not theirs)
+ +-- InvalidInput          the input is wrong; ``field`` names where
+ +-- Conflict              the request clashes with the record (already dispensed ...)
+      +-- Refused          the rules say no: ``blocking`` lists the blocking alerts
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class BlockingReason:
+    code: str
+    severity: str
+    message: str
+
+
+class ServiceError(Exception):
+    code = "ERROR"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+
+class NotAuthenticated(ServiceError):
+    code = "NOT_AUTHENTICATED"
+
+
+class Forbidden(ServiceError):
+    code = "FORBIDDEN"
+
+
+class NotFound(ServiceError):
+    code = "NOT_FOUND"
+
+
+class InvalidInput(ServiceError):
+    code = "INVALID_INPUT"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+class Conflict(ServiceError):
+    code = "CONFLICT"
+
+
+class Refused(Conflict):
+    code = "REFUSED"
+
+    def __init__(self, message: str, blocking: Sequence[BlockingReason]) -> None:
+        super().__init__(message)
+        self.blocking = tuple(blocking)

@@ -1,0 +1,47 @@
+"""Finding a patient the caller may see, and folding their events into a course record."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from isocourse.knowledge.model import Knowledge
+from isocourse.record import CourseRecord
+from isocourse.record_parser import RecordError, course_record_from_json
+from isocourse.service.context import Actor
+from isocourse.service.errors import Conflict, NotFound
+from isocourse.store.event_log import stored_events
+from isocourse.store.fold import fold_events
+from isocourse.store.tables import PatientRow
+
+
+def patient_for(session: Session, actor: Actor, patient_id: str) -> PatientRow:
+    """The patient, if the caller's clinic holds them (and, for a patient, it is them)."""
+    row = session.get(PatientRow, patient_id)
+    hidden = row is None or row.clinic_id != actor.clinic_id
+    if hidden or (actor.role == "patient" and actor.patient_id != patient_id):
+        raise NotFound(f"no patient {patient_id!r} in your clinic's records")
+    assert row is not None
+    return row
+
+
+def folded_document(
+    session: Session, patient_id: str, as_of: date, leave_out: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    return fold_events(stored_events(session, patient_id), as_of=as_of, leave_out=leave_out)
+
+
+def record_from_document(
+    document: Mapping[str, Any], knowledge: Knowledge, today: date
+) -> CourseRecord:
+    """Validate a folded document; a stored record that no longer validates fails closed."""
+    try:
+        return course_record_from_json(dict(document), knowledge, today=today)
+    except RecordError as error:
+        raise Conflict(
+            f"the stored record no longer validates ({error}); correct the entry first",
+            code="RECORD_INVALID",
+        ) from error

@@ -1,0 +1,86 @@
+"""Reading a patient's record, assessment and event log, and the clinic's work-list.
+
+Every read of a patient's data writes an audit entry in the same transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+
+from isocourse.record_parser import course_record_to_json
+from isocourse.rules import assess
+from isocourse.service.audit import record_audit
+from isocourse.service.context import Call, ClinicSystem, require_role
+from isocourse.service.patients import folded_document, patient_for, record_from_document
+from isocourse.service.unit_of_work import Answer, unit_of_work
+from isocourse.store.event_log import event_rows
+from isocourse.store.tables import PatientRow
+from isocourse.worklist import worklist
+
+
+def read_record(system: ClinicSystem, call: Call, patient_id: str, as_of: date) -> Answer:
+    require_role(call.actor, "prescriber", "patient")
+    with unit_of_work(system) as session:
+        patient_for(session, call.actor, patient_id)
+        document = folded_document(session, patient_id, as_of)
+        record = record_from_document(document, system.knowledge, call.today)
+        record_audit(session, call, "record.read", patient_id=patient_id)
+    return course_record_to_json(record)
+
+
+def read_assessment(
+    system: ClinicSystem, call: Call, patient_id: str, as_of: date, *, explain: bool = False
+) -> Answer:
+    require_role(call.actor, "prescriber", "patient")
+    with unit_of_work(system) as session:
+        patient_for(session, call.actor, patient_id)
+        document = folded_document(session, patient_id, as_of)
+        record = record_from_document(document, system.knowledge, call.today)
+        record_audit(session, call, "assessment.read", patient_id=patient_id)
+    return assess(record, system.knowledge, as_of=as_of).to_json(explain=explain)
+
+
+def list_events(system: ClinicSystem, call: Call, patient_id: str) -> list[dict[str, Any]]:
+    require_role(call.actor, "prescriber", "patient")
+    with unit_of_work(system) as session:
+        patient_for(session, call.actor, patient_id)
+        rows = event_rows(session, patient_id)
+        record_audit(session, call, "events.read", patient_id=patient_id)
+        return [
+            {
+                "event_id": row.id,
+                "kind": row.kind,
+                "entry": row.payload,
+                "corrects": row.corrects_event_id,
+                "recorded_at": row.recorded_at.isoformat(),
+            }
+            for row in rows
+        ]
+
+
+def read_worklist(system: ClinicSystem, call: Call) -> list[dict[str, Any]]:
+    """The clinic's patients, ordered by what needs action today."""
+    require_role(call.actor, "prescriber")
+    assessments, internal_ids = [], {}
+    with unit_of_work(system) as session:
+        query = select(PatientRow.id).where(PatientRow.clinic_id == call.actor.clinic_id)
+        for patient_id in session.scalars(query.order_by(PatientRow.created_at, PatientRow.id)):
+            document = folded_document(session, patient_id, call.today)
+            record = record_from_document(document, system.knowledge, call.today)
+            assessment = assess(record, system.knowledge, as_of=call.today)
+            assessments.append(assessment)
+            internal_ids[id(assessment)] = patient_id
+            record_audit(session, call, "worklist.read", patient_id=patient_id)
+    return [
+        {
+            "patient_id": internal_ids[id(row.assessment)],
+            "record_patient_id": row.patient_id,
+            "reason": row.reason,
+            "dispense_allowed": row.assessment.dispense.allowed,
+            "assessment": row.assessment.to_json(),
+        }
+        for row in worklist(assessments, call.today)
+    ]

@@ -1,0 +1,67 @@
+"""The event log: append an event, read a patient's events in order. Nothing else.
+
+There is deliberately no update and no delete here.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from isocourse.store.fold import ENTERED_IN_ERROR, StoredEvent
+from isocourse.store.tables import EventRow
+
+
+def append_event(
+    session: Session,
+    *,
+    patient_id: str,
+    kind: str,
+    payload: Mapping[str, Any],
+    recorded_at: datetime,
+    recorded_by: int | None,
+    corrects: str | None = None,
+    fills_prescription: str | None = None,
+) -> EventRow:
+    row = EventRow(
+        id=str(uuid.uuid4()),
+        patient_id=patient_id,
+        kind=kind,
+        payload=dict(payload),
+        corrects_event_id=corrects,
+        fills_prescription_id=fills_prescription,
+        recorded_at=recorded_at,
+        recorded_by=recorded_by,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def event_rows(session: Session, patient_id: str) -> list[EventRow]:
+    query = select(EventRow).where(EventRow.patient_id == patient_id).order_by(EventRow.sequence)
+    return list(session.scalars(query))
+
+
+def stored_events(session: Session, patient_id: str) -> list[StoredEvent]:
+    return [as_stored(row) for row in event_rows(session, patient_id)]
+
+
+def as_stored(row: EventRow) -> StoredEvent:
+    return StoredEvent(row.id, row.kind, row.payload, row.corrects_event_id)
+
+
+def is_retracted(session: Session, event_id: str) -> bool:
+    query = select(EventRow.id).where(
+        EventRow.kind == ENTERED_IN_ERROR, EventRow.corrects_event_id == event_id
+    )
+    return session.scalar(query) is not None
+
+
+def event_by_id(session: Session, event_id: str) -> EventRow | None:
+    return session.scalar(select(EventRow).where(EventRow.id == event_id))

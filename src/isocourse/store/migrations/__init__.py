@@ -1,0 +1,1 @@
+"""Packaged Alembic migrations (env.py, versions/)."""

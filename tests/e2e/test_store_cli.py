@@ -1,0 +1,92 @@
+"""The system-of-record commands end to end: db upgrade, user add, audit verify, demo;
+and the API's assessment of an imported record equals ``isocourse evaluate`` on it."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from isocourse.cli import app
+from tests.clinic_support import EXAMPLE, Clinic
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("ISOCOURSE_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("ISOCOURSE_DATABASE_URL", raising=False)
+    return tmp_path
+
+
+def test_db_upgrade_creates_the_sqlite_database_in_wal_mode(data_dir: Path) -> None:
+    result = runner.invoke(app, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    with sqlite3.connect(data_dir / "isocourse.sqlite3") as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+def test_user_add_reads_the_password_from_stdin_and_creates_the_clinic(data_dir: Path) -> None:
+    runner.invoke(app, ["db", "upgrade"])
+    args = ["user", "add", "Doc@North.test", "--role", "prescriber", "--clinic", "north"]
+    result = runner.invoke(app, [*args, "--password-stdin"], input="a long password\n")
+    assert result.exit_code == 0, result.output
+    with sqlite3.connect(data_dir / "isocourse.sqlite3") as connection:
+        assert connection.execute("SELECT id FROM clinics").fetchall() == [("north",)]
+        row = connection.execute("SELECT email, role, password_hash FROM users").fetchone()
+    assert row[:2] == ("doc@north.test", "prescriber")
+    assert row[2].startswith("$argon2id$")
+    again = runner.invoke(app, [*args, "--password-stdin"], input="a long password\n")
+    assert again.exit_code == 2
+
+
+def test_user_add_refuses_an_unknown_role(data_dir: Path) -> None:
+    runner.invoke(app, ["db", "upgrade"])
+    args = ["user", "add", "x@north.test", "--role", "nurse", "--clinic", "north"]
+    result = runner.invoke(app, [*args, "--password-stdin"], input="a long password\n")
+    assert result.exit_code == 2
+
+
+def test_demo_seeds_the_clinic_prints_logins_and_an_intact_audit(data_dir: Path) -> None:
+    result = runner.invoke(app, ["demo", "--no-serve"])
+    assert result.exit_code == 0, result.output
+    assert "prescriber@demo.test" in result.output
+    assert "pharmacist@demo.test" in result.output
+    with sqlite3.connect(data_dir / "isocourse.sqlite3") as connection:
+        patients = connection.execute("SELECT count(*) FROM patients").fetchone()[0]
+    assert patients >= 20
+    rerun = runner.invoke(app, ["demo", "--no-serve"])
+    assert rerun.exit_code == 0, rerun.output
+    verified = runner.invoke(app, ["audit", "verify"])
+    assert verified.exit_code == 0
+    assert "intact" in verified.output
+
+
+def test_audit_verify_reports_the_first_tampered_entry(data_dir: Path) -> None:
+    runner.invoke(app, ["demo", "--no-serve"])
+    with sqlite3.connect(data_dir / "isocourse.sqlite3") as connection:
+        connection.execute("UPDATE audit_entries SET patient_id = 'someone-else' WHERE id = 4")
+    result = runner.invoke(app, ["audit", "verify"])
+    assert result.exit_code == 1
+    assert "entry 4" in result.output
+
+
+def test_the_api_assessment_equals_isocourse_evaluate(clinic: Clinic) -> None:
+    evaluated = runner.invoke(app, ["evaluate", str(EXAMPLE)])
+    assert evaluated.exit_code == 0, evaluated.output
+    document = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    patient_id = clinic.enrol(document)
+    response = clinic.client.get(
+        f"/api/v1/patients/{patient_id}/assessment",
+        params={"as_of": document["as_of"]},
+        headers=clinic.as_user("doc_a"),
+    )
+    assert response.json() == json.loads(evaluated.output)
+    stateless = clinic.client.post(
+        "/api/v1/evaluate", json=document, headers=clinic.as_user("doc_a")
+    )
+    assert stateless.json() == json.loads(evaluated.output)
