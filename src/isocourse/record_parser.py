@@ -90,8 +90,8 @@ def _path(location: tuple[int | str, ...]) -> str:
     for part in location:
         if isinstance(part, int):
             path += f"[{part}]"
-        elif part in {"str", "int", "float", "bool", "date"} or "[" in part:
-            continue  # union-member labels that pydantic adds; not part of the field
+        elif "[" in part:
+            continue  # validator labels such as "function-after[...]"; not part of the field
         else:
             path += f".{part}" if path else part
     return path or "(document)"

@@ -42,10 +42,11 @@ ALERT_CASES = [
     AlertCase("DOSE_ABOVE_RANGE", proposed(70), proposed(62), severity="warning"),
     AlertCase("DOSE_ABOVE_MAXIMUM", proposed(130), proposed(124), severity="block"),
     AlertCase("DOSE_NOT_COMPOSABLE", proposed(45), proposed(50)),
+    # 2980 mg / 62 kg = 48.06 mg/kg so far
     AlertCase(
         "CUMULATIVE_TARGET_REACHED",
-        {"course.target_mg_per_kg": 47},
         {"course.target_mg_per_kg": 48},
+        {"course.target_mg_per_kg": 48.1},
     ),
     AlertCase(
         "COURSE_LONGER_THAN_USUAL",

@@ -1,16 +1,270 @@
-"""Rules for laboratory monitoring.
+"""Laboratory monitoring: baseline ALT and triglycerides, action thresholds, the labs due.
 
-PLACEHOLDER: the owner of this concern replaces this module (keep the function name).
+Decisions (rules.md "Laboratory monitoring" leaves them open):
+
+- Every value is converted to its test's canonical unit (mg/dL, U/L) with the factors
+  in ``knowledge/labs.toml`` before it is compared. A result whose unit does not fit its
+  test raises ``LAB_UNIT_MISMATCH`` (block) and is never used: not for thresholds, not as
+  a baseline. "Latest" is then the latest *readable* result of the test on or before
+  ``as_of``; results dated after ``as_of`` are not yet known.
+- The upper limit of normal is the result's own ``reference_high`` (converted with the
+  result's unit) when it is above 0, else the catalogue's default for the test.
+- Baseline: ALT and triglycerides count for a first prescription dated P when dated
+  P−30 ... P, the prescription day included (rules.md "in the 30 days before it").
+- Due task ``labs``: before the course starts, due on the prescription day (the proposed
+  prescription's date, else ``as_of``) until a baseline exists; once treatment runs,
+  due on start + 60 days (knowledge) until ALT and TG are both dated on or after it.
+  Nothing is due after treatment ended (no post-treatment checks, Xia 2022).
 """
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 
-from isocourse.assessment import Findings
+from isocourse.assessment import Alert, Due, Findings, Severity
+from isocourse.knowledge.labs import LabCatalogue, LabTest, to_canonical
 from isocourse.knowledge.model import Knowledge
-from isocourse.record import CourseRecord
+from isocourse.record import CourseRecord, LabResult
+from isocourse.rules import symptoms
+from isocourse.rules.alerting import raise_alert
+from isocourse.rules.course_facts import in_treatment, is_first_prescription, prescription_day
+
+LABS_TASK = "labs"
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A lab result read in its test's canonical unit, with its upper limit of normal."""
+
+    result: LabResult
+    test: LabTest
+    value: float
+    uln: float | None
+    uln_is_labs_own: bool
+
+    @property
+    def date(self) -> date:
+        return self.result.date
+
+    def described(self) -> str:
+        """``"531 mg/dL"``, or ``"531 mg/dL (6 mmol/L as reported)"`` after a conversion."""
+        text = f"{_number(self.value)} {self.test.unit}"
+        if self.test.factor_for(self.result.unit) != 1.0:
+            text += f" ({self.result.value:g} {self.result.unit} as reported)"
+        return text
+
+    def uln_described(self) -> str:
+        assert self.uln is not None
+        whose = "the lab's own" if self.uln_is_labs_own else "default"
+        return f"{_number(self.uln)} {self.test.unit} ({whose})"
+
+
+def read_result(result: LabResult, catalogue: LabCatalogue) -> Reading | None:
+    """The result in canonical units, or None when its test or unit is not known."""
+    test = catalogue.resolve(result.test)
+    if test is None:
+        return None
+    value = to_canonical(result.value, result.unit, test)
+    if value is None:
+        return None
+    own = result.reference_high
+    own_uln = to_canonical(own, result.unit, test) if own is not None and own > 0 else None
+    default = test.upper_limit_normal.value if test.upper_limit_normal is not None else None
+    uln = own_uln if own_uln is not None else default
+    return Reading(result, test, value, uln, own_uln is not None)
+
+
+def latest_readings(readings: list[Reading]) -> dict[str, Reading]:
+    """The latest reading of each test (by date; the last listed wins a tie)."""
+    latest: dict[str, Reading] = {}
+    for reading in sorted(readings, key=lambda r: r.date):
+        latest[reading.test.name] = reading
+    return latest
 
 
 def assess_labs(record: CourseRecord, knowledge: Knowledge, as_of: date) -> Findings:
-    return Findings()
+    known = [result for result in record.labs if result.date <= as_of]
+    readings: list[Reading] = []
+    unreadable: list[LabResult] = []
+    for result in known:
+        reading = read_result(result, knowledge.labs)
+        if reading is None:
+            unreadable.append(result)
+        else:
+            readings.append(reading)
+    latest = latest_readings(readings)
+    alerts = [
+        *_unit_mismatch(unreadable, knowledge),
+        *_baseline(record, knowledge, readings),
+        *_triglycerides(latest.get("triglycerides"), knowledge),
+        *_liver(latest, knowledge),
+        *_creatine_kinase(latest.get("ck"), record, knowledge, as_of),
+    ]
+    return Findings(alerts=tuple(alerts), due=labs_due(record, knowledge, readings, as_of))
+
+
+def _unit_mismatch(unreadable: list[LabResult], knowledge: Knowledge) -> list[Alert]:
+    if not unreadable:
+        return []
+    listed = "; ".join(
+        f"{result.test} {result.value:g} {result.unit!r} on {result.date.isoformat()}"
+        for result in unreadable
+    )
+    return [raise_alert(knowledge, "LAB_UNIT_MISMATCH", results=listed)]
+
+
+def _tests_missing(
+    readings: list[Reading], names: tuple[str, ...], first: date, last: date | None
+) -> list[str]:
+    """Of ``names``, the tests with no reading dated ``first`` ... ``last`` (open if None)."""
+    return [
+        name
+        for name in names
+        if not any(
+            r.test.name == name and first <= r.date and (last is None or r.date <= last)
+            for r in readings
+        )
+    ]
+
+
+def _baseline(record: CourseRecord, knowledge: Knowledge, readings: list[Reading]) -> list[Alert]:
+    proposed = record.proposed_prescription
+    if proposed is None or not is_first_prescription(record):
+        return []
+    schedule = knowledge.labs.schedule
+    days = int(schedule.baseline_days_before.value)
+    first = proposed.date - timedelta(days=days)
+    missing = _tests_missing(readings, schedule.monitored_tests, first, proposed.date)
+    if not missing:
+        return []
+    labels = " and ".join(knowledge.labs.by_name(name).label for name in missing)
+    return [
+        raise_alert(
+            knowledge,
+            "LAB_BASELINE_MISSING",
+            tests=labels,
+            days=days,
+            first=first.isoformat(),
+            prescription_date=proposed.date.isoformat(),
+        )
+    ]
+
+
+def _triglycerides(reading: Reading | None, knowledge: Knowledge) -> list[Alert]:
+    if reading is None:
+        return []
+    thresholds = knowledge.labs.thresholds
+    alerts: list[Alert] = []
+    for code, limit in (
+        ("LAB_TG_HIGH", thresholds.tg_high_mg_per_dl.value),
+        ("LAB_TG_SEVERE", thresholds.tg_severe_mg_per_dl.value),
+    ):
+        if reading.value >= limit:
+            alerts.append(
+                raise_alert(
+                    knowledge,
+                    code,
+                    result=reading.described(),
+                    date=reading.date.isoformat(),
+                    threshold=f"{_number(limit)} {reading.test.unit}",
+                )
+            )
+    return alerts
+
+
+def _above_uln(reading: Reading, multiple: float) -> bool:
+    return reading.uln is not None and reading.value > multiple * reading.uln
+
+
+def _liver(latest: dict[str, Reading], knowledge: Knowledge) -> list[Alert]:
+    """ALT or AST above 3 × ULN each warn; above 5 × ULN also raises LAB_LIVER_SEVERE."""
+    thresholds = knowledge.labs.thresholds
+    high = thresholds.liver_high_uln_multiple.value
+    severe = thresholds.liver_severe_uln_multiple.value
+    enzymes = [(latest[name], code) for name, code in _LIVER_TESTS if name in latest]
+    alerts = [
+        _uln_alert(knowledge, code, reading, high)
+        for reading, code in enzymes
+        if _above_uln(reading, high)
+    ]
+    severe_findings = [_uln_finding(r) for r, _ in enzymes if _above_uln(r, severe)]
+    if severe_findings:
+        alerts.append(
+            raise_alert(
+                knowledge,
+                "LAB_LIVER_SEVERE",
+                findings="; ".join(severe_findings),
+                multiple=_number(severe),
+            )
+        )
+    return alerts
+
+
+_LIVER_TESTS = (("alt", "LAB_ALT_HIGH"), ("ast", "LAB_AST_HIGH"))
+
+
+def _uln_finding(reading: Reading) -> str:
+    assert reading.uln is not None
+    times = reading.value / reading.uln
+    return (
+        f"{reading.test.label} {reading.described()} on {reading.date.isoformat()} "
+        f"({times:.1f} × ULN {reading.uln_described()})"
+    )
+
+
+def _uln_alert(
+    knowledge: Knowledge,
+    code: str,
+    reading: Reading,
+    multiple: float,
+    severity: Severity | None = None,
+) -> Alert:
+    assert reading.uln is not None
+    return raise_alert(
+        knowledge,
+        code,
+        severity=severity,
+        result=reading.described(),
+        date=reading.date.isoformat(),
+        multiple=_number(multiple),
+        uln=reading.uln_described(),
+        limit=f"{_number(multiple * reading.uln)} {reading.test.unit}",
+    )
+
+
+def _creatine_kinase(
+    reading: Reading | None, record: CourseRecord, knowledge: Knowledge, as_of: date
+) -> list[Alert]:
+    """CK above the limit is for information; with a muscle symptom it is urgent."""
+    multiple = knowledge.labs.thresholds.ck_high_uln_multiple.value
+    if reading is None or not _above_uln(reading, multiple):
+        return []
+    muscle = symptoms.has_muscle_symptom(record, knowledge, as_of)
+    severity: Severity | None = "urgent" if muscle else None
+    return [_uln_alert(knowledge, "LAB_CK_HIGH", reading, multiple, severity)]
+
+
+def labs_due(
+    record: CourseRecord, knowledge: Knowledge, readings: list[Reading], as_of: date
+) -> tuple[Due, ...]:
+    """The ``labs`` task: a baseline before the course, then once at about peak dose."""
+    schedule = knowledge.labs.schedule
+    start = record.course.start_date
+    if start is None or as_of < start:
+        day = prescription_day(record, as_of)
+        first = day - timedelta(days=int(schedule.baseline_days_before.value))
+        if not _tests_missing(readings, schedule.monitored_tests, first, day):
+            return ()
+        return (Due(task=LABS_TASK, due=day, overdue=as_of > day),)
+    if not in_treatment(record, as_of):
+        return ()
+    due = start + timedelta(days=int(schedule.peak_check_days.value))
+    if not _tests_missing(readings, schedule.monitored_tests, due, None):
+        return ()
+    return (Due(task=LABS_TASK, due=due, overdue=as_of > due),)
+
+
+def _number(value: float) -> str:
+    """A value for a message: at most one decimal, no trailing zero (``531``, ``5.6``)."""
+    return f"{value:.1f}".rstrip("0").rstrip(".")
