@@ -19,10 +19,14 @@ BLOCKING_SEVERITIES: frozenset[str] = frozenset({"block", "stop"})
 
 @dataclass(frozen=True)
 class Alert:
+    """A finding. ``since``: the day of the entry that raised it, where one did (a symptom,
+    a mood screen), so that what the patient reported most recently can be seen first."""
+
     code: str
     severity: Severity
     message: str
     source: str
+    since: date | None = None
 
     @property
     def blocks(self) -> bool:
@@ -115,10 +119,7 @@ class Assessment:
                 "blocking": list(self.dispense.blocking),
                 "window_closes": _iso(self.dispense.window_closes),
             },
-            "alerts": [
-                {"code": a.code, "severity": a.severity, "message": a.message, "source": a.source}
-                for a in self.alerts
-            ],
+            "alerts": [_alert_json(alert) for alert in self.alerts],
             "due": [
                 {"task": d.task, "due": d.due.isoformat(), "overdue": d.overdue} for d in self.due
             ],
@@ -134,6 +135,18 @@ class Assessment:
                 for c in self.checks
             ]
         return document
+
+
+def _alert_json(alert: Alert) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "code": alert.code,
+        "severity": alert.severity,
+        "message": alert.message,
+        "source": alert.source,
+    }
+    if alert.since is not None:
+        document["since"] = alert.since.isoformat()
+    return document
 
 
 def _iso(day: date | None) -> str | None:

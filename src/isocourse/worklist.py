@@ -1,7 +1,8 @@
 """Order patients by what needs action today (pure: assessments in, ordered rows out).
 
 Stop and urgent first, then blocked prescriptions, then overdue and due tasks,
-then windows closing soon, then the rest (issue 5's work-list order).
+then windows closing soon, then the rest (issue 5's work-list order). Within a tier,
+what the patient reported most recently (a symptom, a mood screen) comes first.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from isocourse.assessment import Assessment
 @dataclass(frozen=True)
 class WorklistRow:
     patient_id: str
-    rank: tuple[int, int]
+    rank: tuple[int, int, int]
     reason: str
     assessment: Assessment
 
@@ -31,8 +32,11 @@ def worklist(assessments: Iterable[Assessment], today: date) -> list[WorklistRow
 
 def _row(assessment: Assessment, today: date) -> WorklistRow:
     tier, detail = _tier(assessment, today)
+    reported = [a.since.toordinal() for a in assessment.alerts if a.since and a.severity == tier]
+    newest_first = -max(reported, default=0)
     count = -len(assessment.alerts)
-    return WorklistRow(assessment.patient_id, (_TIERS.index(tier), count), detail, assessment)
+    rank = (_TIERS.index(tier), newest_first, count)
+    return WorklistRow(assessment.patient_id, rank, detail, assessment)
 
 
 def _tier(assessment: Assessment, today: date) -> tuple[str, str]:

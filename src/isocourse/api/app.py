@@ -17,6 +17,7 @@ from isocourse.knowledge.loader import load_knowledge
 from isocourse.service.context import ClinicSystem
 from isocourse.settings import Settings
 from isocourse.store.database import open_store
+from isocourse.web.app import install_pages
 
 API_PREFIX = "/api/v1"
 
@@ -47,6 +48,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utc_now) 
     app.middleware("http")(_request_id)
     for module in (auth_routes, patient_routes, pharmacy_routes, clinic_routes):
         app.include_router(module.router, prefix=API_PREFIX)
+    install_pages(app)
     app.add_api_route(
         "/health",
         _health,

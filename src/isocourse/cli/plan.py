@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import sys
 from enum import StrEnum
 from typing import Annotated
@@ -15,8 +14,7 @@ from rich.table import Table
 from isocourse.cli.common import fail, knowledge
 from isocourse.knowledge.model import Knowledge
 from isocourse.rules.capsule_plan import CapsulePlan, plan_capsules
-
-_WEIGHT = re.compile(r"^\s*(?P<value>\d+(?:\.\d+)?)\s*(?P<unit>kg|lb|lbs)?\s*$", re.IGNORECASE)
+from isocourse.weight_text import weight_kg_from_text
 
 
 class PlanFormat(StrEnum):
@@ -68,14 +66,10 @@ def plan(
 
 
 def parse_weight_kg(text: str, known: Knowledge) -> float:
-    match = _WEIGHT.match(text)
-    if match is None or match["unit"] is None:
-        fail(f"option '--weight': {text!r} is not a weight with its unit, e.g. 62kg or 136lb")
-    value = float(match["value"])
-    kg = value * known.course.kg_per_lb.value if match["unit"].lower().startswith("lb") else value
-    if not 0 < kg <= known.course.weight_max_kg.value:
-        fail(f"option '--weight': implausible weight {text!r}")
-    return kg
+    try:
+        return weight_kg_from_text(text, known)
+    except ValueError as error:
+        fail(f"option --{error}")
 
 
 def plan_to_json(result: CapsulePlan) -> dict[str, object]:

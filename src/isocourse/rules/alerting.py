@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from isocourse.assessment import Alert, Severity
 from isocourse.knowledge.model import Knowledge
 
 
 def raise_alert(
-    knowledge: Knowledge, code: str, *, severity: Severity | None = None, **details: object
+    knowledge: Knowledge,
+    code: str,
+    *,
+    severity: Severity | None = None,
+    reported_on: date | None = None,
+    **details: object,
 ) -> Alert:
     """The catalogue's alert for ``code``, its message filled with ``details``.
 
@@ -21,4 +28,5 @@ def raise_alert(
         severity=severity or definition.severity,
         message=message,
         source=definition.source,
+        since=reported_on,
     )

@@ -38,19 +38,47 @@ def _screen_alerts(screen: MoodScreen, knowledge: Knowledge) -> list[Alert]:
     day = screen.date.isoformat()
     if screen.instrument == "phq2":
         if screen.total >= limits.phq2_positive.value:
-            return [raise_alert(knowledge, "MOOD_PHQ2_POSITIVE", total=screen.total, date=day)]
+            return [
+                raise_alert(
+                    knowledge,
+                    "MOOD_PHQ2_POSITIVE",
+                    reported_on=screen.date,
+                    total=screen.total,
+                    date=day,
+                )
+            ]
         return []
     alerts = []
     self_harm = screen.items[_PHQ9_SELF_HARM_ITEM]
     if self_harm > 0:
-        alerts.append(raise_alert(knowledge, "MOOD_SUICIDAL_IDEATION", score=self_harm, date=day))
+        alerts.append(
+            raise_alert(
+                knowledge,
+                "MOOD_SUICIDAL_IDEATION",
+                reported_on=screen.date,
+                score=self_harm,
+                date=day,
+            )
+        )
     if screen.total >= limits.phq9_severe.value:
         alerts.append(
-            raise_alert(knowledge, "MOOD_DEPRESSION_SEVERE", total=screen.total, date=day)
+            raise_alert(
+                knowledge,
+                "MOOD_DEPRESSION_SEVERE",
+                reported_on=screen.date,
+                total=screen.total,
+                date=day,
+            )
         )
     elif screen.total >= limits.phq9_moderate.value:
         alerts.append(
-            raise_alert(knowledge, "MOOD_DEPRESSION_MODERATE", total=screen.total, date=day)
+            raise_alert(
+                knowledge,
+                "MOOD_DEPRESSION_MODERATE",
+                reported_on=screen.date,
+                total=screen.total,
+                date=day,
+            )
         )
     return alerts
 

@@ -173,7 +173,8 @@ def recent_symptom_codes(record: CourseRecord, knowledge: Knowledge, as_of: date
     """The codes fired by entries dated in the window up to ``as_of``."""
     catalogue = knowledge.symptoms
     return frozenset(
-        code for entry in recent_entries(record, knowledge, as_of)
+        code
+        for entry in recent_entries(record, knowledge, as_of)
         for code in entry_codes(entry, catalogue)
     )
 
@@ -203,7 +204,9 @@ def assess_symptoms(record: CourseRecord, knowledge: Knowledge, as_of: date) -> 
 
 def _alert(knowledge: Knowledge, code: str, entry: Symptom) -> Alert:
     words = entry.text if entry.text is not None else _feature_label(knowledge, entry.code)
-    return raise_alert(knowledge, code, date=entry.date.isoformat(), text=words)
+    return raise_alert(
+        knowledge, code, reported_on=entry.date, date=entry.date.isoformat(), text=words
+    )
 
 
 def _feature_label(knowledge: Knowledge, code: str | None) -> str:

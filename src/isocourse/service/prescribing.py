@@ -4,6 +4,7 @@ a blocking alert refuses it (and the refusal is audited)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -26,11 +27,7 @@ def prescribe(
     system: ClinicSystem, call: Call, patient_id: str, order: PrescriptionOrder
 ) -> Answer:
     require_role(call.actor, "prescriber")
-    payload = {
-        "date": call.today.isoformat(),
-        "days_supply": order.days_supply,
-        "mg_per_day": order.mg_per_day,
-    }
+    payload = _proposal(call, order)
 
     def work(session: Session) -> Answer:
         patient_for(session, call.actor, patient_id)
@@ -62,3 +59,27 @@ def _audit_refusal(system: ClinicSystem, call: Call, patient_id: str, refusal: R
     codes = ",".join(reason.code for reason in refusal.blocking)
     with unit_of_work(system) as session:
         record_audit(session, call, "prescription.refused", patient_id=patient_id, detail=codes)
+
+
+def check_prescription(
+    system: ClinicSystem, call: Call, patient_id: str, order: PrescriptionOrder
+) -> Answer:
+    """The rule check a prescription would meet today, without issuing it (audited as a read)."""
+    require_role(call.actor, "prescriber")
+    payload = _proposal(call, order)
+    with unit_of_work(system) as session:
+        patient_for(session, call.actor, patient_id)
+        document = folded_document(session, patient_id, call.today)
+        document["proposed_prescription"] = payload
+        record = record_from_document(document, system.knowledge, call.today)
+        record_audit(session, call, "prescription.check", patient_id=patient_id)
+    return assess_closed(record, system.knowledge).to_json()
+
+
+def _proposal(call: Call, order: PrescriptionOrder) -> dict[str, Any]:
+    """The prescription as the course record states it: written today."""
+    return {
+        "date": call.today.isoformat(),
+        "days_supply": order.days_supply,
+        "mg_per_day": order.mg_per_day,
+    }

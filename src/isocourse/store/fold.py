@@ -40,7 +40,10 @@ LATEST_KINDS: Final[Mapping[str, str]] = {
     "prescription_proposed": "proposed_prescription",
 }
 ENTERED_IN_ERROR: Final = "entered_in_error"
-EVENT_KINDS: Final = (*LATEST_KINDS, *LIST_KINDS, ENTERED_IN_ERROR)
+#: kinds kept in the log that are not part of the course record (the fold passes them by):
+#: a patient's daily dose check-in; a patient's reminder preferences
+NOTE_KINDS: Final = frozenset({"dose_check_in", "reminder_preference"})
+EVENT_KINDS: Final = (*LATEST_KINDS, *LIST_KINDS, *sorted(NOTE_KINDS), ENTERED_IN_ERROR)
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,8 @@ def _apply(document: dict[str, Any], event: StoredEvent) -> None:
         document["programme"] = event.payload["programme"]
     elif event.kind in LATEST_KINDS:
         document[LATEST_KINDS[event.kind]] = dict(event.payload)
+    elif event.kind in NOTE_KINDS:
+        return
     else:
         raise ValueError(f"unknown event kind {event.kind!r}")
 

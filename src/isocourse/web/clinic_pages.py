@@ -1,0 +1,213 @@
+"""The prescriber's pages: the work-list, a patient's course, recording, prescribing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from isocourse.calendar import course_calendar
+from isocourse.record_parser import course_record_from_json
+from isocourse.reports.charts import cumulative_chart_png, lab_chart_png
+from isocourse.reports.lab_series import lab_series
+from isocourse.reports.pdf import course_summary_pdf
+from isocourse.rules import assess
+from isocourse.service.errors import InvalidInput, ServiceError
+from isocourse.service.prescribing import PrescriptionOrder, check_prescription, prescribe
+from isocourse.service.reading import list_events, read_assessment, read_record, read_worklist
+from isocourse.service.recording import correct_entry, record_event
+from isocourse.web.forms import event_forms, form_for
+from isocourse.web.rendering import PageRoute, redirect, render, signed_in, system
+from isocourse.web.session import check_csrf
+from isocourse.web.timeline import timeline_rows
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+TIERS = (
+    ("stop", "stop now"),
+    ("urgent", "urgent"),
+    ("block", "blocked prescription"),
+    ("overdue", "due or overdue"),
+    ("window", "window closing"),
+    ("warning", "warning"),
+    ("clear", "nothing to act on"),
+)
+
+
+@router.get("/worklist")
+def worklist_page(request: Request, q: str = "", tier: str = "") -> Response:
+    _, call = signed_in(request, "prescriber")
+    rows = [_worklist_row(row) for row in read_worklist(system(request), call)]
+    if q:
+        rows = [r for r in rows if q.lower() in (r["name"] + r["patient_id"]).lower()]
+    if tier:
+        rows = [r for r in rows if r["tier"] == tier]
+    context = {"rows": rows, "q": q, "tier": tier, "tiers": TIERS, "today": call.today}
+    return render(request, "worklist.html", context)
+
+
+def _worklist_row(row: dict[str, Any]) -> dict[str, Any]:
+    assessment = row["assessment"]
+    tier = row["reason"].split(":")[0] if ":" in row["reason"] else "clear"
+    if row["reason"].startswith("dispense window"):
+        tier = "window"
+    severity = {"stop": "stop", "urgent": "urgent", "block": "block"}.get(tier, "info")
+    return {
+        "patient_id": row["patient_id"],
+        "name": row["record_patient_id"],
+        "tier": "overdue" if tier == "due today" else tier,
+        "severity": severity,
+        "reason": row["reason"].split(": ", 1)[-1],
+        "allowed": row["dispense_allowed"],
+        "window_closes": assessment["dispense"]["window_closes"],
+        "mg_per_kg": assessment["cumulative"]["mg_per_kg"],
+    }
+
+
+@router.get("/patients/{patient_id}")
+def patient_page(request: Request, patient_id: str) -> Response:
+    return _patient_page(request, patient_id)
+
+
+def _patient_page(
+    request: Request,
+    patient_id: str,
+    *,
+    error: str = "",
+    flash: str = "",
+    open_form: str = "",
+    status: int = 200,
+) -> Response:
+    _, call = signed_in(request, "prescriber")
+    known = system(request).knowledge
+    record = read_record(system(request), call, patient_id, call.today)
+    assessment = read_assessment(system(request), call, patient_id, call.today)
+    events = list_events(system(request), call, patient_id)
+    product = known.products.products[record["course"]["product"]]
+    course = course_record_from_json(record, known, today=call.today)
+    context = {
+        "patient_id": patient_id,
+        "name": record["patient"]["id"],
+        "record": record,
+        "assessment": assessment,
+        "product_name": product.name,
+        "lab_tests": [series.test_name for series in lab_series(course, known)],
+        "event_forms": event_forms(known, call.today),
+        "timeline": timeline_rows(events),
+        "error": error,
+        "flash": flash,
+        "open_form": open_form,
+    }
+    return render(request, "patient.html", context, status=status)
+
+
+@router.post("/patients/{patient_id}/events/{kind}")
+async def record_event_page(request: Request, patient_id: str, kind: str) -> Response:
+    await check_csrf(request)
+    _, call = signed_in(request, "prescriber")
+    form = await request.form()
+    known = system(request).knowledge
+    try:
+        entry = form_for(kind, known, call.today).entry({k: str(v) for k, v in form.items()})
+        record_event(system(request), call, patient_id, kind, entry)
+    except InvalidInput as error:
+        return _patient_page(
+            request, patient_id, error=f"Not recorded. {error.message}", open_form=kind, status=422
+        )
+    return redirect(f"/patients/{patient_id}")
+
+
+@router.post("/patients/{patient_id}/events/{event_id}/entered-in-error")
+async def correct_page(request: Request, patient_id: str, event_id: str) -> Response:
+    await check_csrf(request)
+    _, call = signed_in(request, "prescriber")
+    correct_entry(system(request), call, patient_id, event_id, "entered in error (web)")
+    return redirect(f"/patients/{patient_id}")
+
+
+async def _order(request: Request) -> PrescriptionOrder:
+    form = await request.form()
+    try:
+        mg_per_day = float(str(form.get("mg_per_day", "")))
+    except ValueError as error:
+        raise InvalidInput("mg_per_day", "a daily dose in mg") from error
+    try:
+        days_supply = int(str(form.get("days_supply", "")))
+    except ValueError as error:
+        raise InvalidInput("days_supply", "a whole number of days") from error
+    return PrescriptionOrder(days_supply=days_supply, mg_per_day=mg_per_day)
+
+
+@router.post("/patients/{patient_id}/prescribe/check")
+async def prescription_check(request: Request, patient_id: str) -> Response:
+    await check_csrf(request)
+    _, call = signed_in(request, "prescriber")
+    try:
+        answer = check_prescription(system(request), call, patient_id, await _order(request))
+    except InvalidInput as error:
+        return render(request, "_rule_check.html", {"problem": error.message})
+    return render(request, "_rule_check.html", {"assessment": answer})
+
+
+@router.post("/patients/{patient_id}/prescribe")
+async def prescribe_page(request: Request, patient_id: str) -> Response:
+    await check_csrf(request)
+    _, call = signed_in(request, "prescriber")
+    try:
+        answer = prescribe(system(request), call, patient_id, await _order(request))
+    except ServiceError as error:
+        reasons = getattr(error, "blocking", ())
+        words = "; ".join(f"{r.code}: {r.message}" for r in reasons) or error.message
+        return _patient_page(
+            request,
+            patient_id,
+            error=f"Prescription refused. {words}",
+            status=409 if reasons else 422,
+        )
+    return _patient_page(
+        request,
+        patient_id,
+        flash=f"Prescription {answer['prescription_id']} issued; give the patient this id.",
+    )
+
+
+def _course(request: Request, patient_id: str) -> tuple[Any, Any, str]:
+    _, call = signed_in(request, "prescriber")
+    known = system(request).knowledge
+    document = read_record(system(request), call, patient_id, call.today)
+    record = course_record_from_json(document, known, today=call.today)
+    return record, assess(record, known, as_of=call.today), document["patient"]["id"]
+
+
+@router.get("/patients/{patient_id}/charts/cumulative.png")
+def cumulative_chart(request: Request, patient_id: str) -> Response:
+    record, assessment, _ = _course(request, patient_id)
+    png = cumulative_chart_png(record, assessment, system(request).knowledge)
+    return Response(png or b"", media_type="image/png", status_code=200 if png else 404)
+
+
+@router.get("/patients/{patient_id}/charts/lab-{test}.png")
+def lab_chart(request: Request, patient_id: str, test: str) -> Response:
+    record, _, _ = _course(request, patient_id)
+    for series in lab_series(record, system(request).knowledge):
+        if series.test_name == test:
+            png = lab_chart_png(series)
+            if png:
+                return Response(png, media_type="image/png")
+    return Response(b"", media_type="image/png", status_code=404)
+
+
+@router.get("/patients/{patient_id}/report.pdf")
+def report_pdf(request: Request, patient_id: str) -> Response:
+    record, assessment, label = _course(request, patient_id)
+    pdf = course_summary_pdf(record, assessment, system(request).knowledge, label)
+    headers = {"Content-Disposition": f'attachment; filename="isocourse-{label}.pdf"'}
+    return Response(pdf, media_type="application/pdf", headers=headers)
+
+
+@router.get("/patients/{patient_id}/calendar.ics")
+def calendar_feed(request: Request, patient_id: str) -> Response:
+    record, assessment, label = _course(request, patient_id)
+    feed = course_calendar(record, assessment, system(request).knowledge, patient_label=label)
+    return Response(feed, media_type="text/calendar")

@@ -1,0 +1,172 @@
+"""The patient's pages (phone-sized first): today's check-in, symptoms, mood, what is due.
+
+A red-flag symptom is answered at once, on the same page, with what to do now.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from isocourse.knowledge.model import Knowledge
+from isocourse.rules.symptoms import match_symptom_text
+from isocourse.service.check_in import check_in_dose
+from isocourse.service.context import Actor, Call
+from isocourse.service.errors import Conflict, InvalidInput
+from isocourse.service.reading import read_assessment, read_record
+from isocourse.service.recording import record_event
+from isocourse.web.rendering import PageRoute, render, signed_in, system
+from isocourse.web.session import check_csrf
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+#: PHQ-9 items (Kroenke, Spitzer & Williams 2001; free to reproduce, clinical-facts.md §8)
+PHQ9 = (
+    "Little interest or pleasure in doing things",
+    "Feeling down, depressed, or hopeless",
+    "Trouble falling or staying asleep, or sleeping too much",
+    "Feeling tired or having little energy",
+    "Poor appetite or overeating",
+    "Feeling bad about yourself, or that you are a failure or have let yourself or your "
+    "family down",
+    "Trouble concentrating on things, such as reading or watching television",
+    "Moving or speaking so slowly that other people could have noticed, or being so fidgety "
+    "or restless that you have been moving around a lot more than usual",
+    "Thoughts that you would be better off dead, or of hurting yourself in some way",
+)
+PHQ_ANSWERS = (
+    ("0", "Not at all"),
+    ("1", "Several days"),
+    ("2", "More than half the days"),
+    ("3", "Nearly every day"),
+)
+#: the missed-dose rule in plain words (US Medication Guides vs other leaflets, clinical-facts §9)
+MISSED_DOSE_WORDS = {
+    "skip": "Skip the dose you missed. Take your next dose at the usual time. "
+    "Never take two doses at once.",
+    "take_when_remembered": "Take it as soon as you remember, unless it is almost time for "
+    "your next dose: then skip it. Never take two doses at once.",
+}
+DUE_WORDS = {
+    "pregnancy_test": "Pregnancy test",
+    "labs": "Blood test (liver and blood fats)",
+    "mood_screen": "Mood check",
+    "weight": "Weigh-in",
+    "counselling": "Talk with your prescriber",
+    "end_of_course_pregnancy_test": "Pregnancy test at the end of treatment",
+    "post_course_pregnancy_test": "Pregnancy test one month after treatment",
+    "dispense_window_closes": "Last day to collect your capsules",
+}
+
+
+def _patient(request: Request) -> tuple[Actor, Call, str]:
+    actor, call = signed_in(request, "patient")
+    assert actor.patient_id is not None  # a patient login always names its patient
+    return actor, call, actor.patient_id
+
+
+@router.get("/me")
+def today_page(request: Request) -> Response:
+    return _today(request)
+
+
+def _today(
+    request: Request,
+    *,
+    flash: str = "",
+    error: str = "",
+    red_flag: list[str] | None = None,
+    status: int = 200,
+) -> Response:
+    _, call, patient_id = _patient(request)
+    known = system(request).knowledge
+    record = read_record(system(request), call, patient_id, call.today)
+    assessment = read_assessment(system(request), call, patient_id, call.today)
+    product = known.products.products[record["course"]["product"]]
+    rule = product.missed_dose.rule_for(record["programme"])
+    context: dict[str, Any] = {
+        "today": call.today.isoformat(),
+        "flash": flash,
+        "error": error,
+        "red_flag": red_flag or [],
+        "dose_mg": assessment["dose"]["mg_per_day"],
+        "food_text": product.food_text,
+        "missed_dose_text": MISSED_DOSE_WORDS[rule],
+        "window_closes": assessment["dispense"]["window_closes"],
+        "due": [
+            {"words": DUE_WORDS.get(d["task"], d["task"].replace("_", " ")), **d}
+            for d in assessment["due"]
+        ],
+        "phq9": PHQ9,
+        "phq_answers": PHQ_ANSWERS,
+    }
+    return render(request, "me.html", context, status=status)
+
+
+@router.post("/me/check-in")
+async def dose_check_in(request: Request) -> Response:
+    await check_csrf(request)
+    _, call, patient_id = _patient(request)
+    form = await request.form()
+    taken = str(form.get("taken", "")) == "yes"
+    missed = str(form.get("missed", "both"))
+    try:
+        check_in_dose(system(request), call, patient_id, taken=taken, missed=missed)
+    except (InvalidInput, Conflict) as error:
+        return _today(request, error=error.message, status=422)
+    flash = (
+        "Thank you: today's dose is checked in."
+        if taken
+        else ("Thank you: the missed dose is recorded. " + _missed_words(request, patient_id, call))
+    )
+    return _today(request, flash=flash)
+
+
+def _missed_words(request: Request, patient_id: str, call: Call) -> str:
+    known = system(request).knowledge
+    record = read_record(system(request), call, patient_id, call.today)
+    product = known.products.products[record["course"]["product"]]
+    return MISSED_DOSE_WORDS[product.missed_dose.rule_for(record["programme"])]
+
+
+@router.post("/me/symptoms")
+async def report_symptom(request: Request) -> Response:
+    await check_csrf(request)
+    _, call, patient_id = _patient(request)
+    form = await request.form()
+    text = str(form.get("text", "")).strip()
+    if not text:
+        return _today(request, error="Write how you feel first.", status=422)
+    entry = {"date": call.today.isoformat(), "text": text}
+    record_event(system(request), call, patient_id, "symptom", entry)
+    return _today(
+        request,
+        flash="Thank you: your clinic will see this.",
+        red_flag=red_flag_words(text, system(request).knowledge),
+    )
+
+
+def red_flag_words(text: str, knowledge: Knowledge) -> list[str]:
+    """What to do now, in the catalogue's patient words, for each red flag the text names."""
+    advice = knowledge.symptoms.advice_by_alert
+    codes = sorted(match_symptom_text(text, knowledge.symptoms))
+    return [advice[code].words for code in codes if code in advice and advice[code].red_flag]
+
+
+@router.post("/me/mood")
+async def mood_check(request: Request) -> Response:
+    await check_csrf(request)
+    _, call, patient_id = _patient(request)
+    form = await request.form()
+    try:
+        items = [int(str(form.get(f"item{i}", ""))) for i in range(len(PHQ9))]
+    except ValueError:
+        return _today(request, error="Answer every question, please.", status=422)
+    entry = {"date": call.today.isoformat(), "instrument": "phq9", "items": items}
+    record_event(system(request), call, patient_id, "mood_screen", entry)
+    if items[-1] > 0:
+        advice = system(request).knowledge.symptoms.advice_by_alert["SYMPTOM_SUICIDAL"]
+        return _today(request, flash="Thank you for your answers.", red_flag=[advice.words])
+    return _today(request, flash="Thank you for your answers: your clinic will see them.")
