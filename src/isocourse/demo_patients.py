@@ -314,7 +314,7 @@ def _st_johns_wort(c: _Course) -> Document:
 
 def _jaundice(c: _Course) -> Document:
     record = c.base()
-    record["symptoms"] = [{"date": c.day(0), "text": "my eyes look yellow, no fever"}]
+    record["symptoms"] = [{"date": c.day(-1), "text": "my eyes look yellow, no fever"}]
     return record
 
 

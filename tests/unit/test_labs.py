@@ -377,11 +377,20 @@ def test_peak_dose_labs_done_on_the_due_day_are_no_longer_due() -> None:
     assert labs_due(labs=labs, **{"course.start_date": "2026-01-01"}) == []
 
 
-def test_peak_dose_labs_the_day_before_the_due_day_do_not_count() -> None:
+def test_peak_dose_labs_up_to_two_weeks_early_count() -> None:
     labs = [
         *BASE["labs"],
-        {"date": "2026-03-01", "test": "triglycerides", "value": 140, "unit": "mg/dL"},
-        {"date": "2026-03-01", "test": "alt", "value": 25, "unit": "U/L"},
+        {"date": "2026-02-16", "test": "triglycerides", "value": 140, "unit": "mg/dL"},
+        {"date": "2026-02-16", "test": "alt", "value": 25, "unit": "U/L"},
+    ]
+    assert labs_due(labs=labs, **{"course.start_date": "2026-01-01"}) == []
+
+
+def test_peak_dose_labs_more_than_two_weeks_early_do_not_count() -> None:
+    labs = [
+        *BASE["labs"],
+        {"date": "2026-02-15", "test": "triglycerides", "value": 140, "unit": "mg/dL"},
+        {"date": "2026-02-15", "test": "alt", "value": 25, "unit": "U/L"},
     ]
     assert labs_due(labs=labs, **{"course.start_date": "2026-01-01"}) == [(date(2026, 3, 2), True)]
 

@@ -101,6 +101,7 @@ class LabSchedule:
     monitored_tests_source: str
     baseline_days_before: SourcedNumber
     peak_check_days: SourcedNumber
+    peak_check_early_days: SourcedNumber
 
 
 @dataclass(frozen=True)

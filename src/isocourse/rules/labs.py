@@ -260,7 +260,8 @@ def labs_due(
     if not in_treatment(record, as_of):
         return ()
     due = start + timedelta(days=int(schedule.peak_check_days.value))
-    if not _tests_missing(readings, schedule.monitored_tests, due, None):
+    earliest = due - timedelta(days=int(schedule.peak_check_early_days.value))
+    if not _tests_missing(readings, schedule.monitored_tests, earliest, None):
         return ()
     return (Due(task=LABS_TASK, due=due, overdue=as_of > due),)
 
