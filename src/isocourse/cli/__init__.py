@@ -8,6 +8,9 @@ from __future__ import annotations
 import typer
 
 from isocourse.cli import catalogue, demo, evaluate, plan, programmes, store_commands
+from isocourse.cli import guide as guide_command
+from isocourse.cli.interop_commands import import_labs, remind, report
+from isocourse.cli.registry_commands import reassess, synth
 
 app = typer.Typer(
     name="isocourse",
@@ -21,10 +24,16 @@ app.command("plan")(plan.plan)
 app.command("rules")(catalogue.rules)
 app.command("programmes")(programmes.programmes)
 app.command("demo")(demo.demo)
+app.command("guide")(guide_command.guide)
 app.add_typer(store_commands.db_app, name="db")
 app.add_typer(store_commands.user_app, name="user")
 app.add_typer(store_commands.audit_app, name="audit")
 app.command("serve")(store_commands.serve)
+app.command("import-labs")(import_labs)
+app.command("report")(report)
+app.command("remind")(remind)
+app.command("synth")(synth)
+app.command("reassess")(reassess)
 
 
 def main() -> None:
