@@ -181,3 +181,11 @@ def test_the_capsule_planner_answers_in_place(page: Page) -> None:
     page.get_by_role("button", name="Plan").click()
     page.get_by_text("30 mg a day").wait_for()
     shoot(page, "planner")
+
+
+def test_a_patient_reads_the_guide_with_its_sources(page: Page) -> None:
+    log_in(page, "sam@demo.test")
+    page.get_by_role("link", name="About your medicine").click()
+    page.get_by_role("heading", name="Sources").wait_for()
+    page.set_viewport_size({"width": 390, "height": 844})
+    shoot(page, "patient-guide")

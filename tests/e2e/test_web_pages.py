@@ -250,3 +250,12 @@ def test_the_patient_page_serves_its_chart_report_and_calendar(clinic: WebClinic
         assert chart.status_code == 200 and chart.content.startswith(b"\x89PNG")
         assert browser.get(f"/patients/{patient}/report.pdf").content.startswith(b"%PDF")
         assert b"BEGIN:VCALENDAR" in browser.get(f"/patients/{patient}/calendar.ics").content
+
+
+def test_the_patient_reads_the_guide_fitted_to_their_course(clinic: WebClinic) -> None:
+    with clinic.browser() as patient:
+        log_in(patient, "sam@demo.test")
+        guide = patient.get("/me/guide")
+        assert guide.status_code == 200
+        assert "Skip" in guide.text or "skip" in guide.text  # generic capsules under iPLEDGE
+        assert "Sources" in guide.text

@@ -73,8 +73,9 @@ class ProgrammeCase:
 
     def alert(self, code: str, **details: object) -> Alert:
         """The catalogue's alert for ``code``, naming the rule set that judged."""
-        filled: dict[str, object] = {"ruleset": self.ruleset.id, **details}
-        return raise_alert(self.knowledge, code, severity=None, **filled)
+        return raise_alert(
+            self.knowledge, code, severity=None, reported_on=None, ruleset=self.ruleset.id, **details
+        )
 
 
 @dataclass

@@ -10,7 +10,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from isocourse.guide.html import guide_html_fragment
+from isocourse.guide.model import guide_options_from_record
+from isocourse.guide.render import render_guide
 from isocourse.knowledge.model import Knowledge
+from isocourse.record_parser import course_record_from_json
+from isocourse.rules import assess
 from isocourse.rules.symptoms import match_symptom_text
 from isocourse.service.check_in import check_in_dose
 from isocourse.service.context import Actor, Call
@@ -170,3 +175,15 @@ async def mood_check(request: Request) -> Response:
         advice = system(request).knowledge.symptoms.advice_by_alert["SYMPTOM_SUICIDAL"]
         return _today(request, flash="Thank you for your answers.", red_flag=[advice.words])
     return _today(request, flash="Thank you for your answers: your clinic will see them.")
+
+
+@router.get("/me/guide")
+def guide_page(request: Request) -> Response:
+    """The drug guide fitted to this patient's product, programme, category and dates."""
+    _, call, patient_id = _patient(request)
+    known = system(request).knowledge
+    document = read_record(system(request), call, patient_id, call.today)
+    record = course_record_from_json(document, known, today=call.today)
+    assessment = assess(record, known, as_of=call.today)
+    guide = render_guide(known, guide_options_from_record(record, assessment))
+    return render(request, "guide.html", {"guide_html": guide_html_fragment(guide)})
