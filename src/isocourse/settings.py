@@ -32,6 +32,11 @@ class Settings(BaseSettings):
         default=SecretStr(DEVELOPMENT_SECRET), description="signs bearer tokens"
     )
     token_minutes: int = Field(default=480, gt=0, le=24 * 60, description="bearer token lifetime")
+    smtp_host: str | None = Field(default=None, description="SMTP server for reminders")
+    smtp_port: int = Field(default=587, gt=0, lt=65536, description="SMTP port")
+    smtp_from: str | None = Field(default=None, description="the reminders' From address")
+    smtp_user: str | None = Field(default=None, description="SMTP login, if the server needs one")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password")
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:

@@ -10,7 +10,14 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from isocourse.api import auth_routes, clinic_routes, patient_routes, pharmacy_routes
+from isocourse.api import (
+    auth_routes,
+    clinic_routes,
+    fhir_routes,
+    interop_routes,
+    patient_routes,
+    pharmacy_routes,
+)
 from isocourse.api.errors import install_error_handler
 from isocourse.api.wiring import Wiring, request_id_from
 from isocourse.knowledge.loader import load_knowledge
@@ -46,8 +53,9 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utc_now) 
     app.state.wiring = wired
     install_error_handler(app)
     app.middleware("http")(_request_id)
-    for module in (auth_routes, patient_routes, pharmacy_routes, clinic_routes):
+    for module in (auth_routes, patient_routes, pharmacy_routes, clinic_routes, interop_routes):
         app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(fhir_routes.router)
     install_pages(app)
     app.add_api_route(
         "/health",

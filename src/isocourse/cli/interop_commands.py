@@ -1,0 +1,236 @@
+"""Store-backed output commands: ``import-labs``, ``report``, ``remind``.
+
+``import-labs`` and ``report`` act as a named prescriber (``--as EMAIL``): the
+audit trail names the person who imported or printed, in their clinic. No password
+is asked: whoever runs these commands already holds the database. ``remind`` runs
+unattended (cron) as the audited system actor ``system:remind``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+from sqlalchemy import func, select
+
+from isocourse.auth.users import actor_of
+from isocourse.cli.common import fail, knowledge, settings
+from isocourse.mail import MailError, send, smtp_config, smtp_connection
+from isocourse.reminders import reminder_email
+from isocourse.service.context import Call, ClinicSystem
+from isocourse.service.directory import clinic_directory
+from isocourse.service.documents import read_report_pdf
+from isocourse.service.errors import ServiceError
+from isocourse.service.lab_csv import LabCsvOutcome, import_lab_csv
+from isocourse.service.reminders import PlannedReminder, note_reminder_sent, plan_reminders
+from isocourse.settings import Settings
+from isocourse.store.database import open_store
+from isocourse.store.tables import UserRow
+
+EXIT_PARTIAL = 1  # --accept-valid: the valid rows were written, some rows were rejected
+EXIT_REJECTED = 2  # all-or-nothing: rows were rejected, nothing was written
+EXIT_SEND_FAILED = 1
+
+console = Console()
+
+AsUser = Annotated[
+    str, typer.Option("--as", help="the e-mail of the prescriber doing this (audited)")
+]
+
+
+def _system(current: Settings) -> ClinicSystem:
+    return ClinicSystem(open_store(current), knowledge())
+
+
+def _now(current: Settings) -> datetime:
+    return datetime.now(tz=ZoneInfo(current.timezone))
+
+
+def _call_as(system: ClinicSystem, current: Settings, email: str, clinic: str | None) -> Call:
+    with system.store.transaction() as session:
+        row = session.scalar(select(UserRow).where(func.lower(UserRow.email) == email.lower()))
+    if row is None or row.role != "prescriber":
+        fail(f"--as {email}: no prescriber with this e-mail")
+    if clinic is not None and row.clinic_id != clinic:
+        fail(f"--as {email} is a prescriber of clinic {row.clinic_id!r}, not {clinic!r}")
+    now = _now(current)
+    return Call(actor_of(row), f"cli-{uuid.uuid4()}", now.date(), now)
+
+
+def import_labs(
+    file: Annotated[Path, typer.Argument(help="the CSV file (UTF-8, header row)")],
+    as_user: AsUser,
+    all_or_nothing: Annotated[
+        bool,
+        typer.Option(
+            "--all-or-nothing/--accept-valid",
+            help="write nothing if any row is rejected (default), or write the valid rows",
+        ),
+    ] = True,
+    clinic: Annotated[
+        str | None, typer.Option(help="check that --as belongs to this clinic")
+    ] = None,
+) -> None:
+    """Import lab results from CSV in one transaction; report accepted and rejected rows."""
+    current = settings()
+    system = _system(current)
+    try:
+        call = _call_as(system, current, as_user, clinic)
+        outcome = _run_import(system, call, file, all_or_nothing)
+    except ServiceError as error:
+        fail(f"import-labs: {error.message}")
+    finally:
+        system.store.close()
+    _print_import(outcome, all_or_nothing)
+    if outcome.rejected:
+        raise typer.Exit(EXIT_REJECTED if all_or_nothing else EXIT_PARTIAL)
+
+
+def _run_import(
+    system: ClinicSystem, call: Call, file: Path, all_or_nothing: bool
+) -> LabCsvOutcome:
+    try:
+        size = file.stat().st_size
+        handle = file.open(encoding="utf-8", newline="")
+    except OSError as error:
+        fail(f"import-labs: cannot read {file}: {error.strerror}")
+    with handle, Progress(console=console, transient=True, disable=size < 64_000) as bar:
+        task = bar.add_task("checking rows", total=None)
+        return import_lab_csv(
+            system,
+            call,
+            handle,
+            all_or_nothing=all_or_nothing,
+            progress=lambda rows: bar.update(task, completed=rows),
+        )
+
+
+def _print_import(outcome: LabCsvOutcome, all_or_nothing: bool) -> None:
+    if outcome.rejected:
+        table = Table(title="rejected rows")
+        table.add_column("line", justify="right")
+        table.add_column("reason")
+        for row in outcome.rejected:
+            table.add_row(str(row.line), row.reason)
+        console.print(table)
+    accepted = len(outcome.accepted)
+    console.print(f"{accepted} row(s) accepted, {len(outcome.rejected)} rejected.")
+    if outcome.rejected and all_or_nothing:
+        console.print("All-or-nothing: nothing was written. Fix the rows and import again.")
+    else:
+        console.print(f"{outcome.written} lab result(s) written.")
+
+
+def report(
+    patient: Annotated[str, typer.Argument(help="the clinic's patient number or isocourse id")],
+    pdf: Annotated[Path, typer.Option("--pdf", help="where to write the PDF")],
+    as_user: AsUser,
+    as_of: Annotated[
+        str | None, typer.Option(help="the day reported, YYYY-MM-DD; default today")
+    ] = None,
+) -> None:
+    """Write the course summary PDF a clinician files."""
+    day = _parse_day(as_of)
+    current = settings()
+    system = _system(current)
+    try:
+        call = _call_as(system, current, as_user, None)
+        content = read_report_pdf(system, call, _resolve(system, call, patient), day)
+    except ServiceError as error:
+        fail(f"report: {error.message}")
+    finally:
+        system.store.close()
+    pdf.write_bytes(content)
+    console.print(f"wrote {pdf} ({len(content)} bytes)")
+
+
+def _resolve(system: ClinicSystem, call: Call, patient: str) -> str:
+    with system.store.transaction() as session:
+        directory = clinic_directory(session, call.actor.clinic_id)
+    found = directory.resolve(patient)
+    if found is None:
+        why = "names more than one patient" if directory.is_ambiguous(patient) else "is unknown"
+        fail(f"report: patient {patient!r} {why} in clinic {call.actor.clinic_id!r}")
+    return found
+
+
+def _parse_day(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        fail(f"--as-of {text!r}: expected YYYY-MM-DD")
+
+
+def remind(
+    as_of: Annotated[
+        str | None, typer.Option(help="the day, YYYY-MM-DD; default today (clinic time zone)")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="list what would be sent; send nothing")
+    ] = False,
+) -> None:
+    """E-mail patients about closing windows, due tests and missed check-ins (run daily)."""
+    current = settings()
+    now = _now(current)
+    today = _parse_day(as_of) or now.date()
+    system = _system(current)
+    request_id = f"remind-{uuid.uuid4()}"
+    try:
+        planned = plan_reminders(system, today=today, now=now, request_id=request_id)
+        _print_plan(planned, dry_run)
+        failures = 0 if dry_run else _send_all(system, current, planned, today, now, request_id)
+    finally:
+        system.store.close()
+    if failures:
+        raise typer.Exit(EXIT_SEND_FAILED)
+
+
+def _print_plan(planned: list[PlannedReminder], dry_run: bool) -> None:
+    table = Table(title="reminders" + (" (dry run: nothing sent)" if dry_run else ""))
+    for column in ("patient", "to", "about"):
+        table.add_column(column)
+    for item in planned:
+        about = ", ".join(reminder.topic for reminder in item.reminders)
+        table.add_row(item.patient_id, ", ".join(item.recipients), about)
+    console.print(table)
+
+
+def _send_all(
+    system: ClinicSystem,
+    current: Settings,
+    planned: list[PlannedReminder],
+    today: date,
+    now: datetime,
+    request_id: str,
+) -> int:
+    if not planned:
+        return 0
+    try:
+        config = smtp_config(current)
+        with smtp_connection(config) as connection:
+            failures = 0
+            for item in planned:
+                try:
+                    for address in item.recipients:
+                        message = reminder_email(
+                            item.reminders, to=address, sender=config.sender, today=today
+                        )
+                        send(connection, message)
+                except MailError as error:
+                    console.print(f"not sent for {item.patient_id}: {error}")
+                    failures += 1
+                    continue
+                note_reminder_sent(system, item, today=today, now=now, request_id=request_id)
+    except MailError as error:
+        fail(f"remind: {error}")
+    console.print(f"sent reminders to {len(planned) - failures} patient(s)")
+    return failures

@@ -1,0 +1,146 @@
+"""FHIR R4 from and into the system of record: ``$everything``, a read by id, a Bundle import.
+
+The FHIR ``Patient.id`` is the store's patient id (the JSON API's ``patient_id``), so
+``/fhir/Patient/{id}`` and ``/api/v1/patients/{id}`` name the same patient and two
+patients who share a clinic number never share resource ids; the clinic's own
+patient number (the course record's ``patient.id``) stays in ``Patient.identifier``
+(``urn:isocourse:patient-id``). Authorisation is the JSON API's: prescribers of the
+patient's clinic, and a patient for their own record only; every read is audited.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any, Final
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from isocourse.assessment import Assessment
+from isocourse.fhir.codes import PATIENT_ID_SYSTEM
+from isocourse.fhir.export import course_bundle, course_resources
+from isocourse.record import CourseRecord
+from isocourse.rules import assess
+from isocourse.service.audit import record_audit
+from isocourse.service.context import Actor, Call, ClinicSystem, require_role
+from isocourse.service.errors import Conflict, NotFound
+from isocourse.service.patients import folded_document, patient_for, record_from_document
+from isocourse.service.unit_of_work import unit_of_work
+from isocourse.store.tables import PatientRow
+
+Resource = dict[str, Any]
+
+FHIR_RESOURCE_TYPES: Final = frozenset(
+    {
+        "Patient",
+        "MedicationRequest",
+        "MedicationDispense",
+        "MedicationStatement",
+        "Observation",
+        "QuestionnaireResponse",
+        "DetectedIssue",
+    }
+)
+
+
+@dataclass(frozen=True)
+class StoredCourse:
+    """A stored patient's record (``patient.id`` = store id) and its assessment."""
+
+    record: CourseRecord
+    assessment: Assessment
+    record_patient_id: str  # the clinic's own patient number, from the record
+
+
+def stored_course(
+    system: ClinicSystem, session: Session, patient_id: str, as_of: date, today: date
+) -> StoredCourse:
+    """Fold, validate and assess one patient (the caller has checked access)."""
+    document = folded_document(session, patient_id, as_of)
+    record = record_from_document(document, system.knowledge, today)
+    keyed = replace(record, patient=replace(record.patient, id=patient_id))
+    return StoredCourse(keyed, assess(keyed, system.knowledge, as_of=as_of), record.patient.id)
+
+
+def export_patient_bundle(
+    system: ClinicSystem, call: Call, patient_id: str, *, base_url: str, as_of: date | None = None
+) -> Resource:
+    """``Patient/{id}/$everything``: the course as a ``searchset`` Bundle."""
+    require_role(call.actor, "prescriber", "patient")
+    with unit_of_work(system) as session:
+        patient_for(session, call.actor, patient_id)
+        course = stored_course(system, session, patient_id, as_of or call.today, call.today)
+        record_audit(session, call, "fhir.everything", patient_id=patient_id)
+    bundle = course_bundle(
+        course.record,
+        course.assessment,
+        system.knowledge,
+        base_url=base_url,
+        bundle_type="searchset",
+    )
+    for entry in bundle["entry"]:
+        _keep_record_identifier(entry["resource"], course.record_patient_id)
+    return bundle
+
+
+def read_fhir_resource(
+    system: ClinicSystem, call: Call, resource_type: str, resource_id: str, *, base_url: str
+) -> Resource:
+    """``{ResourceType}/{id}``: one resource of a patient the caller may see, or NotFound."""
+    require_role(call.actor, "prescriber", "patient")
+    if resource_type not in FHIR_RESOURCE_TYPES:
+        raise NotFound(f"isocourse serves no FHIR resource type {resource_type!r}")
+    with unit_of_work(system) as session:
+        for patient_id in _candidates(session, call.actor, resource_type, resource_id):
+            found = _find(system, session, call, patient_id, resource_type, resource_id, base_url)
+            if found is not None:
+                record_audit(
+                    session, call, "fhir.read", patient_id=patient_id, detail=resource_type
+                )
+                return found
+    raise NotFound(f"no {resource_type}/{resource_id} in your clinic's records")
+
+
+def _candidates(
+    session: Session, actor: Actor, resource_type: str, resource_id: str
+) -> Iterator[str]:
+    """The patients whose records may hold the resource (a Patient id is the store id)."""
+    if actor.role == "patient":
+        yield from [actor.patient_id] if actor.patient_id else []
+    elif resource_type == "Patient":
+        yield resource_id
+    else:
+        query = select(PatientRow.id).where(PatientRow.clinic_id == actor.clinic_id)
+        yield from session.scalars(query.order_by(PatientRow.created_at, PatientRow.id))
+
+
+def _find(
+    system: ClinicSystem,
+    session: Session,
+    call: Call,
+    patient_id: str,
+    resource_type: str,
+    resource_id: str,
+    base_url: str,
+) -> Resource | None:
+    try:
+        patient_for(session, call.actor, patient_id)
+        course = stored_course(system, session, patient_id, call.today, call.today)
+    except NotFound:
+        return None
+    except Conflict:  # a stored record that no longer validates exports nothing
+        return None
+    for resource in course_resources(
+        course.record, course.assessment, system.knowledge, base_url=base_url
+    ):
+        if resource["resourceType"] == resource_type and resource["id"] == resource_id:
+            _keep_record_identifier(resource, course.record_patient_id)
+            return resource
+    return None
+
+
+def _keep_record_identifier(resource: Resource, record_patient_id: str) -> None:
+    if resource["resourceType"] == "Patient":
+        resource["identifier"] = [{"system": PATIENT_ID_SYSTEM, "value": record_patient_id}]

@@ -1,0 +1,119 @@
+"""Import an EHR's FHIR Bundle of lab, pregnancy-test and weight Observations into a record.
+
+One transaction: the mapped entries are added to the folded record, the whole record
+must still validate, then each entry is appended as its event (``lab_result``,
+``pregnancy_test``, ``weight``) with one audit entry. What cannot be mapped exactly is
+reported (never guessed); an entry already in the record is reported, not doubled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict
+from datetime import date
+from typing import Any, Final
+
+from sqlalchemy.orm import Session
+
+from isocourse.fhir.importer import BundleImportError, ImportResult, observations_from_bundle
+from isocourse.record import LabResult, PregnancyTest, Weight
+from isocourse.record_parser import RecordError, course_record_from_json
+from isocourse.service.audit import record_audit
+from isocourse.service.context import Call, ClinicSystem, require_role
+from isocourse.service.errors import InvalidInput
+from isocourse.service.patients import folded_document, patient_for
+from isocourse.service.unit_of_work import Answer, fingerprint, write_once
+from isocourse.store.event_log import append_event
+
+#: event kind -> the course-record list its entries join
+IMPORTED_KINDS: Final = {
+    "lab_result": "labs",
+    "pregnancy_test": "pregnancy_tests",
+    "weight": "weights",
+}
+
+
+def import_bundle(
+    system: ClinicSystem, call: Call, patient_id: str, bundle: Any, *, subject: str | None = None
+) -> Answer:
+    """Append the Bundle's mappable Observations to the patient's record (prescriber)."""
+    require_role(call.actor, "prescriber")
+    try:
+        result = observations_from_bundle(bundle, system.knowledge, subject=subject)
+    except BundleImportError as error:
+        raise InvalidInput("bundle", str(error)) from error
+
+    def work(session: Session) -> Answer:
+        patient_for(session, call.actor, patient_id)
+        document = folded_document(session, patient_id, call.today)
+        new, repeated = _split_new(document, _entries(result))
+        _check_record(system, call, document, new)
+        event_ids = [_append(session, call, patient_id, kind, entry) for kind, entry in new]
+        counts = {kind: sum(k == kind for k, _ in new) for kind in IMPORTED_KINDS}
+        detail = ", ".join(f"{n} {kind}" for kind, n in counts.items())
+        record_audit(session, call, "fhir.import", patient_id=patient_id, detail=detail)
+        return {
+            "imported": counts,
+            "event_ids": event_ids,
+            "already_recorded": [{"kind": k, "entry": e} for k, e in repeated],
+            "unmapped": [asdict(item) for item in result.unmapped],
+        }
+
+    return write_once(system, call, fingerprint("fhir-import", patient_id, bundle, subject), work)
+
+
+def _entries(result: ImportResult) -> list[tuple[str, dict[str, Any]]]:
+    found: list[tuple[str, LabResult | PregnancyTest | Weight]] = [
+        *(("lab_result", lab) for lab in result.labs),
+        *(("pregnancy_test", test) for test in result.pregnancy_tests),
+        *(("weight", weight) for weight in result.weights),
+    ]
+    return [(kind, entry_json(asdict(entry))) for kind, entry in found]
+
+
+def entry_json(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """A record entry as stored: dates as ISO text, absent optional values left out."""
+    return {
+        name: value.isoformat() if isinstance(value, date) else value
+        for name, value in fields.items()
+        if value is not None
+    }
+
+
+def _split_new(
+    document: Mapping[str, Any], entries: list[tuple[str, dict[str, Any]]]
+) -> tuple[list[tuple[str, dict[str, Any]]], list[tuple[str, dict[str, Any]]]]:
+    new: list[tuple[str, dict[str, Any]]] = []
+    repeated: list[tuple[str, dict[str, Any]]] = []
+    for kind, entry in entries:
+        present = [entry_json(e) for e in document[IMPORTED_KINDS[kind]]]
+        seen = entry in present or (kind, entry) in new
+        (repeated if seen else new).append((kind, entry))
+    return new, repeated
+
+
+def _check_record(
+    system: ClinicSystem,
+    call: Call,
+    document: dict[str, Any],
+    new: list[tuple[str, dict[str, Any]]],
+) -> None:
+    combined = {name: list(document[name]) for name in IMPORTED_KINDS.values()}
+    for kind, entry in new:
+        combined[IMPORTED_KINDS[kind]].append(entry)
+    try:
+        course_record_from_json({**document, **combined}, system.knowledge, today=call.today)
+    except RecordError as error:
+        raise InvalidInput(f"bundle ({error.field})", error.message) from error
+
+
+def _append(session: Session, call: Call, patient_id: str, kind: str, entry: dict[str, Any]) -> str:
+    row = append_event(
+        session,
+        patient_id=patient_id,
+        kind=kind,
+        payload=entry,
+        recorded_at=call.now,
+        recorded_by=call.actor.user_id,
+    )
+    return row.id
