@@ -9,8 +9,11 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from isocourse.assessment import Assessment
 from isocourse.record_parser import course_record_to_json
+from isocourse.registry.latest import fresh_assessments
 from isocourse.rules import assess
 from isocourse.service.audit import record_audit
 from isocourse.service.context import Call, ClinicSystem, require_role
@@ -66,11 +69,13 @@ def read_worklist(system: ClinicSystem, call: Call) -> list[dict[str, Any]]:
     require_role(call.actor, "prescriber")
     assessments, internal_ids = [], {}
     with unit_of_work(system) as session:
+        # fresh stored assessments (isocourse reassess) when there are; the rest computed now
+        stored = fresh_assessments(session, call.actor.clinic_id, call.today, system.knowledge)
         query = select(PatientRow.id).where(PatientRow.clinic_id == call.actor.clinic_id)
         for patient_id in session.scalars(query.order_by(PatientRow.created_at, PatientRow.id)):
-            document = folded_document(session, patient_id, call.today)
-            record = record_from_document(document, system.knowledge, call.today)
-            assessment = assess(record, system.knowledge, as_of=call.today)
+            assessment = stored.get(patient_id)
+            if assessment is None:
+                assessment = _assess_now(system, call, session, patient_id)
             assessments.append(assessment)
             internal_ids[id(assessment)] = patient_id
             record_audit(session, call, "worklist.read", patient_id=patient_id)
@@ -84,3 +89,9 @@ def read_worklist(system: ClinicSystem, call: Call) -> list[dict[str, Any]]:
         }
         for row in worklist(assessments, call.today)
     ]
+
+
+def _assess_now(system: ClinicSystem, call: Call, session: Session, patient_id: str) -> Assessment:
+    document = folded_document(session, patient_id, call.today)
+    record = record_from_document(document, system.knowledge, call.today)
+    return assess(record, system.knowledge, as_of=call.today)

@@ -9,10 +9,12 @@ appending, so the chain never forks.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
+    Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -116,3 +118,30 @@ class AuditHeadRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     last_id: Mapped[int] = mapped_column(Integer)
     last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class LatestAssessmentRow(Base):
+    """Each patient's latest stored assessment (written by ``isocourse reassess``).
+
+    A cache, not the record: it can always be recomputed from the events. It is
+    fresh for a day when ``as_of`` is that day, ``events_through`` is still the
+    patient's last event and ``knowledge_digest`` matches the running knowledge.
+    ``assessment`` is the ``isocourse.assessment/1`` JSON, or null with ``error``
+    when the folded record did not validate.
+    """
+
+    __tablename__ = "latest_assessments"
+    __table_args__ = (Index("ix_latest_assessments_clinic_tier", "clinic_id", "tier_rank"),)
+
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"), primary_key=True)
+    clinic_id: Mapped[str] = mapped_column(ForeignKey("clinics.id"))
+    as_of: Mapped[date] = mapped_column(Date)
+    tier_rank: Mapped[int] = mapped_column(Integer)  # the work-list tier, 0 = most urgent
+    top_severity: Mapped[str | None] = mapped_column(String(10), default=None)
+    blocking: Mapped[bool] = mapped_column(Boolean)
+    window_closes: Mapped[date | None] = mapped_column(Date, default=None)
+    assessment: Mapped[dict[str, object] | None] = mapped_column(JSON, default=None)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    events_through: Mapped[int] = mapped_column(Integer)  # the last event sequence folded
+    knowledge_digest: Mapped[str] = mapped_column(String(64))
+    assessed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,187 @@
+"""The pharmacist's verification under concurrent load, against ``/health`` on the same server.
+
+Run: ``python benchmarks/bench_verify_load.py --prescriptions 200 --requests 1000``
+(add ``--database-url`` for PostgreSQL, e.g. inside ``with_postgres.sh`` with
+``--database-url "$ISOCOURSE_TEST_POSTGRES_URL"``).
+
+Seeds a fresh database (a prescriber, a pharmacist, patients enrolled from the demo
+records, one prescription each), starts ``isocourse serve`` on 127.0.0.1 at a free
+port (loopback only), then for 1, 10 and 50 concurrent clients (httpx AsyncClient)
+sends a bounded number of requests to ``GET /api/v1/prescriptions/{id}/verification``
+and to ``GET /health``: throughput and p50/p99 latency, and their ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import httpx
+
+from isocourse.auth.users import add_user
+from isocourse.demo_patients import demo_records
+from isocourse.settings import Settings
+from isocourse.store.database import migrate, open_store
+
+PASSWORD = "benchmark password 1"
+ALLOWED_DEMO = 0  # demo-01: a plain course, a prescription is allowed today
+
+
+def main() -> None:
+    options = _options()
+    folder = Path(tempfile.mkdtemp(prefix="bench-verify-"))
+    url = options.database_url or f"sqlite:///{(folder / 'verify.sqlite3').as_posix()}"
+    _seed_users(url)
+    with _server(url, folder) as base:
+        prescriptions = _seed_prescriptions(base, options.prescriptions)
+        token = _token(base, "pharm@bench.test")
+        print(
+            f"# bench_verify_load {datetime.now(tz=UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores"
+        )
+        print(f"database: {url.split(':')[0]}, prescriptions: {len(prescriptions)}")
+        print("clients | endpoint | requests/s | p50 ms | p99 ms | errors")
+        for clients in (1, 10, 50):
+            verify = asyncio.run(_load(base, token, prescriptions, clients, options.requests))
+            health = asyncio.run(_load(base, token, None, clients, options.requests))
+            _report(clients, "verification", verify)
+            _report(clients, "/health", health)
+            print(f"{clients} | ratio verification/health throughput | {verify[0] / health[0]:.2f}")
+
+
+def _options() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--prescriptions", type=int, default=200)
+    parser.add_argument("--requests", type=int, default=1000, help="per level and endpoint")
+    parser.add_argument("--database-url", default=None)
+    return parser.parse_args()
+
+
+def _seed_users(url: str) -> None:
+    if url.startswith("postgresql"):
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(url)
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    migrate(url)
+    store = open_store(Settings(database_url=url))
+    now = datetime.now(tz=UTC)
+    for email, role in (("doc@bench.test", "prescriber"), ("pharm@bench.test", "pharmacist")):
+        add_user(store, email=email, role=role, clinic_id="bench", password=PASSWORD, now=now)
+    store.close()
+
+
+@contextmanager
+def _server(url: str, folder: Path) -> Iterator[str]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    environment = {**os.environ, "ISOCOURSE_DATABASE_URL": url, "ISOCOURSE_DATA_DIR": str(folder)}
+    command = [
+        sys.executable,
+        "-m",
+        "isocourse",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+    server = subprocess.Popen(
+        command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(base)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _wait_until_up(base: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise RuntimeError("the server did not start within 30 s")
+
+
+def _token(base: str, email: str) -> str:
+    form = {"username": email, "password": PASSWORD}
+    token: str = httpx.post(f"{base}/api/v1/auth/token", data=form).json()["access_token"]
+    return token
+
+
+def _seed_prescriptions(base: str, count: int) -> list[tuple[str, str]]:
+    """Enrol ``count`` demo patients and prescribe once for each: (id, birth date)."""
+    headers = {"Authorization": f"Bearer {_token(base, 'doc@bench.test')}"}
+    record = demo_records(date.today())[ALLOWED_DEMO]  # noqa: DTZ011 (the server's today)
+    seeded = []
+    with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
+        for _ in range(count):
+            enrolled = client.post("/api/v1/patients", json=record)
+            patient_id = enrolled.json()["patient_id"]
+            order = {"days_supply": 30, "mg_per_day": 60}
+            issued = client.post(f"/api/v1/patients/{patient_id}/prescriptions", json=order)
+            issued.raise_for_status()
+            seeded.append((issued.json()["prescription_id"], record["patient"]["birth_date"]))
+    return seeded
+
+
+async def _load(
+    base: str, token: str, prescriptions: list[tuple[str, str]] | None, clients: int, total: int
+) -> tuple[float, list[float], int]:
+    """(requests per second, latencies in seconds, errors) for ``total`` requests."""
+    headers = {"Authorization": f"Bearer {token}"}
+    latencies: list[float] = []
+    errors = 0
+    counter = iter(range(total))
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+
+    async def one_client(client: httpx.AsyncClient) -> None:
+        nonlocal errors
+        for number in counter:
+            path = "/health"
+            params: dict[str, str] = {}
+            if prescriptions is not None:
+                prescription_id, birth_date = prescriptions[number % len(prescriptions)]
+                path = f"/api/v1/prescriptions/{prescription_id}/verification"
+                params = {"birth_date": birth_date}
+            started = time.perf_counter()
+            response = await client.get(path, params=params, headers=headers)
+            latencies.append(time.perf_counter() - started)
+            errors += response.status_code != 200
+
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+        started = time.perf_counter()
+        await asyncio.gather(*(one_client(client) for _ in range(clients)))
+        elapsed = time.perf_counter() - started
+    return total / elapsed, latencies, errors
+
+
+def _report(clients: int, endpoint: str, measured: tuple[float, list[float], int]) -> None:
+    rate, latencies, errors = measured
+    cuts = statistics.quantiles(latencies, n=100)
+    p50_ms, p99_ms = cuts[49] * 1000, cuts[98] * 1000
+    print(f"{clients} | {endpoint} | {rate:.0f} | {p50_ms:.1f} | {p99_ms:.1f} | {errors}")
+
+
+if __name__ == "__main__":
+    main()
