@@ -74,7 +74,7 @@ def chromium() -> Iterator[Browser]:
 def page(chromium: Browser, server: tuple[str, WebClinic]) -> Iterator[Page]:
     context = chromium.new_context(base_url=server[0], viewport={"width": 1200, "height": 900})
     opened = context.new_page()
-    opened.set_default_timeout(15000)
+    opened.set_default_timeout(30000)
     yield opened
     context.close()
 
