@@ -7,11 +7,12 @@ what the patient reported most recently (a symptom, a mood screen) comes first.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from isocourse.assessment import Assessment
+from isocourse.assessment import Alert, Assessment
+from isocourse.knowledge.model import Knowledge
 
 
 @dataclass(frozen=True)
@@ -25,13 +26,16 @@ class WorklistRow:
 _TIERS = ("stop", "urgent", "block", "overdue", "window", "warning", "clear")
 
 
-def worklist(assessments: Iterable[Assessment], today: date) -> list[WorklistRow]:
-    rows = [_row(assessment, today) for assessment in assessments]
+def worklist(
+    assessments: Iterable[Assessment], today: date, titles: Mapping[str, str] | None = None
+) -> list[WorklistRow]:
+    """Rows most urgent first; ``titles`` (code -> a few plain words) words the reasons."""
+    rows = [_row(assessment, today, titles or {}) for assessment in assessments]
     return sorted(rows, key=lambda row: (row.rank, row.patient_id))
 
 
-def _row(assessment: Assessment, today: date) -> WorklistRow:
-    tier, detail = _tier(assessment, today)
+def _row(assessment: Assessment, today: date, titles: Mapping[str, str]) -> WorklistRow:
+    tier, detail = _tier(assessment, today, titles)
     reported = [a.since.toordinal() for a in assessment.alerts if a.since and a.severity == tier]
     newest_first = -max(reported, default=0)
     count = -len(assessment.alerts)
@@ -39,11 +43,15 @@ def _row(assessment: Assessment, today: date) -> WorklistRow:
     return WorklistRow(assessment.patient_id, rank, detail, assessment)
 
 
-def _tier(assessment: Assessment, today: date) -> tuple[str, str]:
+def _words(alerts: list[Alert], titles: Mapping[str, str]) -> str:
+    return ", ".join(titles.get(alert.code, alert.code) for alert in alerts)
+
+
+def _tier(assessment: Assessment, today: date, titles: Mapping[str, str]) -> tuple[str, str]:
     for severity in ("stop", "urgent", "block"):
         alerts = [a for a in assessment.alerts if a.severity == severity]
         if alerts:
-            return severity, f"{severity}: " + ", ".join(a.code for a in alerts)
+            return severity, f"{severity}: " + _words(alerts, titles)
     overdue = [d for d in assessment.due if d.overdue]
     if overdue:
         return "overdue", "overdue: " + ", ".join(d.task for d in overdue)
@@ -52,8 +60,13 @@ def _tier(assessment: Assessment, today: date) -> tuple[str, str]:
         return "window", f"dispense window closes {closes.isoformat()}"
     warnings = [a for a in assessment.alerts if a.severity == "warning"]
     if warnings:
-        return "warning", "warning: " + ", ".join(a.code for a in warnings)
+        return "warning", "warning: " + _words(warnings, titles)
     due = [d for d in assessment.due if d.due <= today]
     if due:
         return "overdue", "due today: " + ", ".join(d.task for d in due)
     return "clear", "nothing to act on"
+
+
+def alert_titles(knowledge: Knowledge) -> dict[str, str]:
+    """Each alert code's few plain words, from the catalogue."""
+    return {code: definition.title for code, definition in knowledge.alerts.items()}

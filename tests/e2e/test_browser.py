@@ -169,7 +169,7 @@ def test_a_patient_checks_in_and_a_red_flag_tops_the_worklist(page: Page) -> Non
     log_in(page, "doc@demo.test")
     first_row = page.locator("#worklist tbody tr").first
     assert "demo-01" in first_row.inner_text()
-    assert "SYMPTOM_INTRACRANIAL_HYPERTENSION" in first_row.inner_text()
+    assert "Possible intracranial hypertension" in first_row.inner_text()
 
 
 def test_the_capsule_planner_answers_in_place(page: Page) -> None:

@@ -201,7 +201,7 @@ def test_a_patient_checks_in_and_a_red_flag_tops_the_worklist(clinic: WebClinic)
     with clinic.browser() as doctor:
         page = log_in(doctor, "doc@demo.test").text
         first_row = page.split("<tbody>")[1].split("</tr>")[0]
-        assert "demo-01" in first_row and "SYMPTOM_INTRACRANIAL_HYPERTENSION" in first_row
+        assert "demo-01" in first_row and "Possible intracranial hypertension" in first_row
 
 
 def test_a_missed_morning_dose_is_subtracted_with_the_right_advice(clinic: WebClinic) -> None:

@@ -44,3 +44,12 @@ def test_the_demo_shows_allowed_and_blocked_patients() -> None:
     decisions = {a.patient_id: a.dispense.allowed for a in demo_assessments()}
     assert decisions["demo-01"] is True  # mid-course, nothing to act on
     assert decisions["demo-03"] is False  # positive pregnancy test
+
+
+def test_reasons_are_worded_from_the_catalogue_titles() -> None:
+    from isocourse.worklist import alert_titles
+
+    rows = worklist(demo_assessments(), TODAY, alert_titles(load_knowledge()))
+    reasons = " ".join(row.reason for row in rows)
+    assert "Thoughts of self-harm on PHQ-9" in reasons
+    assert "MOOD_SUICIDAL_IDEATION" not in reasons

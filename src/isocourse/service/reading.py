@@ -21,7 +21,7 @@ from isocourse.service.patients import folded_document, patient_for, record_from
 from isocourse.service.unit_of_work import Answer, unit_of_work
 from isocourse.store.event_log import event_rows
 from isocourse.store.tables import PatientRow
-from isocourse.worklist import worklist
+from isocourse.worklist import alert_titles, worklist
 
 
 def read_record(system: ClinicSystem, call: Call, patient_id: str, as_of: date) -> Answer:
@@ -87,7 +87,7 @@ def read_worklist(system: ClinicSystem, call: Call) -> list[dict[str, Any]]:
             "dispense_allowed": row.assessment.dispense.allowed,
             "assessment": row.assessment.to_json(),
         }
-        for row in worklist(assessments, call.today)
+        for row in worklist(assessments, call.today, alert_titles(system.knowledge))
     ]
 
 
