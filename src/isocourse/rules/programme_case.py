@@ -74,7 +74,12 @@ class ProgrammeCase:
     def alert(self, code: str, **details: object) -> Alert:
         """The catalogue's alert for ``code``, naming the rule set that judged."""
         return raise_alert(
-            self.knowledge, code, severity=None, reported_on=None, ruleset=self.ruleset.id, **details
+            self.knowledge,
+            code,
+            severity=None,
+            reported_on=None,
+            ruleset=self.ruleset.id,
+            **details,
         )
 
 
