@@ -259,3 +259,20 @@ def test_the_patient_reads_the_guide_fitted_to_their_course(clinic: WebClinic) -
         assert guide.status_code == 200
         assert "Skip" in guide.text or "skip" in guide.text  # generic capsules under iPLEDGE
         assert "Sources" in guide.text
+
+
+def test_a_phone_subscribes_to_the_calendar_at_the_patients_secret_link(clinic: WebClinic) -> None:
+    with clinic.browser() as patient:
+        page = log_in(patient, "sam@demo.test")
+        link = re.search(r'href="(http://testserver/feeds/calendar/[^"]+\.ics)"', page.text)
+        assert link
+    with clinic.browser() as phone:  # no log-in, no cookies
+        feed = phone.get(link.group(1))
+        assert feed.status_code == 200 and b"BEGIN:VCALENDAR" in feed.content
+        tampered = link.group(1).replace(".ics", "x.ics")
+        assert phone.get(tampered).status_code == 404
+        other = clinic.patient_ids["demo-02"]
+        assert (
+            phone.get(link.group(1).replace(clinic.patient_ids["demo-01"], other)).status_code
+            == 404
+        )

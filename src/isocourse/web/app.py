@@ -7,12 +7,19 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from isocourse.web import auth_pages, clinic_pages, patient_pages, pharmacy_pages, planner_pages
+from isocourse.web import (
+    auth_pages,
+    clinic_pages,
+    feeds,
+    patient_pages,
+    pharmacy_pages,
+    planner_pages,
+)
 
 STATIC = Path(__file__).parent / "static"
 
 
 def install_pages(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (auth_pages, clinic_pages, pharmacy_pages, patient_pages, planner_pages):
+    for module in (auth_pages, clinic_pages, pharmacy_pages, patient_pages, planner_pages, feeds):
         app.include_router(module.router)

@@ -7,12 +7,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from isocourse.calendar import course_calendar
 from isocourse.record_parser import course_record_from_json
 from isocourse.reports.charts import cumulative_chart_png, lab_chart_png
 from isocourse.reports.lab_series import lab_series
-from isocourse.reports.pdf import course_summary_pdf
 from isocourse.rules import assess
+from isocourse.service.documents import read_calendar, read_report_pdf
 from isocourse.service.errors import InvalidInput, ServiceError
 from isocourse.service.prescribing import PrescriptionOrder, check_prescription, prescribe
 from isocourse.service.reading import list_events, read_assessment, read_record, read_worklist
@@ -172,24 +171,24 @@ async def prescribe_page(request: Request, patient_id: str) -> Response:
     )
 
 
-def _course(request: Request, patient_id: str) -> tuple[Any, Any, str]:
+def _course(request: Request, patient_id: str) -> tuple[Any, Any]:
     _, call = signed_in(request, "prescriber")
     known = system(request).knowledge
     document = read_record(system(request), call, patient_id, call.today)
     record = course_record_from_json(document, known, today=call.today)
-    return record, assess(record, known, as_of=call.today), document["patient"]["id"]
+    return record, assess(record, known, as_of=call.today)
 
 
 @router.get("/patients/{patient_id}/charts/cumulative.png")
 def cumulative_chart(request: Request, patient_id: str) -> Response:
-    record, assessment, _ = _course(request, patient_id)
+    record, assessment = _course(request, patient_id)
     png = cumulative_chart_png(record, assessment, system(request).knowledge)
     return Response(png or b"", media_type="image/png", status_code=200 if png else 404)
 
 
 @router.get("/patients/{patient_id}/charts/lab-{test}.png")
 def lab_chart(request: Request, patient_id: str, test: str) -> Response:
-    record, _, _ = _course(request, patient_id)
+    record, _ = _course(request, patient_id)
     for series in lab_series(record, system(request).knowledge):
         if series.test_name == test:
             png = lab_chart_png(series)
@@ -200,14 +199,13 @@ def lab_chart(request: Request, patient_id: str, test: str) -> Response:
 
 @router.get("/patients/{patient_id}/report.pdf")
 def report_pdf(request: Request, patient_id: str) -> Response:
-    record, assessment, label = _course(request, patient_id)
-    pdf = course_summary_pdf(record, assessment, system(request).knowledge, label)
-    headers = {"Content-Disposition": f'attachment; filename="isocourse-{label}.pdf"'}
+    _, call = signed_in(request, "prescriber")
+    pdf = read_report_pdf(system(request), call, patient_id)
+    headers = {"Content-Disposition": f'attachment; filename="isocourse-{patient_id}.pdf"'}
     return Response(pdf, media_type="application/pdf", headers=headers)
 
 
 @router.get("/patients/{patient_id}/calendar.ics")
 def calendar_feed(request: Request, patient_id: str) -> Response:
-    record, assessment, label = _course(request, patient_id)
-    feed = course_calendar(record, assessment, system(request).knowledge, patient_label=label)
-    return Response(feed, media_type="text/calendar")
+    _, call = signed_in(request, "prescriber")
+    return Response(read_calendar(system(request), call, patient_id), media_type="text/calendar")

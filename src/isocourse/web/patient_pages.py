@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from isocourse.api.wiring import wiring
 from isocourse.guide.html import guide_html_fragment
 from isocourse.guide.model import guide_options_from_record
 from isocourse.guide.render import render_guide
@@ -17,6 +18,7 @@ from isocourse.knowledge.model import Knowledge
 from isocourse.record_parser import course_record_from_json
 from isocourse.rules import assess
 from isocourse.rules.symptoms import match_symptom_text
+from isocourse.service.calendar_feed import feed_path
 from isocourse.service.check_in import check_in_dose
 from isocourse.service.context import Actor, Call
 from isocourse.service.errors import Conflict, InvalidInput
@@ -66,6 +68,11 @@ DUE_WORDS = {
 }
 
 
+def _calendar_link(request: Request, patient_id: str) -> str:
+    secret = wiring(request).settings.secret_key.get_secret_value()
+    return str(request.base_url).rstrip("/") + feed_path(secret, patient_id)
+
+
 def _patient(request: Request) -> tuple[Actor, Call, str]:
     actor, call = signed_in(request, "patient")
     assert actor.patient_id is not None  # a patient login always names its patient
@@ -106,6 +113,7 @@ def _today(
         ],
         "phq9": PHQ9,
         "phq_answers": PHQ_ANSWERS,
+        "calendar_link": _calendar_link(request, patient_id),
     }
     return render(request, "me.html", context, status=status)
 
