@@ -64,3 +64,9 @@ def _references(markers: str, numbers: dict[str, int], *, links: bool) -> str:
         f'<a href="#source-{label}" title="source">{numbers[label]}</a>' for label in labels
     )
     return f'<sup class="source">{anchors}</sup>'
+
+
+def section_html(guide: RenderedGuide, section_id: str) -> str:
+    """One section's text as HTML without its source markers (the full guide lists them)."""
+    rendered: str = _PARSER.render(MARKER.sub("", guide.section(section_id).body))
+    return rendered

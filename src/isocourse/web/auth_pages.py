@@ -5,15 +5,15 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from isocourse.auth.users import authenticate
-from isocourse.service.errors import NotAuthenticated
+from isocourse.api.wiring import wiring
+from isocourse.auth.sign_in import sign_in
+from isocourse.service.errors import NotAuthenticated, TooManyAttempts
 from isocourse.web.rendering import (
     PageRoute,
     page_actor_cached,
     redirect,
     render,
     signed_in,
-    system,
 )
 from isocourse.web.session import check_csrf, end_session, start_session
 
@@ -38,11 +38,21 @@ async def login(request: Request) -> Response:
     await check_csrf(request)
     form = await request.form()
     email, password = str(form.get("email", "")), str(form.get("password", ""))
+    wired = wiring(request)
+    address = request.client.host if request.client else "unknown"
     try:
-        actor = authenticate(system(request).store, email, password)
-    except NotAuthenticated as error:
+        actor = sign_in(
+            wired.system.store,
+            wired.login_throttle,
+            email=email,
+            password=password,
+            address=address,
+            now=wired.now(),
+        )
+    except (NotAuthenticated, TooManyAttempts) as error:
         context = {"actor": None, "error": error.message, "email": email}
-        return render(request, "login.html", context, status=401)
+        status = 429 if isinstance(error, TooManyAttempts) else 401
+        return render(request, "login.html", context, status=status)
     response = redirect(HOME[actor.role])
     start_session(request, response, actor)
     return response

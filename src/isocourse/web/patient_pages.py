@@ -11,10 +11,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from isocourse.api.wiring import wiring
-from isocourse.guide.html import guide_html_fragment
+from isocourse.assessment import Assessment
+from isocourse.guide.html import guide_html_fragment, section_html
 from isocourse.guide.model import guide_options_from_record
 from isocourse.guide.render import render_guide
 from isocourse.knowledge.model import Knowledge
+from isocourse.record import CourseRecord
 from isocourse.record_parser import course_record_from_json
 from isocourse.rules import assess
 from isocourse.rules.symptoms import match_symptom_text
@@ -22,7 +24,7 @@ from isocourse.service.calendar_feed import feed_path
 from isocourse.service.check_in import check_in_dose
 from isocourse.service.context import Actor, Call
 from isocourse.service.errors import Conflict, InvalidInput
-from isocourse.service.reading import read_assessment, read_record
+from isocourse.service.reading import read_record
 from isocourse.service.recording import record_event
 from isocourse.web.rendering import PageRoute, render, signed_in, system
 from isocourse.web.session import check_csrf
@@ -49,13 +51,7 @@ PHQ_ANSWERS = (
     ("2", "More than half the days"),
     ("3", "Nearly every day"),
 )
-#: the missed-dose rule in plain words (US Medication Guides vs other leaflets, clinical-facts §9)
-MISSED_DOSE_WORDS = {
-    "skip": "Skip the dose you missed. Take your next dose at the usual time. "
-    "Never take two doses at once.",
-    "take_when_remembered": "Take it as soon as you remember, unless it is almost time for "
-    "your next dose: then skip it. Never take two doses at once.",
-}
+MISSED_DOSE_SECTION = "faq-missed-dose"
 DUE_WORDS = {
     "pregnancy_test": "Pregnancy test",
     "labs": "Blood test (liver and blood fats)",
@@ -84,32 +80,41 @@ def today_page(request: Request) -> Response:
     return _today(request)
 
 
+def _course(request: Request, call: Call, patient_id: str) -> tuple[CourseRecord, Assessment]:
+    """The patient's own record (the read is audited) and its assessment today."""
+    known = system(request).knowledge
+    document = read_record(system(request), call, patient_id, call.today)
+    record = course_record_from_json(document, known, today=call.today)
+    return record, assess(record, known, as_of=call.today)
+
+
 def _today(
     request: Request,
     *,
     flash: str = "",
     error: str = "",
+    missed_open: bool = False,
     red_flag: list[str] | None = None,
     status: int = 200,
 ) -> Response:
     _, call, patient_id = _patient(request)
     known = system(request).knowledge
-    record = read_record(system(request), call, patient_id, call.today)
-    assessment = read_assessment(system(request), call, patient_id, call.today)
-    product = known.products.products[record["course"]["product"]]
-    rule = product.missed_dose.rule_for(record["programme"])
+    record, assessment = _course(request, call, patient_id)
+    guide = render_guide(known, guide_options_from_record(record, assessment))
+    decision = assessment.to_json()
     context: dict[str, Any] = {
         "today": call.today.isoformat(),
         "flash": flash,
         "error": error,
         "red_flag": red_flag or [],
-        "dose_mg": assessment["dose"]["mg_per_day"],
-        "food_text": product.food_text,
-        "missed_dose_text": MISSED_DOSE_WORDS[rule],
-        "window_closes": assessment["dispense"]["window_closes"],
+        "dose_mg": decision["dose"]["mg_per_day"],
+        "food_text": known.products.products[record.course.product].food_text,
+        "missed_dose_html": section_html(guide, MISSED_DOSE_SECTION),
+        "missed_open": missed_open,
+        "window_closes": decision["dispense"]["window_closes"],
         "due": [
             {"words": DUE_WORDS.get(d["task"], d["task"].replace("_", " ")), **d}
-            for d in assessment["due"]
+            for d in decision["due"]
         ],
         "phq9": PHQ9,
         "phq_answers": PHQ_ANSWERS,
@@ -129,19 +134,9 @@ async def dose_check_in(request: Request) -> Response:
         check_in_dose(system(request), call, patient_id, taken=taken, missed=missed)
     except (InvalidInput, Conflict) as error:
         return _today(request, error=error.message, status=422)
-    flash = (
-        "Thank you: today's dose is checked in."
-        if taken
-        else ("Thank you: the missed dose is recorded. " + _missed_words(request, patient_id, call))
-    )
-    return _today(request, flash=flash)
-
-
-def _missed_words(request: Request, patient_id: str, call: Call) -> str:
-    known = system(request).knowledge
-    record = read_record(system(request), call, patient_id, call.today)
-    product = known.products.products[record["course"]["product"]]
-    return MISSED_DOSE_WORDS[product.missed_dose.rule_for(record["programme"])]
+    if taken:
+        return _today(request, flash="Thank you: today's dose is checked in.")
+    return _today(request, flash="Thank you: the missed dose is recorded.", missed_open=True)
 
 
 @router.post("/me/symptoms")
@@ -189,9 +184,6 @@ async def mood_check(request: Request) -> Response:
 def guide_page(request: Request) -> Response:
     """The drug guide fitted to this patient's product, programme, category and dates."""
     _, call, patient_id = _patient(request)
-    known = system(request).knowledge
-    document = read_record(system(request), call, patient_id, call.today)
-    record = course_record_from_json(document, known, today=call.today)
-    assessment = assess(record, known, as_of=call.today)
-    guide = render_guide(known, guide_options_from_record(record, assessment))
+    record, assessment = _course(request, call, patient_id)
+    guide = render_guide(system(request).knowledge, guide_options_from_record(record, assessment))
     return render(request, "guide.html", {"guide_html": guide_html_fragment(guide)})
