@@ -32,6 +32,18 @@ class Settings(BaseSettings):
         default=SecretStr(DEVELOPMENT_SECRET), description="signs bearer tokens"
     )
     token_minutes: int = Field(default=480, gt=0, le=24 * 60, description="bearer token lifetime")
+    login_attempts: int = Field(
+        default=5, gt=0, description="failed sign-ins per account before a lockout"
+    )
+    login_attempts_per_address: int = Field(
+        default=20, gt=0, description="failed sign-ins per client address before a lockout"
+    )
+    login_lockout_minutes: int = Field(
+        default=15, gt=0, description="the window failures are counted in, and the lockout"
+    )
+    max_body_bytes: int = Field(
+        default=1024 * 1024, gt=0, description="larger request bodies are refused (413)"
+    )
     smtp_host: str | None = Field(default=None, description="SMTP server for reminders")
     smtp_port: int = Field(default=587, gt=0, lt=65536, description="SMTP port")
     smtp_from: str | None = Field(default=None, description="the reminders' From address")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -19,7 +19,10 @@ from isocourse.api import (
     pharmacy_routes,
 )
 from isocourse.api.errors import install_error_handler
+from isocourse.api.request_limits import RequestLimits
+from isocourse.api.security_headers import SecurityHeaders
 from isocourse.api.wiring import Wiring, request_id_from
+from isocourse.auth.login_throttle import LoginThrottle
 from isocourse.knowledge.loader import load_knowledge
 from isocourse.service.context import ClinicSystem
 from isocourse.settings import Settings
@@ -36,7 +39,7 @@ def _utc_now() -> datetime:
 def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utc_now) -> FastAPI:
     """The API for ``settings``' database (already migrated: ``isocourse db upgrade``)."""
     store = open_store(settings)
-    wired = Wiring(settings, ClinicSystem(store, load_knowledge()), clock)
+    wired = Wiring(settings, ClinicSystem(store, load_knowledge()), clock, _throttle(settings))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -53,6 +56,8 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utc_now) 
     app.state.wiring = wired
     install_error_handler(app)
     app.middleware("http")(_request_id)
+    app.add_middleware(RequestLimits, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders, production=settings.environment == "production")
     for module in (auth_routes, patient_routes, pharmacy_routes, clinic_routes, interop_routes):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(fhir_routes.router)
@@ -65,6 +70,14 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utc_now) 
         responses={503: {"description": "the database does not answer"}},
     )
     return app
+
+
+def _throttle(settings: Settings) -> LoginThrottle:
+    return LoginThrottle(
+        per_account=settings.login_attempts,
+        per_address=settings.login_attempts_per_address,
+        window=timedelta(minutes=settings.login_lockout_minutes),
+    )
 
 
 async def _request_id(

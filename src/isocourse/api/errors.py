@@ -16,6 +16,7 @@ from isocourse.service.errors import (
     NotFound,
     Refused,
     ServiceError,
+    TooManyAttempts,
 )
 
 _STATUS: Final[tuple[tuple[type[ServiceError], int], ...]] = (
@@ -24,6 +25,7 @@ _STATUS: Final[tuple[tuple[type[ServiceError], int], ...]] = (
     (NotFound, 404),
     (InvalidInput, 422),
     (Conflict, 409),
+    (TooManyAttempts, 429),
     (ServiceError, 400),
 )
 
@@ -70,4 +72,6 @@ async def _service_error(_request: Request, error: ServiceError) -> JSONResponse
     if isinstance(error, Refused):
         body["blocking"] = [vars(reason) for reason in error.blocking]
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if isinstance(error, TooManyAttempts):
+        headers = {"Retry-After": str(error.retry_after_seconds)}
     return JSONResponse({"error": body}, status_code=status, headers=headers)

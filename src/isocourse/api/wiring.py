@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from fastapi import Depends, Header, Request
 from fastapi.security import OAuth2PasswordBearer
 
+from isocourse.auth.login_throttle import LoginThrottle
 from isocourse.auth.tokens import TokenError, read_token
 from isocourse.auth.users import actor_by_id
 from isocourse.service.context import Actor, Call, ClinicSystem
@@ -30,6 +31,7 @@ class Wiring:
     settings: Settings
     system: ClinicSystem
     clock: Callable[[], datetime]
+    login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
 
     def now(self) -> datetime:
         return self.clock().astimezone(ZoneInfo(self.settings.timezone))

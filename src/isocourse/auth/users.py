@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from isocourse.auth.password_policy import password_problem
 from isocourse.auth.passwords import burn_time, hash_password, password_matches
 from isocourse.service.context import ROLES, Actor, Role
 from isocourse.service.errors import InvalidInput, NotAuthenticated
@@ -16,7 +17,6 @@ from isocourse.store.tables import Clinic, PatientRow, UserRow
 
 _CLINIC_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
-MIN_PASSWORD_LENGTH = 8
 
 
 def add_user(
@@ -62,8 +62,9 @@ def _check_new_user(
         raise InvalidInput("role", f"one of {', '.join(ROLES)}")
     if not _CLINIC_ID.match(clinic_id):
         raise InvalidInput("clinic", "a short id: lower-case letters, digits and dashes")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput("password", f"at least {MIN_PASSWORD_LENGTH} characters")
+    problem = password_problem(password, email=email)
+    if problem:
+        raise InvalidInput("password", problem)
     if (role == "patient") != (patient_id is not None):
         raise InvalidInput("patient", "a patient login names its patient; other roles do not")
 

@@ -9,6 +9,7 @@ import typer
 
 from isocourse.cli import catalogue, demo, evaluate, plan, programmes, store_commands
 from isocourse.cli import guide as guide_command
+from isocourse.cli.backup_commands import backup, restore
 from isocourse.cli.interop_commands import import_labs, remind, report
 from isocourse.cli.registry_commands import reassess, synth
 
@@ -29,6 +30,8 @@ app.add_typer(store_commands.db_app, name="db")
 app.add_typer(store_commands.user_app, name="user")
 app.add_typer(store_commands.audit_app, name="audit")
 app.command("serve")(store_commands.serve)
+app.command("backup")(backup)
+app.command("restore")(restore)
 app.command("import-labs")(import_labs)
 app.command("report")(report)
 app.command("remind")(remind)

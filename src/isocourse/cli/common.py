@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from typing import NoReturn
 
+from pydantic import ValidationError
 from rich.console import Console
 
 from isocourse.knowledge.loader import KnowledgeError, load_knowledge
@@ -25,7 +26,13 @@ def knowledge() -> Knowledge:
 
 
 def settings() -> Settings:
-    return Settings()
+    """The settings from the environment; a refused setting (a default secret in
+    production ...) stops the command with its message, before anything starts."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        problems = "; ".join(str(e["msg"]) for e in error.errors())
+        fail(f"refusing to start: {problems}")
 
 
 def fail(message: str, code: int = EXIT_INVALID) -> NoReturn:

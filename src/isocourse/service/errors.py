@@ -2,6 +2,7 @@
 
 ServiceError               base; ``code`` is stable, ``message`` plain words
  +-- NotAuthenticated      no valid credentials
+ +-- TooManyAttempts       sign-in locked for a while (``retry_after_seconds``)
  +-- Forbidden             the caller's role may not do this
  +-- NotFound              no such thing in the caller's clinic (or not theirs)
  +-- InvalidInput          the input is wrong; ``field`` names where
@@ -34,6 +35,14 @@ class ServiceError(Exception):
 
 class NotAuthenticated(ServiceError):
     code = "NOT_AUTHENTICATED"
+
+
+class TooManyAttempts(ServiceError):
+    code = "TOO_MANY_ATTEMPTS"
+
+    def __init__(self, message: str, *, retry_after_seconds: int) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
 
 
 class Forbidden(ServiceError):

@@ -1,0 +1,126 @@
+"""Simultaneous writes give the one correct result (SQLite; PostgreSQL when configured):
+two corrections of one entry make one correction and one 409; concurrent imports of
+one course record under one Idempotency-Key make one patient; the same FHIR Bundle
+imported at once from several requests is recorded once."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import func, select
+
+from isocourse.auth.users import actor_by_id
+from isocourse.service.context import Actor, Call, ClinicSystem
+from isocourse.service.enrolment import enrol_patient
+from isocourse.service.errors import ServiceError
+from isocourse.service.observation_import import import_bundle
+from isocourse.service.recording import correct_entry
+from isocourse.store.tables import EventRow, PatientRow, UserRow
+from tests.clinic_support import ALLOWED_DEMO, NOW, TODAY, Clinic, demo
+
+Outcome = Any
+
+
+def _system(clinic: Clinic) -> ClinicSystem:
+    system: ClinicSystem = clinic.app.state.wiring.system
+    return system
+
+
+def _prescriber(clinic: Clinic) -> Actor:
+    with _system(clinic).store.transaction() as session:
+        user_id = session.scalar(select(UserRow.id).where(UserRow.email == "doc_a@a.test"))
+        actor = actor_by_id(session, user_id or 0)
+    assert actor is not None
+    return actor
+
+
+def at_once(count: int, work: Callable[[int], Outcome]) -> list[Outcome]:
+    """Run ``work(i)`` in ``count`` threads released together; their answers or error codes."""
+    start = threading.Barrier(count)
+    outcomes: list[Outcome] = []
+
+    def run(index: int) -> None:
+        start.wait()
+        try:
+            outcomes.append(work(index))
+        except ServiceError as error:
+            outcomes.append(error.code)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert len(outcomes) == count
+    return outcomes
+
+
+def test_two_simultaneous_corrections_of_one_entry_make_one(clinic: Clinic) -> None:
+    patient_id = clinic.enrol(demo(ALLOWED_DEMO))
+    headers = clinic.as_user("doc_a")
+    events = clinic.client.get(f"/api/v1/patients/{patient_id}/events", headers=headers).json()
+    target = next(e["event_id"] for e in events if e["kind"] == "lab_result")
+    system, actor = _system(clinic), _prescriber(clinic)
+
+    def correct(index: int) -> Outcome:
+        call = Call(actor, f"correction-{index}", TODAY, NOW)
+        return correct_entry(system, call, patient_id, target, f"wrong patient ({index})")
+
+    outcomes = at_once(2, correct)
+    assert sorted(o if isinstance(o, str) else "corrected" for o in outcomes) == [
+        "ALREADY_CORRECTED",
+        "corrected",
+    ]
+    with system.store.transaction() as session:
+        query = select(func.count()).where(EventRow.corrects_event_id == target)
+        assert session.scalar(query) == 1
+
+
+def test_concurrent_imports_under_one_idempotency_key_make_one_patient(clinic: Clinic) -> None:
+    system, actor = _system(clinic), _prescriber(clinic)
+    record = demo(ALLOWED_DEMO)
+
+    def enrol(index: int) -> Outcome:
+        call = Call(actor, f"import-{index}", TODAY, NOW, idempotency_key="import-once")
+        return enrol_patient(system, call, record)
+
+    outcomes = at_once(4, enrol)
+    assert all(isinstance(o, dict) for o in outcomes), outcomes
+    assert len({o["patient_id"] for o in outcomes}) == 1
+    with system.store.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(PatientRow)) == 1
+
+
+def test_one_bundle_imported_at_once_is_recorded_once(clinic: Clinic) -> None:
+    patient_id = clinic.enrol(demo(ALLOWED_DEMO))
+    system, actor = _system(clinic), _prescriber(clinic)
+    with system.store.transaction() as session:
+        before = session.scalar(select(func.count()).where(EventRow.patient_id == patient_id))
+
+    def import_once(index: int) -> Outcome:
+        call = Call(actor, f"bundle-{index}", TODAY, NOW)
+        return import_bundle(system, call, patient_id, _triglycerides_bundle())
+
+    outcomes = at_once(3, import_once)
+    assert sorted(len(o["event_ids"]) for o in outcomes) == [0, 0, 1]
+    with system.store.transaction() as session:
+        after = session.scalar(select(func.count()).where(EventRow.patient_id == patient_id))
+    assert after == (before or 0) + 1
+
+
+def _triglycerides_bundle() -> dict[str, Any]:
+    observation = {
+        "resourceType": "Observation",
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "2571-8"}]},
+        "effectiveDateTime": "2026-03-14T08:30:00Z",
+        "valueQuantity": {
+            "value": 180,
+            "unit": "mg/dL",
+            "system": "http://unitsofmeasure.org",
+            "code": "mg/dL",
+        },
+    }
+    return {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": observation}]}
