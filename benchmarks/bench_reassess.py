@@ -57,7 +57,6 @@ def _options() -> argparse.Namespace:
     parser.add_argument("--databases", nargs="+", default=["sqlite", "postgresql"])
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--batch-size", type=int, default=1000)
-    parser.add_argument("--chunk-size", type=int, default=250)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--child-url", help=argparse.SUPPRESS)
     return parser.parse_args()
@@ -147,8 +146,6 @@ def _run_child(url: str, options: argparse.Namespace) -> dict[str, float]:
         str(options.workers),
         "--batch-size",
         str(options.batch_size),
-        "--chunk-size",
-        str(options.chunk_size),
     ]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     measured: dict[str, float] = json.loads(output.strip().splitlines()[-1])
@@ -163,7 +160,6 @@ def _child_reassess(options: argparse.Namespace) -> None:
         assessed_at=datetime.now(tz=UTC),
         workers=options.workers,
         batch_size=options.batch_size,
-        chunk_size=options.chunk_size,
     )
     summary = reassess_registry(store, load_knowledge(), plan)
     store.close()

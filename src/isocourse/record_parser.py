@@ -59,7 +59,17 @@ def course_record_from_json(document: Any, knowledge: Knowledge, *, today: date)
     if document.get("format") != COURSE_FORMAT:
         raise RecordError("format", f"must be {COURSE_FORMAT!r}")
     try:
-        record = _adapter().validate_json(json.dumps(document), strict=True)
+        text = json.dumps(document)
+    except (ValueError, RecursionError) as error:
+        raise RecordError("(document)", str(error)) from error
+    return course_record_from_text(text, knowledge)
+
+
+def course_record_from_text(text: str, knowledge: Knowledge) -> CourseRecord:
+    """Validate a JSON course record that carries its ``format`` and ``as_of`` (as the
+    store's fold writes it) without decoding it first: the bulk path."""
+    try:
+        record = _adapter().validate_json(text, strict=True)
     except ValidationError as error:
         raise _first_problem(error) from error
     except (ValueError, RecursionError) as error:

@@ -102,7 +102,9 @@ class _Patient:
         stage = rng.random()
         self.screening = stage < rates.screening
         self.finished = not self.screening and stage < rates.screening + rates.finished
-        self.course_days = rng.randint(1, 170) if not self.screening else 0
+        # a finished course ran at least two months (its last dose period then ends
+        # three days ago, after it began); an ongoing one is anywhere in its course
+        self.course_days = 0 if self.screening else rng.randint(60 if self.finished else 1, 170)
         self.start = today - timedelta(days=self.course_days - 1)
 
     def chance(self, rate: float) -> bool:

@@ -127,7 +127,7 @@ def test_reassess_in_worker_processes_stores_what_one_process_stores(store: Stor
     one_process = latest_rows(store)
     with store.engine.begin() as connection:
         connection.execute(LatestAssessmentRow.__table__.delete())
-    reassess_registry(store, load_knowledge(), reassess_plan(workers=2, chunk_size=4))
+    reassess_registry(store, load_knowledge(), reassess_plan(workers=2, batch_size=4))
     assert latest_rows(store) == one_process
 
 
@@ -158,10 +158,10 @@ def test_reassess_reads_events_once_per_batch_of_at_most_batch_size(store: Store
 
 
 def test_reassess_batches_never_hold_more_than_batch_size_patients(store: Store) -> None:
-    from isocourse.registry.streaming import folded_batches
+    from isocourse.registry.streaming import patient_pages
 
     write_synthetic_registry(store, synth_plan())
-    sizes = [len(b) for b in folded_batches(store.engine, as_of=SYNTH_DAY, batch_size=4)]
+    sizes = [len(page) for page in patient_pages(store.engine, page_size=4)]
     assert sizes == [4] * (PATIENTS // 4) + [PATIENTS % 4]
 
 

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from isocourse.demo_patients import demo_records
 from isocourse.knowledge.loader import load_knowledge
@@ -15,7 +17,9 @@ from isocourse.record_parser import course_record_from_json, course_record_to_js
 from isocourse.store.fold import (
     ENTERED_IN_ERROR,
     StoredEvent,
+    StoredEventText,
     events_from_record,
+    fold_event_texts,
     fold_events,
 )
 
@@ -84,3 +88,36 @@ def test_an_unknown_event_kind_is_an_error_not_silence() -> None:
     events = [*as_events(normalised(example_record())), StoredEvent("x", "telepathy", {})]
     with pytest.raises(ValueError, match="telepathy"):
         fold_events(events, as_of=TODAY)
+
+
+def as_texts(events: list[StoredEvent]) -> list[StoredEventText]:
+    return [StoredEventText(e.id, e.kind, json.dumps(e.payload), e.corrects) for e in events]
+
+
+#: events beyond a record's own: corrections, notes, later details, a proposal after a
+#: written prescription and a written one after a proposal
+EXTRA_EVENTS = [
+    StoredEvent("n1", "dose_check_in", {"date": "2026-03-14", "taken": True}),
+    StoredEvent("p2", "programme", {"programme": "uk-mhra"}),
+    StoredEvent("rx", "prescription", {"date": "2026-03-15", "days_supply": 30, "mg_per_day": 60}),
+    StoredEvent("pp", "prescription_proposed", {"date": "2026-04-14", "days_supply": 30}),
+    StoredEvent("w2", "weight", {"date": "2026-03-15", "value": 71.5, "unit": "kg"}),
+    StoredEvent("x1", ENTERED_IN_ERROR, {"event_id": "e3"}, corrects="e3"),
+    StoredEvent("x2", ENTERED_IN_ERROR, {"event_id": "w2"}, corrects="w2"),
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    index=st.integers(min_value=0, max_value=len(demo_records(TODAY))),
+    extra=st.lists(st.sampled_from(EXTRA_EVENTS), max_size=7, unique_by=lambda e: e.id),
+    cut=st.integers(min_value=0, max_value=60),
+)
+def test_the_text_fold_equals_the_fold_of_the_decoded_events(
+    index: int, extra: list[StoredEvent], cut: int
+) -> None:
+    records = [example_record(), *demo_records(TODAY)]
+    events = as_events(records[index])
+    events = events[:cut] + extra + events[cut:]
+    text = fold_event_texts(as_texts(events), as_of=TODAY)
+    assert json.loads(text) == fold_events(events, as_of=TODAY)

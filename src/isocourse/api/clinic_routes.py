@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter
 
 from isocourse.api.errors import ERROR_RESPONSES
-from isocourse.api.schemas import COURSE_RECORD_EXAMPLE
+from isocourse.api.schemas import CourseRecordBody
 from isocourse.api.wiring import ReadCall, WiringDep
 from isocourse.record_parser import RecordError, course_record_from_json
 from isocourse.rules import assess
@@ -27,13 +27,7 @@ def get_worklist(wired: WiringDep, call: ReadCall) -> list[dict[str, Any]]:
 def evaluate(
     wired: WiringDep,
     call: ReadCall,
-    record: Annotated[
-        dict[str, Any],
-        Body(
-            description="a course record, format isocourse.course/1",
-            examples=[COURSE_RECORD_EXAMPLE],
-        ),
-    ],
+    record: CourseRecordBody,
 ) -> dict[str, Any]:
     """Evaluate a course record without storing it (any signed-in user)."""
     try:

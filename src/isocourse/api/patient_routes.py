@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Query
 
 from isocourse.api.errors import ERROR_RESPONSES
-from isocourse.api.schemas import COURSE_RECORD_EXAMPLE, CorrectionIn, EventIn, PrescriptionIn
+from isocourse.api.schemas import CorrectionIn, CourseRecordBody, EventIn, PrescriptionIn
 from isocourse.api.wiring import ReadCall, WiringDep, WriteCall
 from isocourse.service.enrolment import enrol_patient
 from isocourse.service.prescribing import PrescriptionOrder, prescribe
@@ -26,13 +26,7 @@ AsOf = Annotated[date | None, Query(description="the day evaluated; default: tod
 def enrol(
     wired: WiringDep,
     call: WriteCall,
-    record: Annotated[
-        dict[str, Any],
-        Body(
-            description="a course record, format isocourse.course/1",
-            examples=[COURSE_RECORD_EXAMPLE],
-        ),
-    ],
+    record: CourseRecordBody,
 ) -> dict[str, Any]:
     """Enrol a patient by importing a course record with its history (prescriber)."""
     return enrol_patient(wired.system, call, record)

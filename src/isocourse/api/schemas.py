@@ -4,8 +4,9 @@ validated by the course-record parser, which names the offending field."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+from fastapi import Body
 from pydantic import BaseModel, ConfigDict, Field
 
 from isocourse.service.recording import RECORDABLE_KINDS
@@ -54,3 +55,12 @@ class TokenOut(BaseModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"
     expires_in: int
+
+
+#: a request body holding one course record (format isocourse.course/1)
+CourseRecordBody = Annotated[
+    dict[str, Any],
+    Body(
+        description="a course record, format isocourse.course/1", examples=[COURSE_RECORD_EXAMPLE]
+    ),
+]

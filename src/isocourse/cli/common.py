@@ -36,5 +36,7 @@ def settings() -> Settings:
 
 
 def fail(message: str, code: int = EXIT_INVALID) -> NoReturn:
-    error_console.print(f"isocourse: {message}", markup=False, highlight=False)
+    # one line, never wrapped at the terminal's width: a path or a field name in the
+    # message must stay whole for the user to copy (and for a script to match)
+    error_console.print(f"isocourse: {message}", markup=False, highlight=False, soft_wrap=True)
     sys.exit(code)

@@ -36,7 +36,7 @@ class AssessedPatient:
     patient_id: str
     clinic_id: str
     events_through: int
-    assessment: dict[str, Any] | None
+    assessment: Assessment | None
     error: str | None
 
 
@@ -54,6 +54,7 @@ def latest_row(
     patient: AssessedPatient, *, as_of: date, digest: str, assessed_at: datetime
 ) -> dict[str, Any]:
     """The ``latest_assessments`` row for one outcome (an invalid record ranks first)."""
+    assessment = patient.assessment
     row: dict[str, Any] = {
         "patient_id": patient.patient_id,
         "clinic_id": patient.clinic_id,
@@ -62,14 +63,13 @@ def latest_row(
         "top_severity": None,
         "blocking": True,
         "window_closes": None,
-        "assessment": patient.assessment,
+        "assessment": None if assessment is None else assessment.to_json(),
         "error": patient.error,
         "events_through": patient.events_through,
         "knowledge_digest": digest,
         "assessed_at": assessed_at,
     }
-    if patient.assessment is not None:
-        assessment = assessment_from_json(patient.assessment)
+    if assessment is not None:
         row["tier_rank"] = worklist([assessment], as_of)[0].rank[0]
         row["top_severity"] = top_severity(assessment)
         row["blocking"] = not assessment.dispense.allowed

@@ -1,25 +1,35 @@
 """The daily re-assessment: every patient of the registry, evaluated for one day, stored.
 
-Patients stream from the database in batches (:mod:`isocourse.registry.streaming`),
-the pure evaluation runs over worker processes (:mod:`isocourse.batch`, results in
-input order), and each patient's outcome is upserted into ``latest_assessments``
-in batches of the same size. Memory holds a few batches, however large the registry.
+The main process only pages through the patient ids (:func:`patient_pages`) and hands
+each page to a worker process. A worker does the whole of a page itself: it reads
+the page's event rows (one query), folds them (payloads stay JSON text), evaluates each record
+with the pure rules, and upserts the page's rows into ``latest_assessments`` in one
+short transaction of its own; it sends back only the page's counts. So reading,
+decoding, folding, evaluating and writing all spread over the workers, and at most
+two pages per worker are in flight: memory stays flat however large the registry.
+
+With one worker (or an in-memory SQLite database, which other processes cannot
+open) the same work runs in the calling process, on the caller's engine.
 """
 
 from __future__ import annotations
 
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
 
-from isocourse.batch import BatchResult, Document, assess_documents
+from sqlalchemy import Engine
+
+from isocourse.knowledge.loader import load_knowledge
 from isocourse.knowledge.model import Knowledge
+from isocourse.record_parser import RecordError, course_record_from_text
 from isocourse.registry.latest import AssessedPatient, knowledge_digest, latest_row, upsert_latest
-from isocourse.registry.streaming import FoldedPatient, folded_batches
-from isocourse.store.database import Store
+from isocourse.registry.streaming import FoldedPatient, PagePatient, patient_pages, read_page
+from isocourse.rules import assess
+from isocourse.store.database import Store, make_engine
 
 
 @dataclass
@@ -32,14 +42,19 @@ class ReassessSummary:
     blocked: int = 0
     seconds: float = 0.0
 
+    def add(self, other: ReassessSummary) -> None:
+        self.patients += other.patients
+        self.invalid += other.invalid
+        self.alerts_by_severity.update(other.alerts_by_severity)
+        self.blocked += other.blocked
+
 
 @dataclass(frozen=True)
 class ReassessPlan:
     as_of: date
     assessed_at: datetime
     workers: int = 1
-    batch_size: int = 1000
-    chunk_size: int = 250
+    batch_size: int = 1000  # patients per page: one events read and one upsert each
 
 
 def reassess_registry(
@@ -51,45 +66,83 @@ def reassess_registry(
     """Re-assess every patient for ``plan.as_of`` and store each one's latest assessment."""
     started = time.perf_counter()
     summary = ReassessSummary()
-    pending: deque[FoldedPatient] = deque()
-    digest = knowledge_digest(knowledge)
-    rows: list[dict[str, Any]] = []
-    results = assess_documents(
-        _documents(store, plan, pending),
-        as_of=plan.as_of,
-        workers=plan.workers,
-        chunk_size=plan.chunk_size,
-        on_progress=on_progress,
-    )
-    for result in results:
-        patient = _outcome(pending.popleft(), result)
-        _count(summary, patient)
-        rows.append(
-            latest_row(patient, as_of=plan.as_of, digest=digest, assessed_at=plan.assessed_at)
+    pages = patient_pages(store.engine, page_size=plan.batch_size)
+    if plan.workers <= 1 or _in_memory(store.engine):
+        outcomes: Iterator[ReassessSummary] = (
+            _reassess_page(store.engine, knowledge, plan, page) for page in pages
         )
-        if len(rows) >= plan.batch_size:
-            _store(store, rows)
-    _store(store, rows)
+    else:
+        outcomes = _in_processes(store.engine, plan, pages)
+    for outcome in outcomes:
+        summary.add(outcome)
+        if on_progress is not None:
+            on_progress(outcome.patients)
     summary.seconds = time.perf_counter() - started
     return summary
 
 
-def _documents(
-    store: Store, plan: ReassessPlan, pending: deque[FoldedPatient]
-) -> Iterator[Document]:
-    for batch in folded_batches(store.engine, as_of=plan.as_of, batch_size=plan.batch_size):
-        for patient in batch:
-            pending.append(patient)
-            yield patient.document
+def _in_memory(engine: Engine) -> bool:
+    url = engine.url
+    return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
 
 
-def _outcome(patient: FoldedPatient, result: BatchResult) -> AssessedPatient:
+def _in_processes(
+    engine: Engine, plan: ReassessPlan, pages: Iterator[list[PagePatient]]
+) -> Iterator[ReassessSummary]:
+    url = engine.url.render_as_string(hide_password=False)
+    in_flight: deque[Future[ReassessSummary]] = deque()
+    with ProcessPoolExecutor(
+        max_workers=plan.workers, initializer=_start_worker, initargs=(url,)
+    ) as pool:
+        for page in pages:
+            in_flight.append(pool.submit(_reassess_page_in_worker, plan, page))
+            if len(in_flight) >= 2 * plan.workers:
+                yield in_flight.popleft().result()
+        while in_flight:
+            yield in_flight.popleft().result()
+
+
+#: a worker process's own engine (a connection cannot cross processes)
+_WORKER_ENGINE: list[Engine] = []
+
+
+def _start_worker(url: str) -> None:
+    _WORKER_ENGINE.append(make_engine(url))
+    load_knowledge()
+
+
+def _reassess_page_in_worker(plan: ReassessPlan, page: list[PagePatient]) -> ReassessSummary:
+    return _reassess_page(_WORKER_ENGINE[0], load_knowledge(), plan, page)
+
+
+def _reassess_page(
+    engine: Engine, knowledge: Knowledge, plan: ReassessPlan, page: Sequence[PagePatient]
+) -> ReassessSummary:
+    """Read, fold, evaluate and store one page of patients; return its counts."""
+    digest = knowledge_digest(knowledge)
+    summary = ReassessSummary()
+    rows = []
+    for patient in read_page(engine, page, as_of=plan.as_of):
+        outcome = _evaluate(patient, knowledge, plan.as_of)
+        _count(summary, outcome)
+        rows.append(
+            latest_row(outcome, as_of=plan.as_of, digest=digest, assessed_at=plan.assessed_at)
+        )
+    with engine.begin() as connection:
+        upsert_latest(connection, rows)
+    return summary
+
+
+def _evaluate(patient: FoldedPatient, knowledge: Knowledge, as_of: date) -> AssessedPatient:
+    try:
+        record = course_record_from_text(patient.document, knowledge)
+    except RecordError as error:
+        return AssessedPatient(
+            patient.patient_id, patient.clinic_id, patient.events_through, None, str(error)
+        )
+    assessment = assess(record, knowledge, as_of=as_of)
     return AssessedPatient(
-        patient.patient_id,
-        patient.clinic_id,
-        patient.events_through,
-        result.assessment,
-        result.error,
+        patient.patient_id, patient.clinic_id, patient.events_through, assessment, None
     )
 
 
@@ -98,13 +151,5 @@ def _count(summary: ReassessSummary, patient: AssessedPatient) -> None:
     if patient.assessment is None:
         summary.invalid += 1
         return
-    summary.alerts_by_severity.update(alert["severity"] for alert in patient.assessment["alerts"])
-    summary.blocked += not patient.assessment["dispense"]["allowed"]
-
-
-def _store(store: Store, rows: list[dict[str, Any]]) -> None:
-    """Upsert and clear ``rows`` in one transaction."""
-    if rows:
-        with store.engine.begin() as connection:
-            upsert_latest(connection, rows)
-        rows.clear()
+    summary.alerts_by_severity.update(alert.severity for alert in patient.assessment.alerts)
+    summary.blocked += not patient.assessment.dispense.allowed

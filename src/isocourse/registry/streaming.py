@@ -1,10 +1,12 @@
-"""Reading the whole registry back in bounded batches, folded into course records.
+"""Reading the whole registry back in bounded pages, folded into course records.
 
-Keyset pagination over patient ids (``id > last ORDER BY id LIMIT batch``), then ONE
-query for all events of the batch's id range, in (patient, sequence) order, which the
-``ix_events_patient_sequence`` index answers without sorting. Each batch is read in
-its own short transaction and released before the caller sees it, so a writer (on
-SQLite, the same file) never waits on the reader and memory holds one batch.
+Keyset pagination over patient ids (``id > last ORDER BY id LIMIT page``) gives the
+pages; ONE query then reads all events of a page's id range, in (patient, sequence)
+order, which the ``ix_events_patient_sequence`` index answers without sorting. The
+payload comes back as text (``CAST(payload AS TEXT)``) and is never decoded: the fold
+splices the payload texts into the record's JSON text, which the record parser
+validates in one pass. Each read is its own short
+read-only transaction, so writers never wait on a reader and memory holds one page.
 """
 
 from __future__ import annotations
@@ -16,10 +18,14 @@ from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, Text, cast, func, select
 
-from isocourse.store.fold import StoredEvent, fold_events
+from isocourse.store.database import reading
+from isocourse.store.fold import StoredEventText, fold_event_texts
 from isocourse.store.tables import EventRow, PatientRow
+
+#: one patient of a page: (patient id, clinic id)
+PagePatient = tuple[str, str]
 
 
 @dataclass(frozen=True)
@@ -29,37 +35,37 @@ class FoldedPatient:
     patient_id: str
     clinic_id: str
     events_through: int  # the last event sequence folded in
-    document: dict[str, Any]
+    document: str  # the course record, JSON text
 
 
 def patient_count(engine: Engine) -> int:
-    with engine.connect() as connection:
+    with reading(engine).connect() as connection:
         return int(connection.scalar(select(func.count()).select_from(PatientRow)) or 0)
 
 
-def folded_batches(
-    engine: Engine, *, as_of: date, batch_size: int
-) -> Iterator[list[FoldedPatient]]:
-    """Every patient, in id order, ``batch_size`` at a time (2 queries per batch)."""
+def patient_pages(engine: Engine, *, page_size: int) -> Iterator[list[PagePatient]]:
+    """Every patient, in id order, ``page_size`` at a time (one query per page)."""
     after = ""
     while True:
-        with engine.connect() as connection:
-            patients = _patient_page(connection, after, batch_size)
-            if not patients:
-                return
-            events = _events_for(connection, patients[0][0], patients[-1][0])
-        yield _fold_batch(patients, events, as_of)
-        after = patients[-1][0]
+        with reading(engine).connect() as connection:
+            query = (
+                select(PatientRow.id, PatientRow.clinic_id)
+                .where(PatientRow.id > after)
+                .order_by(PatientRow.id)
+                .limit(page_size)
+            )
+            page = [(row[0], row[1]) for row in connection.execute(query)]
+        if not page:
+            return
+        yield page
+        after = page[-1][0]
 
 
-def _patient_page(connection: Connection, after: str, limit: int) -> list[tuple[str, str]]:
-    query = (
-        select(PatientRow.id, PatientRow.clinic_id)
-        .where(PatientRow.id > after)
-        .order_by(PatientRow.id)
-        .limit(limit)
-    )
-    return [(row[0], row[1]) for row in connection.execute(query)]
+def read_page(engine: Engine, page: Sequence[PagePatient], *, as_of: date) -> list[FoldedPatient]:
+    """The page's patients with their records folded for ``as_of`` (one events query)."""
+    with reading(engine).connect() as connection:
+        rows = _events_for(connection, page[0][0], page[-1][0])
+    return fold_page(page, rows, as_of)
 
 
 def _events_for(connection: Connection, first_id: str, last_id: str) -> list[tuple[Any, ...]]:
@@ -69,7 +75,7 @@ def _events_for(connection: Connection, first_id: str, last_id: str) -> list[tup
             EventRow.sequence,
             EventRow.id,
             EventRow.kind,
-            EventRow.payload,
+            cast(EventRow.payload, Text),
             EventRow.corrects_event_id,
         )
         .where(EventRow.patient_id >= first_id, EventRow.patient_id <= last_id)
@@ -78,15 +84,16 @@ def _events_for(connection: Connection, first_id: str, last_id: str) -> list[tup
     return [tuple(row) for row in connection.execute(query)]
 
 
-def _fold_batch(
-    patients: Sequence[tuple[str, str]], events: Sequence[tuple[Any, ...]], as_of: date
+def fold_page(
+    page: Sequence[PagePatient], events: Sequence[tuple[Any, ...]], as_of: date
 ) -> list[FoldedPatient]:
+    """Fold the event rows of a page, patient by patient (pure; payloads stay text)."""
     by_patient = {patient_id: list(rows) for patient_id, rows in groupby(events, key=itemgetter(0))}
-    batch = []
-    for patient_id, clinic_id in patients:
+    folded = []
+    for patient_id, clinic_id in page:
         rows = by_patient.get(patient_id, [])
-        stored = [StoredEvent(row[2], row[3], row[4], row[5]) for row in rows]
+        stored = [StoredEventText(row[2], row[3], row[4], row[5]) for row in rows]
         last = max((row[1] for row in rows), default=0)
-        document = fold_events(stored, as_of=as_of)
-        batch.append(FoldedPatient(patient_id, clinic_id, last, document))
-    return batch
+        document = fold_event_texts(stored, as_of=as_of)
+        folded.append(FoldedPatient(patient_id, clinic_id, last, document))
+    return folded

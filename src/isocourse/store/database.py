@@ -1,7 +1,9 @@
 """Opening the database: engine, sessions, one transaction per use case, migrations.
 
 SQLite runs in WAL mode with foreign keys on, and every transaction begins
-``IMMEDIATE`` so that concurrent writers queue instead of failing half-way.
+``IMMEDIATE`` so that concurrent writers queue instead of failing half-way. A
+connection from :func:`reading` begins a plain (deferred) transaction instead: it
+only reads, so it neither waits for nor holds up the writers (WAL snapshots).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from isocourse.settings import Settings
 
 _SQLITE_BUSY_MS = 30_000
+_READ_ONLY = "isocourse_read_only"
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,13 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: object) -> None:
 
 
 def _sqlite_begin_immediate(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    read_only = connection.get_execution_options().get(_READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def reading(engine: Engine) -> Engine:
+    """The engine for connections that only read (on SQLite: no write lock taken)."""
+    return engine.execution_options(**{_READ_ONLY: True})
 
 
 def migrate(url: str, revision: str = "head") -> None:

@@ -9,10 +9,11 @@ itself stays in the log. :func:`events_from_record` is the inverse used at impor
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Final
+from typing import Any, Final, Protocol, TypeVar
 
 from isocourse.record import COURSE_FORMAT
 
@@ -46,6 +47,9 @@ NOTE_KINDS: Final = frozenset({"dose_check_in", "reminder_preference"})
 EVENT_KINDS: Final = (*LATEST_KINDS, *LIST_KINDS, *sorted(NOTE_KINDS), ENTERED_IN_ERROR)
 
 
+_Payload = TypeVar("_Payload", covariant=True)
+
+
 @dataclass(frozen=True)
 class StoredEvent:
     """One event as the fold sees it (the store's row, without its bookkeeping)."""
@@ -60,31 +64,76 @@ def fold_events(
     events: Iterable[StoredEvent], *, as_of: date, leave_out: frozenset[str] = frozenset()
 ) -> dict[str, Any]:
     """The course-record document for ``as_of`` (``leave_out``: event ids to skip)."""
-    ordered = list(events)
-    retracted = {e.corrects for e in ordered if e.kind == ENTERED_IN_ERROR and e.corrects}
+    lists, latest = _fold(list(events), leave_out)
     document: dict[str, Any] = {"format": COURSE_FORMAT, "as_of": as_of.isoformat()}
-    document.update({name: [] for name in LIST_KINDS.values()})
-    document["proposed_prescription"] = None
-    for event in ordered:
-        if event.kind == ENTERED_IN_ERROR or event.id in retracted or event.id in leave_out:
-            continue
-        _apply(document, event)
+    for name, payloads in lists.items():
+        document[name] = [dict(payload) for payload in payloads]
+    for name, payload in latest.items():
+        if name == "programme" and payload is not None:
+            document[name] = payload["programme"]
+        else:
+            document[name] = None if payload is None else dict(payload)
     return document
 
 
-def _apply(document: dict[str, Any], event: StoredEvent) -> None:
-    if event.kind in LIST_KINDS:
-        document[LIST_KINDS[event.kind]].append(dict(event.payload))
-        if event.kind == "prescription":
-            document["proposed_prescription"] = None  # a written prescription settles it
-    elif event.kind == "programme":
-        document["programme"] = event.payload["programme"]
-    elif event.kind in LATEST_KINDS:
-        document[LATEST_KINDS[event.kind]] = dict(event.payload)
-    elif event.kind in NOTE_KINDS:
-        return
-    else:
-        raise ValueError(f"unknown event kind {event.kind!r}")
+@dataclass(frozen=True)
+class StoredEventText:
+    """One event with its payload still as the JSON text the database holds."""
+
+    id: str
+    kind: str
+    payload: str
+    corrects: str | None = None
+
+
+def fold_event_texts(events: Sequence[StoredEventText], *, as_of: date) -> str:
+    """The same fold over events whose payloads are still JSON text: the document as
+    JSON text, built without decoding the payloads (the bulk re-assessment's path;
+    ``json.loads`` of it equals :func:`fold_events` of the decoded events)."""
+    lists, latest = _fold(events, frozenset())
+    parts = [f'"format":{json.dumps(COURSE_FORMAT)},"as_of":"{as_of.isoformat()}"']
+    parts.extend(f'"{name}":[{",".join(payloads)}]' for name, payloads in lists.items())
+    for name, payload in latest.items():
+        if name == "programme" and payload is not None:
+            payload = json.dumps(json.loads(payload)["programme"])
+        parts.append(f'"{name}":{"null" if payload is None else payload}')
+    return "{" + ",".join(parts) + "}"
+
+
+class _Event(Protocol[_Payload]):
+    """What the fold reads of an event, whatever form its payload is in."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def payload(self) -> _Payload: ...
+    @property
+    def corrects(self) -> str | None: ...
+
+
+def _fold(
+    events: Sequence[_Event[_Payload]], leave_out: frozenset[str]
+) -> tuple[dict[str, list[_Payload]], dict[str, _Payload | None]]:
+    """Which payload goes where: a list per list kind, and the latest payload per
+    single-value kind that some event set. An entered-in-error event and the event
+    it names are passed by; so are the note kinds."""
+    retracted = {e.corrects for e in events if e.kind == ENTERED_IN_ERROR and e.corrects}
+    lists: dict[str, list[_Payload]] = {name: [] for name in LIST_KINDS.values()}
+    latest: dict[str, _Payload | None] = {"proposed_prescription": None}
+    for event in events:
+        if event.kind == ENTERED_IN_ERROR or event.id in retracted or event.id in leave_out:
+            continue
+        if event.kind in LIST_KINDS:
+            lists[LIST_KINDS[event.kind]].append(event.payload)
+            if event.kind == "prescription":
+                latest["proposed_prescription"] = None  # a written prescription settles it
+        elif event.kind in LATEST_KINDS:
+            latest[LATEST_KINDS[event.kind]] = event.payload
+        elif event.kind not in NOTE_KINDS:
+            raise ValueError(f"unknown event kind {event.kind!r}")
+    return lists, latest
 
 
 def events_from_record(document: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
