@@ -1,7 +1,8 @@
 """``reassess`` of a registry against a plain read of the same rows, on SQLite and PostgreSQL.
 
 Run: ``benchmarks/with_postgres.sh python benchmarks/bench_reassess.py --sizes 10000 100000``
-(without the wrapper, or with ``--databases sqlite``, SQLite only).
+(without the wrapper, or with ``--databases sqlite``, SQLite only); add
+``--sweep 250 1000 4000`` to re-run the largest registry with other batch sizes.
 
 For each database and each size (the registry grows: synth is idempotent per seed and
 index), it writes the synthetic registry (timed, reported), then side by side:
@@ -49,6 +50,8 @@ def main() -> None:
         _fresh(url)
         for size in options.sizes:
             _measure(name, url, size, options)
+        if options.sweep:
+            _sweep(name, url, options)
 
 
 def _options() -> argparse.Namespace:
@@ -58,6 +61,15 @@ def _options() -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--batch-size", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--sweep",
+        type=int,
+        nargs="*",
+        default=[],
+        metavar="BATCH",
+        help="after the sizes, reassess the largest registry again with each of these "
+        "batch sizes (patients per page), each against a fresh plain read",
+    )
     parser.add_argument("--child-url", help=argparse.SUPPRESS)
     return parser.parse_args()
 
@@ -114,6 +126,19 @@ def _measure(name: str, url: str, size: int, options: argparse.Namespace) -> Non
     )
 
 
+def _sweep(name: str, url: str, options: argparse.Namespace) -> None:
+    print(f"sweep on {name}, {max(options.sizes)} patients: batch | read s | reassess s | ratio")
+    for batch_size in options.sweep:
+        read_seconds, _events = _plain_read(url)
+        child = _run_child(url, options, batch_size)
+        ratio = child["seconds"] / read_seconds
+        print(
+            f"{batch_size} | {read_seconds:.1f} | {child['seconds']:.1f} | {ratio:.2f} | "
+            f"{child['rss_mb']:.0f} (workers {child['worker_rss_mb']:.0f})",
+            flush=True,
+        )
+
+
 def _plain_read(url: str) -> tuple[float, int]:
     """Stream every event row (payload JSON decoded) out of the database: the floor."""
     store = open_store(Settings(database_url=url))
@@ -136,7 +161,9 @@ def _plain_read(url: str) -> tuple[float, int]:
     return seconds, count
 
 
-def _run_child(url: str, options: argparse.Namespace) -> dict[str, float]:
+def _run_child(
+    url: str, options: argparse.Namespace, batch_size: int | None = None
+) -> dict[str, float]:
     command = [
         sys.executable,
         __file__,
@@ -145,7 +172,7 @@ def _run_child(url: str, options: argparse.Namespace) -> dict[str, float]:
         "--workers",
         str(options.workers),
         "--batch-size",
-        str(options.batch_size),
+        str(batch_size or options.batch_size),
     ]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     measured: dict[str, float] = json.loads(output.strip().splitlines()[-1])

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, event, func, inspect, select, text, update
+from sqlalchemy.exc import OperationalError
 
 from isocourse.knowledge.loader import load_knowledge
 from isocourse.record import CourseRecord
@@ -249,3 +250,27 @@ def empty_database(kind: str, tmp_path: Path) -> str:
         connection.execute(text("CREATE SCHEMA public"))
     engine.dispose()
     return url
+
+
+def test_a_reading_transaction_on_sqlite_does_not_hold_up_a_writer(tmp_path: Path) -> None:
+    from isocourse.store.database import make_engine, reading
+
+    url = f"sqlite:///{(tmp_path / 'read.sqlite3').as_posix()}"
+    migrate(url)
+    reader, writer = make_engine(url), make_engine(url)
+    for engine in (reader, writer):  # wait 0.2 s for a lock, not 30 s
+        event.listen(engine, "connect", lambda dbapi, _: dbapi.execute("PRAGMA busy_timeout=200"))
+    patients = PatientRow.__table__
+    try:
+        with reading(reader).connect() as held:
+            assert held.scalar(select(func.count()).select_from(patients)) == 0
+            with writer.begin() as connection:  # the reader's transaction is still open
+                connection.execute(patients.delete())
+        # whereas an ordinary transaction takes the write lock and holds the next one up
+        with writer.begin() as locking, reader.connect() as blocked:
+            locking.execute(patients.delete())
+            with pytest.raises(OperationalError, match="locked"):
+                blocked.execute(patients.delete())
+    finally:
+        reader.dispose()
+        writer.dispose()

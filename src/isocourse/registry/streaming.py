@@ -63,9 +63,13 @@ def patient_pages(engine: Engine, *, page_size: int) -> Iterator[list[PagePatien
 
 def read_page(engine: Engine, page: Sequence[PagePatient], *, as_of: date) -> list[FoldedPatient]:
     """The page's patients with their records folded for ``as_of`` (one events query)."""
+    return fold_page(page, read_events(engine, page), as_of)
+
+
+def read_events(engine: Engine, page: Sequence[PagePatient]) -> list[tuple[Any, ...]]:
+    """The event rows of the page's id range, in (patient, sequence) order."""
     with reading(engine).connect() as connection:
-        rows = _events_for(connection, page[0][0], page[-1][0])
-    return fold_page(page, rows, as_of)
+        return _events_for(connection, page[0][0], page[-1][0])
 
 
 def _events_for(connection: Connection, first_id: str, last_id: str) -> list[tuple[Any, ...]]:
