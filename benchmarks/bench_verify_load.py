@@ -6,9 +6,19 @@ Run: ``python benchmarks/bench_verify_load.py --prescriptions 200 --requests 100
 
 Seeds a fresh database (a prescriber, a pharmacist, patients enrolled from the demo
 records, one prescription each), starts ``isocourse serve`` on 127.0.0.1 at a free
-port (loopback only), then for 1, 10 and 50 concurrent clients (httpx AsyncClient)
-sends a bounded number of requests to ``GET /api/v1/prescriptions/{id}/verification``
-and to ``GET /health``: throughput and p50/p99 latency, and their ratios.
+port (loopback only; ``--server-workers N`` passes ``--workers N``), then measures
+``GET /api/v1/prescriptions/{id}/verification`` against ``GET /health`` two ways:
+
+* closed loop (``--clients``, default 1 10 50): that many clients, each sending its
+  next request as soon as the last is answered (zero think time), until
+  ``--requests`` are answered: saturation throughput; by Little's law latency is then
+  about clients / throughput, whatever the server does.
+* open loop (``--rate``, requests per second, e.g. ``--rate 50 100 200``): Poisson
+  arrivals at that rate, each request sent at its time whether or not earlier ones
+  were answered (a morning rush of pharmacists); latency is counted from the planned
+  arrival, so a late load generator or a queue in the server shows up in p99.
+
+Throughput, p50/p99 latency, errors and, closed loop, the throughput ratio.
 """
 
 from __future__ import annotations
@@ -16,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
 import socket
 import statistics
 import subprocess
@@ -27,7 +38,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import httpx
+import httpx2 as httpx
 
 from isocourse.auth.users import add_user
 from isocourse.demo_patients import demo_records
@@ -43,20 +54,29 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="bench-verify-"))
     url = options.database_url or f"sqlite:///{(folder / 'verify.sqlite3').as_posix()}"
     _seed_users(url)
-    with _server(url, folder) as base:
+    with _server(url, folder, options.server_workers) as base:
         prescriptions = _seed_prescriptions(base, options.prescriptions)
         token = _token(base, "pharm@bench.test")
         print(
             f"# bench_verify_load {datetime.now(tz=UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores"
         )
-        print(f"database: {url.split(':')[0]}, prescriptions: {len(prescriptions)}")
-        print("clients | endpoint | requests/s | p50 ms | p99 ms | errors")
-        for clients in (1, 10, 50):
+        print(
+            f"database: {url.split(':')[0]}, prescriptions: {len(prescriptions)}, "
+            f"server workers: {options.server_workers}"
+        )
+        print("load | endpoint | requests/s | p50 ms | p99 ms | errors")
+        for clients in options.clients:
             verify = asyncio.run(_load(base, token, prescriptions, clients, options.requests))
             health = asyncio.run(_load(base, token, None, clients, options.requests))
-            _report(clients, "verification", verify)
-            _report(clients, "/health", health)
-            print(f"{clients} | ratio verification/health throughput | {verify[0] / health[0]:.2f}")
+            _report(f"{clients} clients", "verification", verify)
+            _report(f"{clients} clients", "/health", health)
+            ratio = verify[0] / health[0]
+            print(f"{clients} clients | ratio verification/health throughput | {ratio:.2f}")
+        for rate in options.rate:
+            verify = asyncio.run(_open_loop(base, token, prescriptions, rate, options.requests))
+            health = asyncio.run(_open_loop(base, token, None, rate, options.requests))
+            _report(f"{rate:g}/s offered", "verification", verify)
+            _report(f"{rate:g}/s offered", "/health", health)
 
 
 def _options() -> argparse.Namespace:
@@ -64,6 +84,13 @@ def _options() -> argparse.Namespace:
     parser.add_argument("--prescriptions", type=int, default=200)
     parser.add_argument("--requests", type=int, default=1000, help="per level and endpoint")
     parser.add_argument("--database-url", default=None)
+    parser.add_argument(
+        "--clients", type=int, nargs="*", default=[1, 10, 50], help="closed-loop levels"
+    )
+    parser.add_argument(
+        "--rate", type=float, nargs="*", default=[], help="open-loop arrivals per second"
+    )
+    parser.add_argument("--server-workers", type=int, default=1, help="isocourse serve --workers")
     return parser.parse_args()
 
 
@@ -85,7 +112,7 @@ def _seed_users(url: str) -> None:
 
 
 @contextmanager
-def _server(url: str, folder: Path) -> Iterator[str]:
+def _server(url: str, folder: Path, workers: int) -> Iterator[str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -99,6 +126,7 @@ def _server(url: str, folder: Path) -> Iterator[str]:
         "127.0.0.1",
         "--port",
         str(port),
+        *(["--workers", str(workers)] if workers > 1 else []),
     ]
     server = subprocess.Popen(
         command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -176,11 +204,45 @@ async def _load(
     return total / elapsed, latencies, errors
 
 
-def _report(clients: int, endpoint: str, measured: tuple[float, list[float], int]) -> None:
+async def _open_loop(
+    base: str, token: str, prescriptions: list[tuple[str, str]] | None, rate: float, total: int
+) -> tuple[float, list[float], int]:
+    """Poisson arrivals at ``rate``/s: (answered per second, latencies from the planned
+    arrival in seconds, errors) for ``total`` requests."""
+    headers = {"Authorization": f"Bearer {token}"}
+    arrivals = random.Random(7)
+    latencies: list[float] = []
+    errors = 0
+    limits = httpx.Limits(max_connections=400, max_keepalive_connections=400)
+
+    async def one(client: httpx.AsyncClient, number: int, planned: float) -> None:
+        nonlocal errors
+        path, params = "/health", {}
+        if prescriptions is not None:
+            prescription_id, birth_date = prescriptions[number % len(prescriptions)]
+            path = f"/api/v1/prescriptions/{prescription_id}/verification"
+            params = {"birth_date": birth_date}
+        response = await client.get(path, params=params, headers=headers)
+        latencies.append(time.perf_counter() - planned)
+        errors += response.status_code != 200
+
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+        started = planned = time.perf_counter()
+        sent = []
+        for number in range(total):
+            planned += arrivals.expovariate(rate)
+            await asyncio.sleep(max(0.0, planned - time.perf_counter()))
+            sent.append(asyncio.create_task(one(client, number, planned)))
+        await asyncio.gather(*sent)
+        elapsed = time.perf_counter() - started
+    return total / elapsed, latencies, errors
+
+
+def _report(load: str, endpoint: str, measured: tuple[float, list[float], int]) -> None:
     rate, latencies, errors = measured
     cuts = statistics.quantiles(latencies, n=100)
     p50_ms, p99_ms = cuts[49] * 1000, cuts[98] * 1000
-    print(f"{clients} | {endpoint} | {rate:.0f} | {p50_ms:.1f} | {p99_ms:.1f} | {errors}")
+    print(f"{load} | {endpoint} | {rate:.0f} | {p50_ms:.1f} | {p99_ms:.1f} | {errors}", flush=True)
 
 
 if __name__ == "__main__":

@@ -56,7 +56,8 @@ class ServerProcess:
                 self.kill()
 
 
-def start_server(database_url: str, data_dir: Path, log: Path) -> ServerProcess:
+def start_server(database_url: str, data_dir: Path, log: Path, *options: str) -> ServerProcess:
+    """``isocourse serve`` (with ``options``, e.g. ``--workers 2``) on a free port."""
     port = free_port()
     environment = {
         **os.environ,
@@ -64,7 +65,7 @@ def start_server(database_url: str, data_dir: Path, log: Path) -> ServerProcess:
         "ISOCOURSE_DATA_DIR": str(data_dir),
         "ISOCOURSE_SECRET_KEY": SECRET,
     }
-    command = [sys.executable, "-m", "isocourse", "serve", "--host", "127.0.0.1"]
+    command = [sys.executable, "-m", "isocourse", "serve", "--host", "127.0.0.1", *options]
     with log.open("ab") as output:
         process = subprocess.Popen(
             [*command, "--port", str(port)], env=environment, stdout=output, stderr=output

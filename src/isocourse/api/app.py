@@ -72,6 +72,12 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utc_now) 
     return app
 
 
+def app_from_environment() -> FastAPI:
+    """The app for the settings in the environment: the factory each worker process of
+    ``isocourse serve --workers N`` calls (uvicorn imports it by name)."""
+    return create_app(Settings())
+
+
 def _throttle(settings: Settings) -> LoginThrottle:
     return LoginThrottle(
         per_account=settings.login_attempts,

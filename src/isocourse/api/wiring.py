@@ -55,7 +55,7 @@ def current_actor(request: Request, token: Annotated[str | None, Depends(_bearer
         user_id = read_token(token, secret=secret, now=wired.now())
     except TokenError as error:
         raise NotAuthenticated(f"invalid token: {error}") from error
-    with wired.system.store.transaction() as session:
+    with wired.system.store.reading() as session:  # never queues behind the writers
         actor = actor_by_id(session, user_id)
     if actor is None:
         raise NotAuthenticated("this user no longer exists")

@@ -84,10 +84,23 @@ def audit_verify() -> None:
 def serve(
     host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="server processes sharing the port (about one per core); each counts "
+            "failed sign-ins on its own",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the JSON API (run `isocourse db upgrade` first)."""
     import uvicorn
 
     from isocourse.api import create_app
 
-    uvicorn.run(create_app(settings()), host=host, port=port)
+    configured = settings()  # a refused setting stops here, before any worker starts
+    if workers == 1:
+        uvicorn.run(create_app(configured), host=host, port=port)
+    else:
+        factory = "isocourse.api.app:app_from_environment"
+        uvicorn.run(factory, factory=True, host=host, port=port, workers=workers)

@@ -20,6 +20,7 @@ from isocourse.service.context import Call
 from isocourse.store.tables import AuditEntryRow, AuditHeadRow
 
 GENESIS_HASH = "0" * 64
+_HELD_HEAD = "isocourse_audit_head"  # session.info: (transaction, the head it locked)
 
 
 @dataclass(frozen=True)
@@ -39,10 +40,17 @@ class ChainReport:
 
 
 def lock_head(session: Session) -> AuditHeadRow:
-    head = session.get(AuditHeadRow, 1, with_for_update=True)
-    if head is None:
+    """The chain's head, locked until the session's transaction ends (once per transaction)."""
+    transaction = session.get_transaction()
+    held = session.info.get(_HELD_HEAD)
+    if held is not None and held[0] is transaction:
+        head: AuditHeadRow = held[1]
+        return head
+    found = session.get(AuditHeadRow, 1, with_for_update=True)
+    if found is None:
         raise RuntimeError("the audit chain has no head row: run `isocourse db upgrade`")
-    return head
+    session.info[_HELD_HEAD] = (transaction, found)
+    return found
 
 
 def record_audit(

@@ -31,11 +31,18 @@ _READ_ONLY = "isocourse_read_only"
 class Store:
     engine: Engine
     sessions: sessionmaker[Session]
+    read_sessions: sessionmaker[Session]
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """One unit of work: commit on success, roll back on any error."""
         with self.sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A transaction that only reads (on SQLite: a WAL snapshot, no write lock)."""
+        with self.read_sessions.begin() as session:
             yield session
 
     def close(self) -> None:
@@ -44,7 +51,11 @@ class Store:
 
 def open_store(settings: Settings) -> Store:
     engine = make_engine(settings.sqlalchemy_url())
-    return Store(engine, sessionmaker(engine, expire_on_commit=False))
+    return Store(
+        engine,
+        sessionmaker(engine, expire_on_commit=False),
+        sessionmaker(reading(engine), expire_on_commit=False),
+    )
 
 
 def make_engine(url: str) -> Engine:

@@ -49,7 +49,13 @@ def event_rows(session: Session, patient_id: str) -> list[EventRow]:
 
 
 def stored_events(session: Session, patient_id: str) -> list[StoredEvent]:
-    return [as_stored(row) for row in event_rows(session, patient_id)]
+    """The patient's events in order, as the fold needs them (plain rows, no ORM objects)."""
+    query = (
+        select(EventRow.id, EventRow.kind, EventRow.payload, EventRow.corrects_event_id)
+        .where(EventRow.patient_id == patient_id)
+        .order_by(EventRow.sequence)
+    )
+    return [StoredEvent(*row) for row in session.execute(query)]
 
 
 def as_stored(row: EventRow) -> StoredEvent:

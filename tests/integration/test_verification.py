@@ -1,0 +1,138 @@
+"""The pharmacist's verification: each condition of its one prescription query (retracted,
+another clinic, already dispensed), one audit entry per look, the audit head locked once
+per transaction, and the caller's identity read without taking the write lock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import event, func, select
+
+from isocourse.service.audit import lock_head
+from isocourse.store.tables import AuditEntryRow
+from tests.clinic_support import ALLOWED_DEMO, Clinic, demo
+
+ORDER = {"days_supply": 30, "mg_per_day": 60}
+
+
+def prescribe(clinic: Clinic) -> tuple[str, str, dict[str, str]]:
+    """A new patient's prescription: (patient id, prescription id, birth date parameter)."""
+    record = demo(ALLOWED_DEMO)
+    patient_id = clinic.enrol(record)
+    issued = clinic.client.post(
+        f"/api/v1/patients/{patient_id}/prescriptions", json=ORDER, headers=clinic.as_user("doc_a")
+    )
+    assert issued.status_code == 201, issued.text
+    return (
+        patient_id,
+        issued.json()["prescription_id"],
+        {"birth_date": record["patient"]["birth_date"]},
+    )
+
+
+def verify(clinic: Clinic, prescription_id: str, birth: dict[str, str], user: str = "pharm_a"):  # type: ignore[no-untyped-def]
+    return clinic.client.get(
+        f"/api/v1/prescriptions/{prescription_id}/verification",
+        params=birth,
+        headers=clinic.as_user(user),
+    )
+
+
+@contextmanager
+def statements(clinic: Clinic) -> Iterator[list[str]]:
+    """The SQL statements the database is sent while the block runs."""
+    engine = clinic.app.state.wiring.system.store.engine
+    sent: list[str] = []
+
+    def keep(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        sent.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+
+
+def audit_count(clinic: Clinic) -> int:
+    with clinic.app.state.wiring.system.store.reading() as session:
+        return int(session.scalar(select(func.count()).select_from(AuditEntryRow)) or 0)
+
+
+def test_a_dispensed_prescription_verifies_as_already_dispensed(clinic: Clinic) -> None:
+    _, prescription_id, birth = prescribe(clinic)
+    assert verify(clinic, prescription_id, birth).json()["already_dispensed"] is False
+    dispensed = clinic.client.post(
+        f"/api/v1/prescriptions/{prescription_id}/dispenses",
+        json=birth,
+        headers=clinic.as_user("pharm_a"),
+    )
+    assert dispensed.status_code == 201, dispensed.text
+    answer = verify(clinic, prescription_id, birth).json()
+    assert (answer["already_dispensed"], answer["allowed"]) == (True, False)
+
+
+def test_a_prescription_marked_entered_in_error_is_not_found(clinic: Clinic) -> None:
+    patient_id, prescription_id, birth = prescribe(clinic)
+    correction = {"event_id": prescription_id, "reason": "written for the wrong patient"}
+    marked = clinic.client.post(
+        f"/api/v1/patients/{patient_id}/corrections",
+        json=correction,
+        headers=clinic.as_user("doc_a"),
+    )
+    assert marked.status_code == 201, marked.text
+    assert verify(clinic, prescription_id, birth).status_code == 404
+
+
+def test_another_clinics_pharmacist_does_not_find_the_prescription(clinic: Clinic) -> None:
+    _, prescription_id, birth = prescribe(clinic)
+    assert verify(clinic, prescription_id, birth, user="pharm_b").status_code == 404
+    assert verify(clinic, prescription_id, birth, user="pharm_a").status_code == 200
+
+
+def test_an_event_id_that_is_not_a_prescription_is_not_found(clinic: Clinic) -> None:
+    patient_id, _, birth = prescribe(clinic)
+    lab = {"date": "2026-03-10", "test": "alt", "value": 40, "unit": "U/L"}
+    recorded = clinic.client.post(
+        f"/api/v1/patients/{patient_id}/events",
+        json={"kind": "lab_result", "entry": lab},
+        headers=clinic.as_user("doc_a"),
+    )
+    assert verify(clinic, recorded.json()["event_id"], birth).status_code == 404
+
+
+def test_every_verification_writes_one_audit_entry_and_locks_the_head_once(
+    clinic: Clinic,
+) -> None:
+    _, prescription_id, birth = prescribe(clinic)
+    before = audit_count(clinic)
+    with statements(clinic) as sent:
+        assert verify(clinic, prescription_id, birth).status_code == 200
+    head_reads = [s for s in sent if s.startswith("SELECT") and "FROM audit_head" in s]
+    assert len(head_reads) == 1, head_reads
+    assert audit_count(clinic) == before + 1
+
+
+def test_the_head_locked_in_one_transaction_is_locked_again_in_the_next(clinic: Clinic) -> None:
+    store = clinic.app.state.wiring.system.store
+    with statements(clinic) as sent:
+        with store.transaction() as session:
+            first = lock_head(session)
+            assert lock_head(session) is first
+        with store.transaction() as session:
+            lock_head(session)
+    assert len([s for s in sent if "FROM audit_head" in s]) == 2
+
+
+def test_the_callers_identity_is_read_without_the_write_lock(clinic: Clinic) -> None:
+    engine = clinic.app.state.wiring.system.store.engine
+    if engine.dialect.name != "sqlite":
+        pytest.skip("only SQLite takes the write lock at BEGIN")
+    _, prescription_id, birth = prescribe(clinic)
+    with statements(clinic) as sent:
+        verify(clinic, prescription_id, birth)
+    begins = [s for s in sent if s.startswith("BEGIN")]
+    assert begins == ["BEGIN", "BEGIN IMMEDIATE"], begins
