@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from isocourse.auth.users import actor_by_id
 from isocourse.service.context import Actor, Call, ClinicSystem
@@ -17,6 +18,9 @@ from isocourse.service.enrolment import enrol_patient
 from isocourse.service.errors import ServiceError
 from isocourse.service.observation_import import import_bundle
 from isocourse.service.recording import correct_entry
+from isocourse.settings import Settings
+from isocourse.store.database import migrate, open_store
+from isocourse.store.tables import Clinic as ClinicTable
 from isocourse.store.tables import EventRow, PatientRow, UserRow
 from tests.clinic_support import ALLOWED_DEMO, NOW, TODAY, Clinic, demo
 
@@ -124,3 +128,30 @@ def _triglycerides_bundle() -> dict[str, Any]:
         },
     }
     return {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": observation}]}
+
+
+def test_one_processs_sqlite_writers_queue_in_the_process_not_at_the_file(
+    tmp_path: Path,
+) -> None:
+    """With SQLite's own wait switched off (busy timeout 0), a writer that met the file's
+    lock would fail at once: every one of many concurrent transactions succeeds, because
+    the store queues its writers before BEGIN IMMEDIATE."""
+    url = f"sqlite:///{(tmp_path / 'queue.sqlite3').as_posix()}"
+    migrate(url)
+    store = open_store(Settings(data_dir=tmp_path, database_url=url))
+    event.listen(store.engine, "connect", lambda dbapi, _: dbapi.execute("PRAGMA busy_timeout=0"))
+    table = ClinicTable.__table__
+
+    def write(index: int) -> Outcome:
+        for round_ in range(10):
+            with store.transaction() as session:
+                row = {"id": f"c{index}-{round_}", "name": "queued", "created_at": NOW}
+                session.execute(table.insert().values(**row))
+        return "ok"
+
+    try:
+        assert at_once(8, write) == ["ok"] * 8
+        with store.reading() as session:
+            assert session.scalar(select(func.count()).select_from(table)) == 80
+    finally:
+        store.close()

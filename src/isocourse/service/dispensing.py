@@ -36,11 +36,16 @@ def verify_prescription(
     system: ClinicSystem, call: Call, prescription_id: str, birth_date: date
 ) -> Answer:
     require_role(call.actor, "pharmacist", "prescriber")
-    with unit_of_work(system) as session:
+    # The check reads one consistent snapshot without the write lock; the answer goes
+    # out only once its audit entry is committed (if that fails, no answer). So
+    # concurrent verifications queue only for the short audit write, not the check.
+    with system.store.reading() as session:
         check = _check_prescription(system, call, session, prescription_id, birth_date)
+        answer = _answer(check)
+    with unit_of_work(system) as session:
         patient_id = check.prescription.patient_id
         record_audit(session, call, "prescription.verify", patient_id=patient_id)
-        return _answer(check)
+    return answer
 
 
 def dispense(system: ClinicSystem, call: Call, prescription_id: str, birth_date: date) -> Answer:
