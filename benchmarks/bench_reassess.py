@@ -8,8 +8,10 @@ For each database and each size (the registry grows: synth is idempotent per see
 index), it writes the synthetic registry (timed, reported), then side by side:
 the floor, streaming every event row of the registry out of the same database
 (``SELECT ... FROM events ORDER BY patient_id, sequence``, server-side cursor, JSON
-decoded), and ``isocourse reassess`` in a fresh child process, whose peak RSS (and
-its workers') shows whether memory stays flat as the registry grows.
+decoded as the schema types it; and a *raw* read of the same rows with the payload left
+as text, the form the re-assessment reads), and ``isocourse reassess`` in a fresh
+child process, whose peak RSS (and its workers') shows whether memory stays flat as
+the registry grows.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import Text, cast, create_engine, select, text
 
 from isocourse.knowledge.loader import load_knowledge
 from isocourse.registry.reassess import ReassessPlan, reassess_registry
@@ -45,7 +47,10 @@ def main() -> None:
         _child_reassess(options)
         return
     print(f"# bench_reassess {datetime.now(tz=UTC):%Y-%m-%d %H:%M} UTC, {_machine()}")
-    print("database | patients | events | synth s | read s | reassess s | ratio | peak RSS MB")
+    print(
+        "database | patients | events | synth s | read s | raw read s | reassess s | "
+        "ratio to read | ratio to raw read | peak RSS MB"
+    )
     for name, url in _databases(options):
         _fresh(url)
         for size in options.sizes:
@@ -116,11 +121,12 @@ def _measure(name: str, url: str, size: int, options: argparse.Namespace) -> Non
             connection.execute(text("VACUUM ANALYZE"))
     store.close()
     read_seconds, events = _plain_read(url)
+    raw_seconds = _raw_read(url)
     child = _run_child(url, options)
-    ratio = child["seconds"] / read_seconds
+    ratio, raw_ratio = child["seconds"] / read_seconds, child["seconds"] / raw_seconds
     print(
         f"{name} | {size} | {events} | {synth_seconds:.1f} | {read_seconds:.1f} | "
-        f"{child['seconds']:.1f} | {ratio:.2f} | "
+        f"{raw_seconds:.1f} | {child['seconds']:.1f} | {ratio:.2f} | {raw_ratio:.2f} | "
         f"{child['rss_mb']:.0f} (workers {child['worker_rss_mb']:.0f})",
         flush=True,
     )
@@ -159,6 +165,28 @@ def _plain_read(url: str) -> tuple[float, int]:
     seconds = time.perf_counter() - started
     store.close()
     return seconds, count
+
+
+def _raw_read(url: str) -> float:
+    """The same rows with the payload as the database's text, never decoded (the form
+    the re-assessment itself reads): a lower floor than the plain read."""
+    store = open_store(Settings(database_url=url))
+    query = select(
+        EventRow.patient_id,
+        EventRow.sequence,
+        EventRow.id,
+        EventRow.kind,
+        cast(EventRow.payload, Text),
+        EventRow.corrects_event_id,
+    ).order_by(EventRow.patient_id, EventRow.sequence)
+    started = time.perf_counter()
+    with store.engine.connect() as connection:
+        result = connection.execution_options(stream_results=True, yield_per=5000).execute(query)
+        for _row in result:
+            pass
+    seconds = time.perf_counter() - started
+    store.close()
+    return seconds
 
 
 def _run_child(
