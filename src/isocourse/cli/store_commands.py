@@ -97,10 +97,18 @@ def serve(
     import uvicorn
 
     from isocourse.api import create_app
+    from isocourse.api.http_protocol import NoDelayH11Protocol
 
     configured = settings()  # a refused setting stops here, before any worker starts
     if workers == 1:
-        uvicorn.run(create_app(configured), host=host, port=port)
+        uvicorn.run(create_app(configured), host=host, port=port, http=NoDelayH11Protocol)
     else:
         factory = "isocourse.api.app:app_from_environment"
-        uvicorn.run(factory, factory=True, host=host, port=port, workers=workers)
+        uvicorn.run(
+            factory,
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            http=NoDelayH11Protocol,
+        )
