@@ -27,15 +27,16 @@ import tempfile
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Text, cast, create_engine, select, text
+from sqlalchemy import Select, create_engine, text
 
 from isocourse.knowledge.loader import load_knowledge
 from isocourse.registry.reassess import ReassessPlan, reassess_registry
+from isocourse.registry.streaming import event_rows
 from isocourse.registry.synth_writer import SynthPlan, write_synthetic_registry
 from isocourse.settings import Settings
 from isocourse.store.database import migrate, open_store
-from isocourse.store.tables import EventRow
 
 TODAY = date(2026, 11, 22)
 POSTGRES_VARIABLE = "ISOCOURSE_TEST_POSTGRES_URL"
@@ -147,15 +148,17 @@ def _sweep(name: str, url: str, options: argparse.Namespace) -> None:
 
 def _plain_read(url: str) -> tuple[float, int]:
     """Stream every event row (payload JSON decoded) out of the database: the floor."""
+    return _timed_read(url, event_rows(payload_as_text=False))
+
+
+def _raw_read(url: str) -> float:
+    """The same rows with the payload as the database's text, never decoded (the form
+    the re-assessment itself reads): a lower floor than the plain read."""
+    return _timed_read(url, event_rows())[0]
+
+
+def _timed_read(url: str, query: Select[*tuple[Any, ...]]) -> tuple[float, int]:
     store = open_store(Settings(database_url=url))
-    query = select(
-        EventRow.patient_id,
-        EventRow.sequence,
-        EventRow.id,
-        EventRow.kind,
-        EventRow.payload,
-        EventRow.corrects_event_id,
-    ).order_by(EventRow.patient_id, EventRow.sequence)
     started = time.perf_counter()
     count = 0
     with store.engine.connect() as connection:
@@ -165,28 +168,6 @@ def _plain_read(url: str) -> tuple[float, int]:
     seconds = time.perf_counter() - started
     store.close()
     return seconds, count
-
-
-def _raw_read(url: str) -> float:
-    """The same rows with the payload as the database's text, never decoded (the form
-    the re-assessment itself reads): a lower floor than the plain read."""
-    store = open_store(Settings(database_url=url))
-    query = select(
-        EventRow.patient_id,
-        EventRow.sequence,
-        EventRow.id,
-        EventRow.kind,
-        cast(EventRow.payload, Text),
-        EventRow.corrects_event_id,
-    ).order_by(EventRow.patient_id, EventRow.sequence)
-    started = time.perf_counter()
-    with store.engine.connect() as connection:
-        result = connection.execution_options(stream_results=True, yield_per=5000).execute(query)
-        for _row in result:
-            pass
-    seconds = time.perf_counter() - started
-    store.close()
-    return seconds
 
 
 def _run_child(

@@ -18,7 +18,7 @@ from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Text, cast, func, select
+from sqlalchemy import Connection, Engine, Select, Text, cast, func, select
 
 from isocourse.store.database import reading
 from isocourse.store.fold import StoredEventText, fold_event_texts
@@ -73,19 +73,23 @@ def read_events(engine: Engine, page: Sequence[PagePatient]) -> list[tuple[Any, 
 
 
 def _events_for(connection: Connection, first_id: str, last_id: str) -> list[tuple[Any, ...]]:
-    query = (
-        select(
-            EventRow.patient_id,
-            EventRow.sequence,
-            EventRow.id,
-            EventRow.kind,
-            cast(EventRow.payload, Text),
-            EventRow.corrects_event_id,
-        )
-        .where(EventRow.patient_id >= first_id, EventRow.patient_id <= last_id)
-        .order_by(EventRow.patient_id, EventRow.sequence)
-    )
+    query = event_rows().where(EventRow.patient_id >= first_id, EventRow.patient_id <= last_id)
     return [tuple(row) for row in connection.execute(query)]
+
+
+def event_rows(*, payload_as_text: bool = True) -> Select[*tuple[Any, ...]]:
+    """Every event row in (patient, sequence) order: patient id, sequence, event id,
+    kind, payload (as the database's JSON text, or decoded as the schema types it) and
+    the event it corrects."""
+    payload = cast(EventRow.payload, Text) if payload_as_text else EventRow.payload
+    return select(
+        EventRow.patient_id,
+        EventRow.sequence,
+        EventRow.id,
+        EventRow.kind,
+        payload,
+        EventRow.corrects_event_id,
+    ).order_by(EventRow.patient_id, EventRow.sequence)
 
 
 def fold_page(
