@@ -33,7 +33,7 @@ from sqlalchemy import Select, create_engine, text
 
 from isocourse.knowledge.loader import load_knowledge
 from isocourse.registry.reassess import ReassessPlan, reassess_registry
-from isocourse.registry.streaming import event_rows
+from isocourse.registry.streaming import all_event_rows
 from isocourse.registry.synth_writer import SynthPlan, write_synthetic_registry
 from isocourse.settings import Settings
 from isocourse.store.database import migrate, open_store
@@ -148,13 +148,13 @@ def _sweep(name: str, url: str, options: argparse.Namespace) -> None:
 
 def _plain_read(url: str) -> tuple[float, int]:
     """Stream every event row (payload JSON decoded) out of the database: the floor."""
-    return _timed_read(url, event_rows(payload_as_text=False))
+    return _timed_read(url, all_event_rows(payload_as_text=False))
 
 
 def _raw_read(url: str) -> float:
     """The same rows with the payload as the database's text, never decoded (the form
     the re-assessment itself reads): a lower floor than the plain read."""
-    return _timed_read(url, event_rows())[0]
+    return _timed_read(url, all_event_rows())[0]
 
 
 def _timed_read(url: str, query: Select[*tuple[Any, ...]]) -> tuple[float, int]:

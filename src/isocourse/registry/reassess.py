@@ -2,11 +2,12 @@
 
 The main process only pages through the patient ids (:func:`patient_pages`) and hands
 each page to a worker process. A worker does the whole of a page itself: it reads
-the page's event rows (one query), folds them (payloads stay JSON text), evaluates each record
-with the pure rules, and upserts the page's rows into ``latest_assessments`` in one
-short transaction of its own; it sends back only the page's counts. So reading,
-decoding, folding, evaluating and writing all spread over the workers, and at most
-two pages per worker are in flight: memory stays flat however large the registry.
+the page's event rows (one query), folds them (payloads stay JSON text), evaluates
+each record with the pure rules, and upserts the page's rows into
+``latest_assessments`` in one short transaction of its own; it sends back only the
+page's counts. So reading, folding, evaluating and writing all spread over the
+workers, and at most two pages per worker are in flight: memory stays flat however
+large the registry.
 
 With one worker (or an in-memory SQLite database, which other processes cannot
 open) the same work runs in the calling process, on the caller's engine.

@@ -5,8 +5,8 @@ pages; ONE query then reads all events of a page's id range, in (patient, sequen
 order, which the ``ix_events_patient_sequence`` index answers without sorting. The
 payload comes back as text (``CAST(payload AS TEXT)``) and is never decoded: the fold
 splices the payload texts into the record's JSON text, which the record parser
-validates in one pass. Each read is its own short
-read-only transaction, so writers never wait on a reader and memory holds one page.
+validates in one pass. Each read is its own short read-only transaction, so writers
+never wait on a reader and memory holds one page.
 """
 
 from __future__ import annotations
@@ -73,11 +73,11 @@ def read_events(engine: Engine, page: Sequence[PagePatient]) -> list[tuple[Any, 
 
 
 def _events_for(connection: Connection, first_id: str, last_id: str) -> list[tuple[Any, ...]]:
-    query = event_rows().where(EventRow.patient_id >= first_id, EventRow.patient_id <= last_id)
+    query = all_event_rows().where(EventRow.patient_id >= first_id, EventRow.patient_id <= last_id)
     return [tuple(row) for row in connection.execute(query)]
 
 
-def event_rows(*, payload_as_text: bool = True) -> Select[*tuple[Any, ...]]:
+def all_event_rows(*, payload_as_text: bool = True) -> Select[*tuple[Any, ...]]:
     """Every event row in (patient, sequence) order: patient id, sequence, event id,
     kind, payload (as the database's JSON text, or decoded as the schema types it) and
     the event it corrects."""

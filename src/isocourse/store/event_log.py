@@ -58,10 +58,6 @@ def stored_events(session: Session, patient_id: str) -> list[StoredEvent]:
     return [StoredEvent(*row) for row in session.execute(query)]
 
 
-def as_stored(row: EventRow) -> StoredEvent:
-    return StoredEvent(row.id, row.kind, row.payload, row.corrects_event_id)
-
-
 def is_retracted(session: Session, event_id: str) -> bool:
     query = select(EventRow.id).where(
         EventRow.kind == ENTERED_IN_ERROR, EventRow.corrects_event_id == event_id
