@@ -6,7 +6,8 @@ Run: ``python benchmarks/bench_verify_load.py --prescriptions 200 --requests 100
 
 Seeds a fresh database (a prescriber, a pharmacist, patients enrolled from the demo
 records, one prescription each), starts ``isocourse serve`` on 127.0.0.1 at a free
-port (loopback only; ``--server-workers N`` passes ``--workers N``), then measures
+port (loopback only; ``--server-workers N`` passes ``--workers N``,
+``--server-threads T`` sets ``ISOCOURSE_SERVER_THREADS``), then measures
 ``GET /api/v1/prescriptions/{id}/verification`` against ``GET /health`` two ways:
 
 * closed loop (``--clients``, default 1 10 50): that many clients, each sending its
@@ -54,7 +55,7 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="bench-verify-"))
     url = options.database_url or f"sqlite:///{(folder / 'verify.sqlite3').as_posix()}"
     _seed_users(url)
-    with _server(url, folder, options.server_workers) as base:
+    with _server(url, folder, options.server_workers, options.server_threads) as base:
         prescriptions = _seed_prescriptions(base, options.prescriptions)
         token = _token(base, "pharm@bench.test")
         print(
@@ -62,7 +63,8 @@ def main() -> None:
         )
         print(
             f"database: {url.split(':')[0]}, prescriptions: {len(prescriptions)}, "
-            f"server workers: {options.server_workers}"
+            f"server workers: {options.server_workers}, "
+            f"threads per worker: {options.server_threads or 'default'}"
         )
         print("load | endpoint | requests/s | p50 ms | p99 ms | errors")
         for clients in options.clients:
@@ -91,6 +93,9 @@ def _options() -> argparse.Namespace:
         "--rate", type=float, nargs="*", default=[], help="open-loop arrivals per second"
     )
     parser.add_argument("--server-workers", type=int, default=1, help="isocourse serve --workers")
+    parser.add_argument(
+        "--server-threads", type=int, default=None, help="ISOCOURSE_SERVER_THREADS (per worker)"
+    )
     return parser.parse_args()
 
 
@@ -112,11 +117,13 @@ def _seed_users(url: str) -> None:
 
 
 @contextmanager
-def _server(url: str, folder: Path, workers: int) -> Iterator[str]:
+def _server(url: str, folder: Path, workers: int, threads: int | None) -> Iterator[str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     environment = {**os.environ, "ISOCOURSE_DATABASE_URL": url, "ISOCOURSE_DATA_DIR": str(folder)}
+    if threads is not None:
+        environment["ISOCOURSE_SERVER_THREADS"] = str(threads)
     command = [
         sys.executable,
         "-m",

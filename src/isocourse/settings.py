@@ -44,6 +44,13 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=1024 * 1024, gt=0, description="larger request bodies are refused (413)"
     )
+    server_threads: int = Field(
+        default=8,
+        gt=0,
+        le=256,
+        description="worker threads per server process for blocking work (database, "
+        "rules); more than a few only contend for Python's interpreter lock",
+    )
     smtp_host: str | None = Field(default=None, description="SMTP server for reminders")
     smtp_port: int = Field(default=587, gt=0, lt=65536, description="SMTP port")
     smtp_from: str | None = Field(default=None, description="the reminders' From address")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
-from fastapi import FastAPI, Request, Response
+from anyio import to_thread
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
@@ -19,9 +20,10 @@ from isocourse.api import (
     pharmacy_routes,
 )
 from isocourse.api.errors import install_error_handler
+from isocourse.api.request_ids import RequestIds
 from isocourse.api.request_limits import RequestLimits
 from isocourse.api.security_headers import SecurityHeaders
-from isocourse.api.wiring import Wiring, request_id_from
+from isocourse.api.wiring import Wiring
 from isocourse.auth.login_throttle import LoginThrottle
 from isocourse.knowledge.loader import load_knowledge
 from isocourse.service.context import ClinicSystem
@@ -43,6 +45,8 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utc_now) 
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # sync routes and dependencies run on this pool (anyio's default is 40 threads)
+        to_thread.current_default_thread_limiter().total_tokens = settings.server_threads
         yield
         store.close()
 
@@ -55,7 +59,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utc_now) 
     )
     app.state.wiring = wired
     install_error_handler(app)
-    app.middleware("http")(_request_id)
+    app.add_middleware(RequestIds)
     app.add_middleware(RequestLimits, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders, production=settings.environment == "production")
     for module in (auth_routes, patient_routes, pharmacy_routes, clinic_routes, interop_routes):
@@ -84,15 +88,6 @@ def _throttle(settings: Settings) -> LoginThrottle:
         per_address=settings.login_attempts_per_address,
         window=timedelta(minutes=settings.login_lockout_minutes),
     )
-
-
-async def _request_id(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    request.state.request_id = request_id_from(request.headers.get("x-request-id"))
-    response = await call_next(request)
-    response.headers["X-Request-ID"] = request.state.request_id
-    return response
 
 
 def _health(request: Request) -> JSONResponse:

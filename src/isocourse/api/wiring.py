@@ -42,6 +42,14 @@ def wiring(request: Request) -> Wiring:
     return found
 
 
+# Dependencies that do no I/O are ``async def``: FastAPI runs them on the event loop,
+# where a plain ``def`` would cost a hop to a worker thread and back on every request.
+
+
+async def wiring_dependency(request: Request) -> Wiring:
+    return wiring(request)
+
+
 def request_id_from(header: str | None) -> str:
     return header if header and _REQUEST_ID.match(header) else str(uuid.uuid4())
 
@@ -73,11 +81,11 @@ def _call(request: Request, actor: Actor, idempotency_key: str | None) -> Call:
     )
 
 
-def reading_call(request: Request, actor: Annotated[Actor, Depends(current_actor)]) -> Call:
+async def reading_call(request: Request, actor: Annotated[Actor, Depends(current_actor)]) -> Call:
     return _call(request, actor, None)
 
 
-def writing_call(
+async def writing_call(
     request: Request,
     actor: Annotated[Actor, Depends(current_actor)],
     idempotency_key: Annotated[
@@ -94,4 +102,4 @@ def writing_call(
 
 ReadCall = Annotated[Call, Depends(reading_call)]
 WriteCall = Annotated[Call, Depends(writing_call)]
-WiringDep = Annotated[Wiring, Depends(wiring)]
+WiringDep = Annotated[Wiring, Depends(wiring_dependency)]

@@ -3,24 +3,33 @@
 Entries are chained: each one's hash covers its fields and the previous entry's
 hash, so a changed, removed or inserted entry breaks the chain at that point.
 Appending locks the chain's head row, so concurrent requests never fork it (the
-lock is taken first in every unit of work, see :func:`lock_head`).
+lock is taken first in every unit of work, see :func:`lock_head`). An entry that is
+a transaction of its own (a read's audit, after the read) goes through
+:class:`AuditAppends`: concurrent ones share one transaction and one commit.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
-from isocourse.service.context import Call
+from isocourse.store.group_commit import GroupCommit
 from isocourse.store.tables import AuditEntryRow, AuditHeadRow
+
+if TYPE_CHECKING:
+    from isocourse.service.context import Call
+    from isocourse.store.database import Store
 
 GENESIS_HASH = "0" * 64
 _HELD_HEAD = "isocourse_audit_head"  # session.info: (transaction, the head it locked)
+_ENTRIES = cast(Table, AuditEntryRow.__table__)  # appended in Core: no ORM flush per entry
 
 
 @dataclass(frozen=True)
@@ -53,44 +62,94 @@ def lock_head(session: Session) -> AuditHeadRow:
     return found
 
 
+@dataclass(frozen=True)
+class AuditRequest:
+    """One entry to append: who (the call), what, about which patient."""
+
+    call: Call
+    action: str
+    patient_id: str | None
+    detail: str = ""
+
+
 def record_audit(
     session: Session, call: Call, action: str, *, patient_id: str | None, detail: str = ""
-) -> AuditEntryRow:
+) -> None:
+    """Append one entry in the session's transaction (the use case's unit of work)."""
+    _append(session, [AuditRequest(call, action, patient_id, detail)])
+
+
+class AuditAppends:
+    """Audit entries that are a transaction of their own, group-committed.
+
+    :meth:`append` returns once the entry is committed. Concurrent callers' entries
+    are appended in one transaction (the head locked once, one commit and fsync),
+    in the order they queued; a caller alone is written at once.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._group: GroupCommit[AuditRequest] = GroupCommit(self._write)
+
+    def append(self, call: Call, action: str, *, patient_id: str | None, detail: str = "") -> None:
+        self._group.submit(AuditRequest(call, action, patient_id, detail))
+
+    def waiting(self) -> int:
+        """Entries queued for the next transaction (not yet taken into one)."""
+        return self._group.waiting()
+
+    def _write(self, batch: list[AuditRequest]) -> None:
+        with self._store.transaction() as session:
+            _append(session, batch)
+
+
+def _append(session: Session, requests: list[AuditRequest]) -> None:
+    """Chain ``requests`` after the head (locked) and insert them (one statement)."""
     head = lock_head(session)
-    entry = AuditEntryRow(
-        id=head.last_id + 1,
-        at=call.now.astimezone(UTC).isoformat(),
-        user_email=call.actor.email,
-        role=call.actor.role,
-        clinic_id=call.actor.clinic_id,
-        action=action,
-        patient_id=patient_id,
-        request_id=call.request_id,
-        detail=detail,
-        previous_hash=head.last_hash,
-    )
-    entry.hash = entry_hash(entry)
-    session.add(entry)
-    head.last_id, head.last_hash = entry.id, entry.hash
-    session.flush()
-    return entry
+    rows = []
+    for request in requests:
+        call = request.call
+        fields: dict[str, Any] = {
+            "id": head.last_id + 1,
+            "at": call.now.astimezone(UTC).isoformat(),
+            "user_email": call.actor.email,
+            "role": call.actor.role,
+            "clinic_id": call.actor.clinic_id,
+            "action": request.action,
+            "patient_id": request.patient_id,
+            "request_id": call.request_id,
+            "detail": request.detail,
+            "previous_hash": head.last_hash,
+        }
+        fields["hash"] = fields_hash(fields)
+        rows.append(fields)
+        head.last_id, head.last_hash = fields["id"], fields["hash"]
+    session.connection().execute(insert(_ENTRIES), rows)
 
 
 def entry_hash(entry: AuditEntryRow) -> str:
-    fields = {
-        "id": entry.id,
-        "at": entry.at,
-        "user_email": entry.user_email,
-        "role": entry.role,
-        "clinic_id": entry.clinic_id,
-        "action": entry.action,
-        "patient_id": entry.patient_id,
-        "request_id": entry.request_id,
-        "detail": entry.detail,
-        "previous_hash": entry.previous_hash,
-    }
-    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return fields_hash({name: getattr(entry, name) for name in _HASHED})
+
+
+def fields_hash(fields: Mapping[str, Any]) -> str:
+    """SHA-256 of the entry's hashed fields (canonical JSON), the previous hash included."""
+    hashed = {name: fields[name] for name in _HASHED}
+    canonical = json.dumps(hashed, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+_HASHED = (
+    "id",
+    "at",
+    "user_email",
+    "role",
+    "clinic_id",
+    "action",
+    "patient_id",
+    "request_id",
+    "detail",
+    "previous_hash",
+)
 
 
 def verify_chain(session: Session) -> ChainReport:

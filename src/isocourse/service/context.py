@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Final, Literal
 
 from isocourse.knowledge.model import Knowledge
+from isocourse.service.audit import AuditAppends
 from isocourse.service.errors import Forbidden
 from isocourse.store.database import Store
 
@@ -36,10 +37,15 @@ class Call:
 
 @dataclass(frozen=True)
 class ClinicSystem:
-    """What every use case runs on: the store and the clinical knowledge."""
+    """What every use case runs on: the store and the clinical knowledge (and the
+    audit entries of this process that are transactions of their own, group-committed)."""
 
     store: Store
     knowledge: Knowledge
+    audit_appends: AuditAppends = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "audit_appends", AuditAppends(self.store))
 
 
 def require_role(actor: Actor, *roles: Role) -> None:

@@ -1,0 +1,68 @@
+"""Group commit: what concurrent threads submit is written together, one transaction per batch.
+
+A thread that submits an item waits until the item is committed (or raises if it was
+not). Whoever finds no batch being written writes everything waiting, its own item
+and those of the threads that queued meanwhile, with one call of ``write`` (one
+transaction, one commit, one fsync); the others only wait for that commit. Alone, a
+thread writes its own item at once: nothing is delayed to make batches, they form
+only while a write is under way.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class NotWritten(RuntimeError):
+    """The batch holding this item failed; the item was not committed."""
+
+
+@dataclass
+class _Waiting(Generic[T]):
+    item: T
+    settled: bool = False
+    error: BaseException | None = None
+
+
+class GroupCommit(Generic[T]):
+    def __init__(self, write: Callable[[list[T]], None]) -> None:
+        """``write`` commits a batch of items in one transaction, or raises (none committed)."""
+        self._write = write
+        self._queue: list[_Waiting[T]] = []
+        self._queue_lock = threading.Lock()
+        self._writing = threading.Lock()  # one batch at a time
+
+    def submit(self, item: T) -> None:
+        """Return once ``item`` is committed; raise if its batch failed."""
+        waiting = _Waiting(item)
+        with self._queue_lock:
+            self._queue.append(waiting)
+        with self._writing:
+            # an unsettled item is still queued: whoever holds the lock takes them all
+            if not waiting.settled:
+                with self._queue_lock:
+                    batch, self._queue = self._queue, []
+                self._write_batch(batch)  # on failure, raises the original error here
+        if waiting.error is not None:
+            raise NotWritten(f"not written: {waiting.error}") from waiting.error
+
+    def waiting(self) -> int:
+        """How many submitted items wait for a batch to take them."""
+        with self._queue_lock:
+            return len(self._queue)
+
+    def _write_batch(self, batch: list[_Waiting[T]]) -> None:
+        try:
+            self._write([waiting.item for waiting in batch])
+        except BaseException as error:
+            for waiting in batch:
+                waiting.error = error
+            raise
+        finally:
+            for waiting in batch:
+                waiting.settled = True

@@ -1,0 +1,58 @@
+"""The server's plumbing around every request: its id (echoed, or a new one when the
+caller's is missing or malformed) and the size of the pool blocking work runs on."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+from anyio import to_thread
+from fastapi.testclient import TestClient
+from pydantic import ValidationError
+
+from isocourse.api.app import create_app
+from isocourse.settings import Settings
+from isocourse.store.database import migrate
+from tests.clinic_support import Clinic
+
+
+def test_a_well_formed_request_id_is_echoed(clinic: Clinic) -> None:
+    response = clinic.client.get("/health", headers={"X-Request-ID": "pharmacy-7.req_42"})
+    assert response.headers["X-Request-ID"] == "pharmacy-7.req_42"
+
+
+@pytest.mark.parametrize("sent", [None, "", "has spaces", "x" * 65, "semi;colon"])
+def test_a_missing_or_malformed_request_id_is_replaced_by_a_new_one(
+    clinic: Clinic, sent: str | None
+) -> None:
+    headers = {} if sent is None else {"X-Request-ID": sent}
+    response = clinic.client.get("/health", headers=headers)
+    answered = response.headers["X-Request-ID"]
+    assert answered != sent
+    assert str(uuid.UUID(answered)) == answered
+
+
+def test_an_error_answer_carries_the_request_id_too(clinic: Clinic) -> None:
+    response = clinic.client.get("/api/v1/worklist", headers={"X-Request-ID": "r-401"})
+    assert response.status_code == 401
+    assert response.headers["X-Request-ID"] == "r-401"
+
+
+def test_blocking_work_runs_on_a_pool_of_the_configured_size(tmp_path: Path) -> None:
+    url = f"sqlite:///{(tmp_path / 'threads.sqlite3').as_posix()}"
+    migrate(url)
+    app = create_app(Settings(data_dir=tmp_path, database_url=url, server_threads=3))
+    with TestClient(app) as client:
+        assert client.portal is not None
+
+        def pool_size() -> float:
+            return to_thread.current_default_thread_limiter().total_tokens
+
+        assert client.portal.call(pool_size) == 3
+
+
+@pytest.mark.parametrize("threads", [0, -1, 257])
+def test_a_server_thread_count_out_of_range_is_refused_naming_the_setting(threads: int) -> None:
+    with pytest.raises(ValidationError, match="server_threads"):
+        Settings(server_threads=threads)

@@ -1,0 +1,90 @@
+"""Audit entries that are transactions of their own (a verification's) are group-committed:
+entries queued during a write share the next transaction, in order, in an intact chain;
+an entry whose transaction fails is not written and its verification gets no answer."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event, select, text
+from sqlalchemy.exc import IntegrityError
+
+from isocourse.service.audit import AuditAppends, verify_chain
+from isocourse.service.context import Actor, Call
+from isocourse.settings import Settings
+from isocourse.store.database import Store, migrate, open_store
+from isocourse.store.tables import AuditEntryRow
+from tests.clinic_support import Clinic
+from tests.integration.test_verification import prescribe, verify
+
+WAIT = 30
+PHARMACIST = Actor(1, "pharm@a.test", "pharmacist", "clinic-a")
+NOW = datetime(2026, 3, 15, 9, 0, tzinfo=UTC)
+
+
+def sqlite_store(tmp_path: Path) -> Store:
+    url = f"sqlite:///{(tmp_path / 'audit.sqlite3').as_posix()}"
+    migrate(url)
+    return open_store(Settings(database_url=url))
+
+
+def test_entries_queued_during_a_write_share_one_transaction_in_order(tmp_path: Path) -> None:
+    store = sqlite_store(tmp_path)
+    appends = AuditAppends(store)
+    begins: list[str] = []
+    event.listen(store.engine, "begin", lambda connection: begins.append("BEGIN"))
+
+    def append(number: int) -> None:
+        call = Call(PHARMACIST, f"request-{number}", NOW.date(), NOW)
+        appends.append(call, "prescription.verify", patient_id=f"patient-{number}")
+
+    threads = []
+    with store.writer_queue:  # another writer holds the database: the first append waits
+        for number in range(10):
+            threads.append(threading.Thread(target=append, args=(number,)))
+            threads[-1].start()
+            deadline = time.monotonic() + WAIT
+            # the first is taken into a batch of its own at once; the others queue
+            while appends.waiting() != number:
+                assert time.monotonic() < deadline, "timed out"
+                time.sleep(0.005)
+    for thread in threads:
+        thread.join(WAIT)
+        assert not thread.is_alive()
+    with store.reading() as session:
+        entries = list(session.scalars(select(AuditEntryRow).order_by(AuditEntryRow.id)))
+        report = verify_chain(session)
+    assert [entry.request_id for entry in entries] == [f"request-{n}" for n in range(10)]
+    assert report.intact and report.entries == 10
+    assert len(begins) == 2 + 1  # two write transactions (1 entry, then 9), and the read
+    store.close()
+
+
+def test_a_verification_whose_audit_entry_fails_gets_no_answer(clinic: Clinic) -> None:
+    store = clinic.app.state.wiring.system.store
+    if store.engine.dialect.name != "sqlite":
+        pytest.skip("the failure is injected with a SQLite trigger")
+    _, prescription_id, birth = prescribe(clinic)
+    with store.reading() as session:
+        before = verify_chain(session).entries
+    with store.transaction() as session:
+        session.execute(
+            text(
+                "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_entries "
+                "BEGIN SELECT RAISE(ABORT, 'audit storage refused the entry'); END"
+            )
+        )
+    with pytest.raises(IntegrityError, match="audit storage refused the entry"):
+        verify(clinic, prescription_id, birth)  # the test client re-raises the server's error
+    with store.transaction() as session:
+        session.execute(text("DROP TRIGGER refuse_audit"))
+    with store.reading() as session:
+        report = verify_chain(session)
+    assert report.intact and report.entries == before
+    assert verify(clinic, prescription_id, birth).status_code == 200
+    with store.reading() as session:
+        assert verify_chain(session).entries == before + 1

@@ -1,0 +1,161 @@
+"""Group commit: a thread alone is written at once; threads that arrive during a write
+share the next one; a failed batch fails every item in it, and only those."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+import pytest
+
+from isocourse.store.group_commit import GroupCommit, NotWritten
+
+WAIT = 30  # seconds: a generous bound, only reached when the code under test hangs
+
+
+class Writes:
+    """A ``write`` that records its batches; the first can be held until released."""
+
+    def __init__(self, *, hold_first: bool = False, fail_on: str | None = None) -> None:
+        self.batches: list[list[str]] = []
+        self.first_started = threading.Event()
+        self.release = threading.Event()
+        self.hold_first = hold_first
+        self.fail_on = fail_on
+
+    def __call__(self, batch: list[str]) -> None:
+        first = not self.batches and not self.first_started.is_set()
+        self.first_started.set()
+        if first and self.hold_first:
+            assert self.release.wait(WAIT)
+        if self.fail_on in batch:
+            raise OSError(f"disk full while writing {self.fail_on}")
+        self.batches.append(list(batch))
+
+
+Outcomes = dict[str, BaseException | None]  # what each item's submit raised (None: returned)
+
+
+def recording(submit: Callable[[str], None], outcomes: Outcomes) -> Callable[[str], None]:
+    def one(item: str) -> None:
+        try:
+            submit(item)
+            outcomes[item] = None
+        except BaseException as error:
+            outcomes[item] = error
+
+    return one
+
+
+def queued_one_at_a_time(
+    group: GroupCommit[str], items: list[str], outcomes: Outcomes
+) -> list[threading.Thread]:
+    """Each item submitted from its own thread, the next only once the last is queued
+    (so the arrival order is known)."""
+    threads = []
+    for item in items:
+        threads.append(threading.Thread(target=recording(group.submit, outcomes), args=(item,)))
+        threads[-1].start()
+        queued = len(threads)
+        deadline = time.monotonic() + WAIT
+        while group.waiting() != queued:
+            assert time.monotonic() < deadline, "timed out"
+            time.sleep(0.005)
+    return threads
+
+
+def joined(threads: list[threading.Thread]) -> None:
+    for thread in threads:
+        thread.join(WAIT)
+        assert not thread.is_alive(), "a submit never returned"
+
+
+def test_a_thread_alone_is_written_at_once_in_a_batch_of_its_own() -> None:
+    writes = Writes()
+    group = GroupCommit(writes)
+    group.submit("a")
+    group.submit("b")
+    assert writes.batches == [["a"], ["b"]]
+    assert group.waiting() == 0
+
+
+def test_threads_arriving_during_a_write_share_the_next_one_in_arrival_order() -> None:
+    writes = Writes(hold_first=True)
+    group = GroupCommit(writes)
+    first = threading.Thread(target=group.submit, args=("first",))
+    first.start()
+    assert writes.first_started.wait(WAIT)
+    later = [f"r{number}" for number in range(8)]
+    outcomes: Outcomes = {}
+    arrivals = queued_one_at_a_time(group, later, outcomes)
+    writes.release.set()
+    joined([first, *arrivals])
+    assert writes.batches == [["first"], later]
+    assert outcomes == dict.fromkeys(later)  # every submit returned, after its commit
+    assert group.waiting() == 0
+
+
+def test_a_failed_batch_fails_every_item_in_it_and_the_next_batch_is_written() -> None:
+    writes = Writes(hold_first=True, fail_on="bad")
+    group = GroupCommit(writes)
+    first = threading.Thread(target=group.submit, args=("first",))
+    first.start()
+    assert writes.first_started.wait(WAIT)
+    outcomes: Outcomes = {}
+    batch = ["x", "bad", "y"]
+    threads = queued_one_at_a_time(group, batch, outcomes)
+    writes.release.set()
+    joined([first, *threads])
+    assert writes.batches == [["first"]]  # the failed batch recorded nothing
+    assert set(outcomes) == set(batch)
+    for item in batch:
+        error = outcomes[item]
+        assert isinstance(error, (NotWritten, OSError)), (item, error)
+        cause = error if isinstance(error, OSError) else error.__cause__
+        assert isinstance(cause, OSError) and "disk full while writing bad" in str(cause)
+    # exactly one thread wrote the failed batch and raised the original error itself
+    assert sum(isinstance(outcomes[item], OSError) for item in batch) == 1
+    group.submit("after")
+    assert writes.batches == [["first"], ["after"]]
+
+
+def test_many_threads_each_return_only_once_their_item_is_written() -> None:
+    written: set[str] = set()
+    lock = threading.Lock()
+
+    def write(batch: list[str]) -> None:
+        time.sleep(0.002)  # a commit's fsync: others arrive meanwhile
+        with lock:
+            written.update(batch)
+
+    group = GroupCommit(write)
+    seen_written: dict[str, bool] = {}
+
+    def submit_and_look(item: str) -> None:
+        group.submit(item)
+        with lock:
+            seen_written[item] = item in written
+
+    items = [f"item-{number}" for number in range(60)]
+    outcomes: Outcomes = {}
+    threads = [
+        threading.Thread(target=recording(submit_and_look, outcomes), args=(item,))
+        for item in items
+    ]
+    for thread in threads:
+        thread.start()
+    joined(threads)
+    assert outcomes == dict.fromkeys(items)
+    assert written == set(items)
+    assert seen_written == dict.fromkeys(items, True)
+
+
+def test_a_write_that_raises_keyboard_interrupt_still_settles_its_batch() -> None:
+    def write(batch: list[str]) -> None:
+        raise KeyboardInterrupt
+
+    group = GroupCommit(write)
+    with pytest.raises(KeyboardInterrupt):
+        group.submit("a")
+    assert group.waiting() == 0
