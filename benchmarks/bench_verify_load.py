@@ -135,13 +135,16 @@ def _server(url: str, folder: Path, workers: int, threads: int | None) -> Iterat
         str(port),
         *(["--workers", str(workers)] if workers > 1 else []),
     ]
-    server = subprocess.Popen(
-        command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    log_path = folder / "server.log"  # uvicorn's log: worker restarts, errors
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(base)
         yield base
+    except BaseException:
+        print(f"the server's log: {log_path}", file=sys.stderr)
+        raise
     finally:
         server.terminate()
         server.wait(timeout=30)
