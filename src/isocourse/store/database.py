@@ -3,7 +3,8 @@
 SQLite runs in WAL mode with foreign keys on, and every transaction begins
 ``IMMEDIATE`` so that concurrent writers queue instead of failing half-way. A
 connection from :func:`reading` begins a plain (deferred) transaction instead: it
-only reads, so it neither waits for nor holds up the writers (WAL snapshots).
+only reads, so it neither waits for nor holds up the writers (WAL snapshots); on
+PostgreSQL it is a read-only REPEATABLE READ transaction (one snapshot too).
 """
 
 from __future__ import annotations
@@ -93,7 +94,12 @@ def _sqlite_begin_immediate(connection: Any) -> None:
 
 
 def reading(engine: Engine) -> Engine:
-    """The engine for connections that only read (on SQLite: no write lock taken)."""
+    """The engine for connections that only read. Each transaction reads one consistent
+    snapshot: on SQLite a deferred ``BEGIN`` (WAL snapshot, no write lock taken); on
+    PostgreSQL ``REPEATABLE READ, READ ONLY`` (its default, READ COMMITTED, would let
+    each statement see what others committed meanwhile)."""
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
     return engine.execution_options(**{_READ_ONLY: True})
 
 
