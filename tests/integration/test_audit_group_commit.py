@@ -19,7 +19,7 @@ from isocourse.settings import Settings
 from isocourse.store.database import Store, migrate, open_store
 from isocourse.store.tables import AuditEntryRow
 from tests.clinic_support import Clinic
-from tests.integration.test_verification import prescribe, verify
+from tests.integration.test_verification import prescribe, statements, verify
 
 WAIT = 30
 PHARMACIST = Actor(1, "pharm@a.test", "pharmacist", "clinic-a")
@@ -88,3 +88,48 @@ def test_a_verification_whose_audit_entry_fails_gets_no_answer(clinic: Clinic) -
     assert verify(clinic, prescription_id, birth).status_code == 200
     with store.reading() as session:
         assert verify_chain(session).entries == before + 1
+
+
+READS = [
+    ("/api/v1/patients/{id}/record", "record.read"),
+    ("/api/v1/patients/{id}/assessment", "assessment.read"),
+    ("/api/v1/patients/{id}/events", "events.read"),
+    ("/api/v1/patients/{id}/report.pdf", "report.read"),
+    ("/api/v1/patients/{id}/calendar.ics", "calendar.read"),
+    ("/fhir/Patient/{id}/$everything", "fhir.everything"),
+    ("/fhir/Patient/{id}", "fhir.read"),
+    ("/api/v1/worklist", "worklist.read"),
+]
+
+
+@pytest.mark.parametrize(("path", "action"), READS, ids=[action for _, action in READS])
+def test_a_read_takes_the_write_lock_only_for_its_audit_entry(
+    clinic: Clinic, path: str, action: str
+) -> None:
+    """The caller and the data are read in snapshots; one short write transaction appends
+    the read's audit entries (on SQLite only a write begins IMMEDIATE)."""
+    store = clinic.app.state.wiring.system.store
+    patient_id, _, _ = prescribe(clinic)
+    with statements(clinic) as sent:
+        response = clinic.client.get(path.format(id=patient_id), headers=clinic.as_user("doc_a"))
+    assert response.status_code == 200, response.text
+    if store.engine.dialect.name == "sqlite":
+        begins = [statement for statement in sent if statement.startswith("BEGIN")]
+        assert begins == ["BEGIN", "BEGIN", "BEGIN IMMEDIATE"], begins
+    with store.reading() as session:
+        last = session.scalars(select(AuditEntryRow).order_by(AuditEntryRow.id.desc())).first()
+        assert verify_chain(session).intact
+    assert last is not None
+    assert (last.action, last.patient_id, last.user_email) == (action, patient_id, "doc_a@a.test")
+
+
+def test_the_worklist_audits_every_patient_it_shows_in_one_transaction(clinic: Clinic) -> None:
+    patients = [prescribe(clinic)[0] for _ in range(3)]
+    with statements(clinic) as sent:
+        shown = clinic.client.get("/api/v1/worklist", headers=clinic.as_user("doc_a")).json()
+    assert sorted(row["patient_id"] for row in shown) == sorted(patients)
+    with clinic.app.state.wiring.system.store.reading() as session:
+        entries = list(session.scalars(select(AuditEntryRow).order_by(AuditEntryRow.id)))
+    read = [entry.patient_id for entry in entries if entry.action == "worklist.read"]
+    assert sorted(read) == sorted(patients)
+    assert len([s for s in sent if s.startswith("INSERT INTO audit_entries")]) == 1

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC
 from typing import TYPE_CHECKING, Any, cast
@@ -80,7 +80,8 @@ def record_audit(
 
 
 class AuditAppends:
-    """Audit entries that are a transaction of their own, group-committed.
+    """Audit entries that are a transaction of their own, group-committed: a read's
+    entries, appended after the read (a snapshot) and before its answer goes out.
 
     :meth:`append` returns once the entry is committed. Concurrent callers' entries
     are appended in one transaction (the head locked once, one commit and fsync),
@@ -89,18 +90,23 @@ class AuditAppends:
 
     def __init__(self, store: Store) -> None:
         self._store = store
-        self._group: GroupCommit[AuditRequest] = GroupCommit(self._write)
+        self._group: GroupCommit[tuple[AuditRequest, ...]] = GroupCommit(self._write)
 
     def append(self, call: Call, action: str, *, patient_id: str | None, detail: str = "") -> None:
-        self._group.submit(AuditRequest(call, action, patient_id, detail))
+        self.append_all([AuditRequest(call, action, patient_id, detail)])
+
+    def append_all(self, requests: Sequence[AuditRequest]) -> None:
+        """Several entries of one caller, consecutive in the chain (none: nothing)."""
+        if requests:
+            self._group.submit(tuple(requests))
 
     def waiting(self) -> int:
-        """Entries queued for the next transaction (not yet taken into one)."""
+        """Callers whose entries are queued for the next transaction."""
         return self._group.waiting()
 
-    def _write(self, batch: list[AuditRequest]) -> None:
+    def _write(self, batch: list[tuple[AuditRequest, ...]]) -> None:
         with self._store.transaction() as session:
-            _append(session, batch)
+            _append(session, [request for requests in batch for request in requests])
 
 
 def _append(session: Session, requests: list[AuditRequest]) -> None:

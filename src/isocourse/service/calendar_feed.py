@@ -44,7 +44,7 @@ def read_calendar_feed(
     """The feed, if ``token`` is this patient's; NotFound otherwise (nothing is revealed)."""
     if not hmac.compare_digest(feed_token(secret, patient_id), token):
         raise NotFound("no such calendar")
-    with system.store.transaction() as session:
+    with system.store.reading() as session:
         row = session.get(PatientRow, patient_id)
         if row is None:
             raise NotFound("no such calendar")

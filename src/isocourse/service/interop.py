@@ -23,11 +23,9 @@ from isocourse.fhir.codes import PATIENT_ID_SYSTEM
 from isocourse.fhir.export import course_bundle, course_resources
 from isocourse.record import CourseRecord
 from isocourse.rules import assess
-from isocourse.service.audit import record_audit
 from isocourse.service.context import Actor, Call, ClinicSystem, require_role
 from isocourse.service.errors import Conflict, NotFound
 from isocourse.service.patients import folded_document, patient_for, record_from_document
-from isocourse.service.unit_of_work import unit_of_work
 from isocourse.store.tables import PatientRow
 
 Resource = dict[str, Any]
@@ -69,10 +67,10 @@ def export_patient_bundle(
 ) -> Resource:
     """``Patient/{id}/$everything``: the course as a ``searchset`` Bundle."""
     require_role(call.actor, "prescriber", "patient")
-    with unit_of_work(system) as session:
+    with system.store.reading() as session:
         patient_for(session, call.actor, patient_id)
         course = stored_course(system, session, patient_id, as_of or call.today, call.today)
-        record_audit(session, call, "fhir.everything", patient_id=patient_id)
+    system.audit_appends.append(call, "fhir.everything", patient_id=patient_id)
     bundle = course_bundle(
         course.record,
         course.assessment,
@@ -92,15 +90,29 @@ def read_fhir_resource(
     require_role(call.actor, "prescriber", "patient")
     if resource_type not in FHIR_RESOURCE_TYPES:
         raise NotFound(f"isocourse serves no FHIR resource type {resource_type!r}")
-    with unit_of_work(system) as session:
-        for patient_id in _candidates(session, call.actor, resource_type, resource_id):
-            found = _find(system, session, call, patient_id, resource_type, resource_id, base_url)
-            if found is not None:
-                record_audit(
-                    session, call, "fhir.read", patient_id=patient_id, detail=resource_type
-                )
-                return found
-    raise NotFound(f"no {resource_type}/{resource_id} in your clinic's records")
+    with system.store.reading() as session:
+        located = _locate(system, session, call, resource_type, resource_id, base_url)
+    if located is None:
+        raise NotFound(f"no {resource_type}/{resource_id} in your clinic's records")
+    patient_id, resource = located
+    system.audit_appends.append(call, "fhir.read", patient_id=patient_id, detail=resource_type)
+    return resource
+
+
+def _locate(
+    system: ClinicSystem,
+    session: Session,
+    call: Call,
+    resource_type: str,
+    resource_id: str,
+    base_url: str,
+) -> tuple[str, Resource] | None:
+    """The resource and its patient's id, from the first candidate patient holding it."""
+    for patient_id in _candidates(session, call.actor, resource_type, resource_id):
+        found = _find(system, session, call, patient_id, resource_type, resource_id, base_url)
+        if found is not None:
+            return patient_id, found
+    return None
 
 
 def _candidates(

@@ -67,12 +67,12 @@ def check_prescription(
     """The rule check a prescription would meet today, without issuing it (audited as a read)."""
     require_role(call.actor, "prescriber")
     payload = _proposal(call, order)
-    with unit_of_work(system) as session:
+    with system.store.reading() as session:
         patient_for(session, call.actor, patient_id)
         document = folded_document(session, patient_id, call.today)
-        document["proposed_prescription"] = payload
-        record = record_from_document(document, system.knowledge, call.today)
-        record_audit(session, call, "prescription.check", patient_id=patient_id)
+    document["proposed_prescription"] = payload
+    record = record_from_document(document, system.knowledge, call.today)
+    system.audit_appends.append(call, "prescription.check", patient_id=patient_id)
     return assess_closed(record, system.knowledge).to_json()
 
 

@@ -1,6 +1,8 @@
 """Reading a patient's record, assessment and event log, and the clinic's work-list.
 
-Every read of a patient's data writes an audit entry in the same transaction.
+Each reads one snapshot (no write lock) and is answered only once the audit entry of
+the read has committed (group-committed with other reads' entries, see
+:class:`~isocourse.service.audit.AuditAppends`).
 """
 
 from __future__ import annotations
@@ -15,10 +17,10 @@ from isocourse.assessment import Assessment
 from isocourse.record_parser import course_record_to_json
 from isocourse.registry.latest import fresh_assessments
 from isocourse.rules import assess
-from isocourse.service.audit import record_audit
+from isocourse.service.audit import AuditRequest
 from isocourse.service.context import Call, ClinicSystem, require_role
 from isocourse.service.patients import folded_document, patient_for, record_from_document
-from isocourse.service.unit_of_work import Answer, unit_of_work
+from isocourse.service.unit_of_work import Answer
 from isocourse.store.event_log import event_rows
 from isocourse.store.tables import PatientRow
 from isocourse.worklist import alert_titles, worklist
@@ -26,11 +28,11 @@ from isocourse.worklist import alert_titles, worklist
 
 def read_record(system: ClinicSystem, call: Call, patient_id: str, as_of: date) -> Answer:
     require_role(call.actor, "prescriber", "patient")
-    with unit_of_work(system) as session:
+    with system.store.reading() as session:
         patient_for(session, call.actor, patient_id)
         document = folded_document(session, patient_id, as_of)
-        record = record_from_document(document, system.knowledge, call.today)
-        record_audit(session, call, "record.read", patient_id=patient_id)
+    record = record_from_document(document, system.knowledge, call.today)
+    system.audit_appends.append(call, "record.read", patient_id=patient_id)
     return course_record_to_json(record)
 
 
@@ -38,21 +40,19 @@ def read_assessment(
     system: ClinicSystem, call: Call, patient_id: str, as_of: date, *, explain: bool = False
 ) -> Answer:
     require_role(call.actor, "prescriber", "patient")
-    with unit_of_work(system) as session:
+    with system.store.reading() as session:
         patient_for(session, call.actor, patient_id)
         document = folded_document(session, patient_id, as_of)
-        record = record_from_document(document, system.knowledge, call.today)
-        record_audit(session, call, "assessment.read", patient_id=patient_id)
+    record = record_from_document(document, system.knowledge, call.today)
+    system.audit_appends.append(call, "assessment.read", patient_id=patient_id)
     return assess(record, system.knowledge, as_of=as_of).to_json(explain=explain)
 
 
 def list_events(system: ClinicSystem, call: Call, patient_id: str) -> list[dict[str, Any]]:
     require_role(call.actor, "prescriber", "patient")
-    with unit_of_work(system) as session:
+    with system.store.reading() as session:
         patient_for(session, call.actor, patient_id)
-        rows = event_rows(session, patient_id)
-        record_audit(session, call, "events.read", patient_id=patient_id)
-        return [
+        events = [
             {
                 "event_id": row.id,
                 "kind": row.kind,
@@ -60,15 +60,17 @@ def list_events(system: ClinicSystem, call: Call, patient_id: str) -> list[dict[
                 "corrects": row.corrects_event_id,
                 "recorded_at": row.recorded_at.isoformat(),
             }
-            for row in rows
+            for row in event_rows(session, patient_id)
         ]
+    system.audit_appends.append(call, "events.read", patient_id=patient_id)
+    return events
 
 
 def read_worklist(system: ClinicSystem, call: Call) -> list[dict[str, Any]]:
     """The clinic's patients, ordered by what needs action today."""
     require_role(call.actor, "prescriber")
     assessments, internal_ids = [], {}
-    with unit_of_work(system) as session:
+    with system.store.reading() as session:
         # fresh stored assessments (isocourse reassess) when there are; the rest computed now
         stored = fresh_assessments(session, call.actor.clinic_id, call.today, system.knowledge)
         query = select(PatientRow.id).where(PatientRow.clinic_id == call.actor.clinic_id)
@@ -78,7 +80,9 @@ def read_worklist(system: ClinicSystem, call: Call) -> list[dict[str, Any]]:
                 assessment = _assess_now(system, call, session, patient_id)
             assessments.append(assessment)
             internal_ids[id(assessment)] = patient_id
-            record_audit(session, call, "worklist.read", patient_id=patient_id)
+    system.audit_appends.append_all(
+        [AuditRequest(call, "worklist.read", patient_id) for patient_id in internal_ids.values()]
+    )
     return [
         {
             "patient_id": internal_ids[id(row.assessment)],
