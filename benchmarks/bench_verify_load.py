@@ -20,6 +20,10 @@ port (loopback only; ``--server-workers N`` passes ``--workers N``,
   arrival, so a late load generator or a queue in the server shows up in p99.
 
 Throughput, p50/p99 latency, errors and, closed loop, the throughput ratio.
+
+``--worklist-readers R`` adds a mixed level after the closed-loop ones: each ``--clients``
+level of verifications again, while R prescribers read the clinic's work-list
+(``GET /api/v1/worklist``, every patient assessed) back to back; both are reported.
 """
 
 from __future__ import annotations
@@ -74,6 +78,14 @@ def main() -> None:
             _report(f"{clients} clients", "/health", health)
             ratio = verify[0] / health[0]
             print(f"{clients} clients | ratio verification/health throughput | {ratio:.2f}")
+        doctor = _token(base, "doc@bench.test")
+        for clients in options.clients if options.worklist_readers else []:
+            verify, readers = asyncio.run(
+                _mixed(base, token, doctor, prescriptions, clients, options)
+            )
+            load = f"{clients} clients + {options.worklist_readers} work-list readers"
+            _report(load, "verification", verify)
+            _report(load, "/api/v1/worklist", readers)
         for rate in options.rate:
             verify = asyncio.run(_open_loop(base, token, prescriptions, rate, options.requests))
             health = asyncio.run(_open_loop(base, token, None, rate, options.requests))
@@ -93,6 +105,12 @@ def _options() -> argparse.Namespace:
         "--rate", type=float, nargs="*", default=[], help="open-loop arrivals per second"
     )
     parser.add_argument("--server-workers", type=int, default=1, help="isocourse serve --workers")
+    parser.add_argument(
+        "--worklist-readers",
+        type=int,
+        default=0,
+        help="prescribers reading the work-list during a mixed level (0: no mixed level)",
+    )
     parser.add_argument(
         "--server-threads", type=int, default=None, help="ISOCOURSE_SERVER_THREADS (per worker)"
     )
@@ -212,6 +230,39 @@ async def _load(
         await asyncio.gather(*(one_client(client) for _ in range(clients)))
         elapsed = time.perf_counter() - started
     return total / elapsed, latencies, errors
+
+
+async def _mixed(
+    base: str,
+    token: str,
+    doctor: str,
+    prescriptions: list[tuple[str, str]],
+    clients: int,
+    options: argparse.Namespace,
+) -> tuple[tuple[float, list[float], int], tuple[float, list[float], int]]:
+    """Verifications at ``clients`` while work-list readers run back to back: (the
+    verifications' measure, the readers' measure)."""
+    headers = {"Authorization": f"Bearer {doctor}"}
+    latencies: list[float] = []
+    errors = 0
+    done = asyncio.Event()
+
+    async def reader(client: httpx.AsyncClient) -> None:
+        nonlocal errors
+        while not done.is_set():
+            started = time.perf_counter()
+            response = await client.get("/api/v1/worklist", headers=headers)
+            latencies.append(time.perf_counter() - started)
+            errors += response.status_code != 200
+
+    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+        started = time.perf_counter()
+        readers = [asyncio.create_task(reader(client)) for _ in range(options.worklist_readers)]
+        verify = await _load(base, token, prescriptions, clients, options.requests)
+        done.set()
+        await asyncio.gather(*readers)
+        elapsed = time.perf_counter() - started
+    return verify, (len(latencies) / elapsed, latencies, errors)
 
 
 async def _open_loop(
