@@ -5,6 +5,8 @@ imported at once from several requests is recorded once."""
 
 from __future__ import annotations
 
+import concurrent.futures
+import multiprocessing
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -153,5 +155,41 @@ def test_one_processs_sqlite_writers_queue_in_the_process_not_at_the_file(
         assert at_once(8, write) == ["ok"] * 8
         with store.reading() as session:
             assert session.scalar(select(func.count()).select_from(table)) == 80
+    finally:
+        store.close()
+
+
+def _write_rows_with_no_busy_wait(url: str, prefix: str, count: int) -> int:
+    """In another process: ``count`` transactions with SQLite's own wait switched off."""
+    store = open_store(Settings(database_url=url))
+    event.listen(store.engine, "connect", lambda dbapi, _: dbapi.execute("PRAGMA busy_timeout=0"))
+    try:
+        for number in range(count):
+            with store.transaction() as session:
+                row = {"id": f"{prefix}-{number}", "name": "queued", "created_at": NOW}
+                session.execute(ClinicTable.__table__.insert().values(**row))
+        return count
+    finally:
+        store.close()
+
+
+def test_sqlite_writers_of_several_processes_queue_at_the_file_lock_not_in_sqlite(
+    tmp_path: Path,
+) -> None:
+    """Two processes writing at once, each with SQLite's busy wait switched off: a writer
+    that met SQLite's lock would fail at once. None fails: the processes wait for each
+    other on the lock file beside the database first."""
+    url = f"sqlite:///{(tmp_path / 'processes.sqlite3').as_posix()}"
+    migrate(url)
+    spawn = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(2, mp_context=spawn) as pool:
+        written = list(pool.map(_write_rows_with_no_busy_wait, [url, url], ["p1", "p2"], [40, 40]))
+    assert written == [40, 40]
+    store = open_store(Settings(database_url=url))
+    try:
+        with store.reading() as session:
+            total = session.scalar(select(func.count()).select_from(ClinicTable.__table__))
+        assert total == 80
+        assert (tmp_path / "processes.sqlite3.writers").exists()
     finally:
         store.close()

@@ -9,7 +9,6 @@ PostgreSQL it is a read-only REPEATABLE READ transaction (one snapshot too).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from isocourse.settings import Settings
+from isocourse.store.sqlite_writers import SqliteWriters
 
 _SQLITE_BUSY_MS = 30_000
 _READ_ONLY = "isocourse_read_only"
@@ -34,10 +34,10 @@ class Store:
     engine: Engine
     sessions: sessionmaker[Session]
     read_sessions: sessionmaker[Session]
-    #: on SQLite, this process's writers queue here, each woken the moment the one
-    #: before it has committed, rather than in SQLite's busy handler, which polls with
-    #: sleeps of up to 100 ms (the long tail under concurrent load); other processes
-    #: still meet at the file's lock
+    #: on SQLite, writers queue here before ``BEGIN IMMEDIATE`` rather than in SQLite's
+    #: busy handler, which polls with sleeps of up to 100 ms (the long tail under load):
+    #: this process's threads on a lock, the processes on a file lock beside the database
+    #: (:class:`~isocourse.store.sqlite_writers.SqliteWriters`)
     writer_queue: AbstractContextManager[object] = field(default_factory=nullcontext)
 
     @contextmanager
@@ -54,17 +54,26 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+        if isinstance(self.writer_queue, SqliteWriters):
+            self.writer_queue.close()
 
 
 def open_store(settings: Settings) -> Store:
     engine = make_engine(settings.sqlalchemy_url())
-    sqlite = engine.dialect.name == "sqlite"
     return Store(
         engine,
         sessionmaker(engine, expire_on_commit=False),
         sessionmaker(reading(engine), expire_on_commit=False),
-        threading.RLock() if sqlite else nullcontext(),
+        _writer_queue(engine),
     )
+
+
+def _writer_queue(engine: Engine) -> AbstractContextManager[object]:
+    if engine.dialect.name != "sqlite":
+        return nullcontext()  # PostgreSQL writers queue on the audit head row
+    database = engine.url.database
+    file = Path(database) if database and database != ":memory:" else None
+    return SqliteWriters(file, timeout_seconds=_SQLITE_BUSY_MS / 1000)
 
 
 def make_engine(url: str) -> Engine:
