@@ -12,7 +12,7 @@ from isocourse.calendar import course_calendar
 from isocourse.reports.pdf import course_summary_pdf
 from isocourse.rules import assess
 from isocourse.service.context import Call, ClinicSystem, require_role
-from isocourse.service.patients import folded_document, patient_for, record_from_document
+from isocourse.service.patients import audited_record
 
 
 def read_report_pdf(
@@ -21,11 +21,7 @@ def read_report_pdf(
     """The course summary a clinician files (PDF), as of ``as_of`` (default today)."""
     require_role(call.actor, "prescriber", "patient")
     day = as_of or call.today
-    with system.store.reading() as session:
-        patient_for(session, call.actor, patient_id)
-        document = folded_document(session, patient_id, day)
-    record = record_from_document(document, system.knowledge, call.today)
-    system.audit_appends.append(call, "report.read", patient_id=patient_id, detail=day.isoformat())
+    record = audited_record(system, call, patient_id, day, "report.read", detail=day.isoformat())
     assessment = assess(record, system.knowledge, as_of=day)
     return course_summary_pdf(record, assessment, system.knowledge, None)
 
@@ -33,10 +29,6 @@ def read_report_pdf(
 def read_calendar(system: ClinicSystem, call: Call, patient_id: str) -> bytes:
     """The patient's iCalendar feed as of today, labelled with the clinic's patient number."""
     require_role(call.actor, "prescriber", "patient")
-    with system.store.reading() as session:
-        patient_for(session, call.actor, patient_id)
-        document = folded_document(session, patient_id, call.today)
-    record = record_from_document(document, system.knowledge, call.today)
-    system.audit_appends.append(call, "calendar.read", patient_id=patient_id)
+    record = audited_record(system, call, patient_id, call.today, "calendar.read")
     assessment = assess(record, system.knowledge, as_of=call.today)
     return course_calendar(record, assessment, system.knowledge, patient_label=record.patient.id)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from isocourse.knowledge.model import Knowledge
 from isocourse.record import CourseRecord
 from isocourse.record_parser import RecordError, course_record_from_json
-from isocourse.service.context import Actor
+from isocourse.service.context import Actor, Call, ClinicSystem
 from isocourse.service.errors import Conflict, NotFound
 from isocourse.store.event_log import stored_events
 from isocourse.store.fold import fold_events
@@ -45,3 +45,26 @@ def record_from_document(
             f"the stored record no longer validates ({error}); correct the entry first",
             code="RECORD_INVALID",
         ) from error
+
+
+def audited_record(
+    system: ClinicSystem,
+    call: Call,
+    patient_id: str,
+    as_of: date,
+    action: str,
+    *,
+    detail: str = "",
+    proposed: Mapping[str, Any] | None = None,
+) -> CourseRecord:
+    """The patient's record as of ``as_of`` (with ``proposed`` as its proposed
+    prescription, if given), for a caller who may see it: read in one snapshot,
+    validated, and returned only once the read's audit entry (``action``) is committed."""
+    with system.store.reading() as session:
+        patient_for(session, call.actor, patient_id)
+        document = folded_document(session, patient_id, as_of)
+    if proposed is not None:
+        document["proposed_prescription"] = dict(proposed)
+    record = record_from_document(document, system.knowledge, call.today)
+    system.audit_appends.append(call, action, patient_id=patient_id, detail=detail)
+    return record

@@ -12,7 +12,12 @@ from isocourse.service.audit import record_audit
 from isocourse.service.context import Call, ClinicSystem, require_role
 from isocourse.service.decisions import assess_closed, decision_json, refuse_unless_allowed
 from isocourse.service.errors import Refused
-from isocourse.service.patients import folded_document, patient_for, record_from_document
+from isocourse.service.patients import (
+    audited_record,
+    folded_document,
+    patient_for,
+    record_from_document,
+)
 from isocourse.service.unit_of_work import Answer, fingerprint, unit_of_work, write_once
 from isocourse.store.event_log import append_event
 
@@ -67,12 +72,9 @@ def check_prescription(
     """The rule check a prescription would meet today, without issuing it (audited as a read)."""
     require_role(call.actor, "prescriber")
     payload = _proposal(call, order)
-    with system.store.reading() as session:
-        patient_for(session, call.actor, patient_id)
-        document = folded_document(session, patient_id, call.today)
-    document["proposed_prescription"] = payload
-    record = record_from_document(document, system.knowledge, call.today)
-    system.audit_appends.append(call, "prescription.check", patient_id=patient_id)
+    record = audited_record(
+        system, call, patient_id, call.today, "prescription.check", proposed=payload
+    )
     return assess_closed(record, system.knowledge).to_json()
 
 

@@ -19,7 +19,12 @@ from isocourse.registry.latest import fresh_assessments
 from isocourse.rules import assess
 from isocourse.service.audit import AuditRequest
 from isocourse.service.context import Call, ClinicSystem, require_role
-from isocourse.service.patients import folded_document, patient_for, record_from_document
+from isocourse.service.patients import (
+    audited_record,
+    folded_document,
+    patient_for,
+    record_from_document,
+)
 from isocourse.service.unit_of_work import Answer
 from isocourse.store.event_log import event_rows
 from isocourse.store.tables import PatientRow
@@ -28,11 +33,7 @@ from isocourse.worklist import alert_titles, worklist
 
 def read_record(system: ClinicSystem, call: Call, patient_id: str, as_of: date) -> Answer:
     require_role(call.actor, "prescriber", "patient")
-    with system.store.reading() as session:
-        patient_for(session, call.actor, patient_id)
-        document = folded_document(session, patient_id, as_of)
-    record = record_from_document(document, system.knowledge, call.today)
-    system.audit_appends.append(call, "record.read", patient_id=patient_id)
+    record = audited_record(system, call, patient_id, as_of, "record.read")
     return course_record_to_json(record)
 
 
@@ -40,11 +41,7 @@ def read_assessment(
     system: ClinicSystem, call: Call, patient_id: str, as_of: date, *, explain: bool = False
 ) -> Answer:
     require_role(call.actor, "prescriber", "patient")
-    with system.store.reading() as session:
-        patient_for(session, call.actor, patient_id)
-        document = folded_document(session, patient_id, as_of)
-    record = record_from_document(document, system.knowledge, call.today)
-    system.audit_appends.append(call, "assessment.read", patient_id=patient_id)
+    record = audited_record(system, call, patient_id, as_of, "assessment.read")
     return assess(record, system.knowledge, as_of=as_of).to_json(explain=explain)
 
 
