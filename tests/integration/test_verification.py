@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import event, func, select
 
+from isocourse.auth.tokens import issue_token
 from isocourse.service.audit import lock_head
 from isocourse.store.tables import AuditEntryRow
 from tests.clinic_support import ALLOWED_DEMO, Clinic, demo
@@ -128,8 +130,9 @@ def test_the_head_locked_in_one_transaction_is_locked_again_in_the_next(clinic: 
 
 
 def test_only_the_audit_entry_takes_the_write_lock(clinic: Clinic) -> None:
-    """The caller's identity and the check read snapshots; one short write transaction
-    appends the audit entry."""
+    """The caller's identity and the check are read in one snapshot (the caller's user is
+    read inside the check's transaction); one short write transaction appends the audit
+    entry."""
     engine = clinic.app.state.wiring.system.store.engine
     if engine.dialect.name != "sqlite":
         pytest.skip("only SQLite takes the write lock at BEGIN")
@@ -137,4 +140,27 @@ def test_only_the_audit_entry_takes_the_write_lock(clinic: Clinic) -> None:
     with statements(clinic) as sent:
         verify(clinic, prescription_id, birth)
     begins = [s for s in sent if s.startswith("BEGIN")]
-    assert begins == ["BEGIN", "BEGIN", "BEGIN IMMEDIATE"], begins
+    assert begins == ["BEGIN", "BEGIN IMMEDIATE"], begins
+
+
+@pytest.mark.parametrize("route", ["verification", "worklist"])
+def test_a_token_of_a_user_who_no_longer_exists_is_refused(clinic: Clinic, route: str) -> None:
+    """Validly signed, but its user is gone: the verification (which reads the caller's
+    user in the check's snapshot) refuses it as the other reads do, and audits nothing."""
+    _, prescription_id, birth = prescribe(clinic)
+    wiring = clinic.app.state.wiring
+    token = issue_token(
+        999_999,
+        secret=wiring.settings.secret_key.get_secret_value(),
+        now=wiring.now(),
+        lifetime=timedelta(hours=1),
+    )
+    path = {
+        "verification": f"/api/v1/prescriptions/{prescription_id}/verification",
+        "worklist": "/api/v1/worklist",
+    }[route]
+    before = audit_count(clinic)
+    refused = clinic.client.get(path, params=birth, headers={"Authorization": f"Bearer {token}"})
+    assert refused.status_code == 401, refused.text
+    assert "no longer exists" in refused.text
+    assert audit_count(clinic) == before

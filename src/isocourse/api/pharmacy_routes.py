@@ -6,24 +6,28 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from starlette.concurrency import run_in_threadpool
 
 from isocourse.api.errors import ERROR_RESPONSES
 from isocourse.api.schemas import DispenseIn
-from isocourse.api.wiring import ReadCall, WiringDep, WriteCall
+from isocourse.api.wiring import ReadCaller, WiringDep, WriteCall
 from isocourse.service.dispensing import dispense, verify_prescription
 
 router = APIRouter(prefix="/prescriptions", tags=["pharmacy"], responses=ERROR_RESPONSES)
 
 
 @router.get("/{prescription_id}/verification")
-def get_verification(
+async def get_verification(
     prescription_id: str,
     birth_date: Annotated[date, Query(description="the patient's date of birth")],
     wired: WiringDep,
-    call: ReadCall,
+    caller: ReadCaller,
 ) -> dict[str, Any]:
     """May this prescription be dispensed today? (pharmacist)"""
-    return verify_prescription(wired.system, call, prescription_id, birth_date)
+    # The pharmacist's hot path: one hop to a worker thread, where the caller's user is
+    # read in the check's snapshot (benchmarks/RESULTS.md, bench_verify_load).
+    system = wired.system
+    return await run_in_threadpool(verify_prescription, system, caller, prescription_id, birth_date)
 
 
 @router.post("/{prescription_id}/dispenses", status_code=201)

@@ -15,8 +15,8 @@ from fastapi.security import OAuth2PasswordBearer
 
 from isocourse.auth.login_throttle import LoginThrottle
 from isocourse.auth.tokens import TokenError, read_token
-from isocourse.auth.users import actor_by_id
-from isocourse.service.context import Actor, Call, ClinicSystem
+from isocourse.auth.users import signed_in_actor
+from isocourse.service.context import Actor, Call, Caller, ClinicSystem
 from isocourse.service.errors import NotAuthenticated
 from isocourse.settings import Settings
 
@@ -54,20 +54,21 @@ def request_id_from(header: str | None) -> str:
     return header if header and _REQUEST_ID.match(header) else str(uuid.uuid4())
 
 
-def current_actor(request: Request, token: Annotated[str | None, Depends(_bearer)]) -> Actor:
+async def token_user(request: Request, token: Annotated[str | None, Depends(_bearer)]) -> int:
+    """The user id in the caller's bearer token, checked (a signature and a clock: no I/O)."""
     wired = wiring(request)
     if not token:
         raise NotAuthenticated("sign in: POST /api/v1/auth/token, then send the bearer token")
     secret = wired.settings.secret_key.get_secret_value()
     try:
-        user_id = read_token(token, secret=secret, now=wired.now())
+        return read_token(token, secret=secret, now=wired.now())
     except TokenError as error:
         raise NotAuthenticated(f"invalid token: {error}") from error
-    with wired.system.store.reading() as session:  # never queues behind the writers
-        actor = actor_by_id(session, user_id)
-    if actor is None:
-        raise NotAuthenticated("this user no longer exists")
-    return actor
+
+
+def current_actor(request: Request, user_id: Annotated[int, Depends(token_user)]) -> Actor:
+    with wiring(request).system.store.reading() as session:  # never queues behind the writers
+        return signed_in_actor(session, user_id)
 
 
 def _call(request: Request, actor: Actor, idempotency_key: str | None) -> Call:
@@ -79,6 +80,12 @@ def _call(request: Request, actor: Actor, idempotency_key: str | None) -> Call:
         now=now,
         idempotency_key=idempotency_key or None,
     )
+
+
+async def reading_caller(request: Request, user_id: Annotated[int, Depends(token_user)]) -> Caller:
+    """For a use case that reads the user in its own snapshot (see ``Caller``)."""
+    now = wiring(request).now()
+    return Caller(user_id, request.state.request_id, now.date(), now)
 
 
 async def reading_call(request: Request, actor: Annotated[Actor, Depends(current_actor)]) -> Call:
@@ -101,5 +108,6 @@ async def writing_call(
 
 
 ReadCall = Annotated[Call, Depends(reading_call)]
+ReadCaller = Annotated[Caller, Depends(reading_caller)]
 WriteCall = Annotated[Call, Depends(writing_call)]
 WiringDep = Annotated[Wiring, Depends(wiring_dependency)]

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from isocourse.auth.password_policy import password_problem
 from isocourse.auth.passwords import burn_time, hash_password, password_matches
-from isocourse.service.context import ROLES, Actor, Role
+from isocourse.service.context import ROLES, Actor, Call, Caller, Role
 from isocourse.service.errors import InvalidInput, NotAuthenticated
 from isocourse.store.database import Store
 from isocourse.store.tables import Clinic, PatientRow, UserRow
@@ -81,14 +81,28 @@ def authenticate(store: Store, email: str, password: str) -> Actor:
 
 
 def actor_by_id(session: Session, user_id: int) -> Actor | None:
-    """The user as an actor, or None: one row of five columns (on every request, so
-    no ORM object, and the password hash is not read)."""
-    found = session.execute(_actor_query(), {"user_id": user_id}).one_or_none()
+    """The user as an actor, or None: one row of five columns, run as Core (on every
+    request, so no ORM object, and the password hash is not read)."""
+    found = session.connection().execute(_actor_query(), {"user_id": user_id}).one_or_none()
     if found is None:
         return None
     user_id, email, role, clinic_id, patient_id = found
     checked: Role = role  # type: ignore[assignment]  # checked on the way in
     return Actor(user_id, email, checked, clinic_id, patient_id)
+
+
+def signed_in_actor(session: Session, user_id: int) -> Actor:
+    """The actor behind a checked token; refused if the user has since been removed."""
+    actor = actor_by_id(session, user_id)
+    if actor is None:
+        raise NotAuthenticated("this user no longer exists")
+    return actor
+
+
+def call_in(session: Session, caller: Caller) -> Call:
+    """The request as a call, its user read in ``session`` (the use case's snapshot)."""
+    actor = signed_in_actor(session, caller.user_id)
+    return Call(actor, caller.request_id, caller.today, caller.now)
 
 
 @cache

@@ -36,6 +36,18 @@ class Call:
 
 
 @dataclass(frozen=True)
+class Caller:
+    """A request whose bearer token is checked but whose user is not yet read: a use case
+    that takes one reads the user inside its own snapshot (``call_in``), which spares a
+    hot path a read transaction of its own and a hop to a worker thread."""
+
+    user_id: int
+    request_id: str
+    today: date
+    now: datetime
+
+
+@dataclass(frozen=True)
 class ClinicSystem:
     """What every use case runs on: the store and the clinical knowledge (and the
     audit entries of this process that are transactions of their own, group-committed)."""

@@ -14,8 +14,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from isocourse.assessment import Assessment
+from isocourse.auth.users import call_in
 from isocourse.service.audit import record_audit
-from isocourse.service.context import Call, ClinicSystem, require_role
+from isocourse.service.context import Call, Caller, ClinicSystem, require_role
 from isocourse.service.decisions import assess_closed, decision_json, refuse_unless_allowed
 from isocourse.service.errors import Conflict, NotFound, Refused
 from isocourse.service.patients import folded_document, record_from_document
@@ -40,14 +41,17 @@ class PrescriptionCheck:
 
 
 def verify_prescription(
-    system: ClinicSystem, call: Call, prescription_id: str, birth_date: date
+    system: ClinicSystem, call: Call | Caller, prescription_id: str, birth_date: date
 ) -> Answer:
-    require_role(call.actor, "pharmacist", "prescriber")
+    """May this prescription be dispensed today? Given a ``Caller`` (the API's hot path),
+    the caller's user is read in the check's own snapshot."""
     # The check reads one consistent snapshot without the write lock; the answer goes
     # out only once its audit entry is committed (if that fails, no answer). So
     # concurrent verifications queue only for the audit write, and share it: their
     # entries are group-committed (one transaction and one fsync for all waiting).
     with system.store.reading() as session:
+        call = call_in(session, call) if isinstance(call, Caller) else call
+        require_role(call.actor, "pharmacist", "prescriber")
         check = _check_prescription(system, call, session, prescription_id, birth_date)
         answer = _answer(check)
     patient_id = check.prescription.patient_id
@@ -121,7 +125,7 @@ def _prescription_in_clinic(
     """The prescription, if not retracted and its patient is in the caller's clinic, and
     whether it was dispensed: one query (every condition is an indexed lookup)."""
     parameters = {"prescription_id": prescription_id, "clinic_id": call.actor.clinic_id}
-    found = session.execute(_prescription_query(), parameters).one_or_none()
+    found = session.connection().execute(_prescription_query(), parameters).one_or_none()
     if found is None:
         raise _no_such_prescription()
     event_id, patient_id, payload, dispensed = found

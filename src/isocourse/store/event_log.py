@@ -8,9 +8,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from isocourse.store.fold import ENTERED_IN_ERROR, StoredEvent
@@ -49,13 +50,21 @@ def event_rows(session: Session, patient_id: str) -> list[EventRow]:
 
 
 def stored_events(session: Session, patient_id: str) -> list[StoredEvent]:
-    """The patient's events in order, as the fold needs them (plain rows, no ORM objects)."""
-    query = (
+    """The patient's events in order, as the fold needs them: plain rows, no ORM objects,
+    one statement built once and run as Core on the session's connection (every read
+    of a patient runs it; the ORM's result handling cost more than the query). A Core
+    statement does not autoflush: ``append_event`` flushes each event it adds."""
+    rows = session.connection().execute(_stored_events_query(), {"patient_id": patient_id})
+    return [StoredEvent(*row) for row in rows]
+
+
+@cache
+def _stored_events_query() -> Select[str, str, dict[str, Any], str | None]:
+    return (
         select(EventRow.id, EventRow.kind, EventRow.payload, EventRow.corrects_event_id)
-        .where(EventRow.patient_id == patient_id)
+        .where(EventRow.patient_id == bindparam("patient_id"))
         .order_by(EventRow.sequence)
     )
-    return [StoredEvent(*row) for row in session.execute(query)]
 
 
 def is_retracted(session: Session, event_id: str) -> bool:
