@@ -5,13 +5,15 @@ from __future__ import annotations
 import threading
 from datetime import date
 
+import pytest
 from sqlalchemy import func, select, text
 
 from isocourse.auth.users import actor_by_id
-from isocourse.service.audit import verify_chain
+from isocourse.service.audit import record_audit, verify_chain
 from isocourse.service.context import Actor, Call, ClinicSystem
 from isocourse.service.dispensing import dispense
 from isocourse.service.errors import Conflict
+from isocourse.service.unit_of_work import unit_of_work
 from isocourse.store.tables import AuditEntryRow, EventRow, UserRow
 from tests.clinic_support import ALLOWED_DEMO, NOW, TODAY, Clinic, demo
 
@@ -118,3 +120,33 @@ def test_a_removed_last_audit_entry_is_detected(clinic: Clinic) -> None:
         report = verify_chain(session)
     assert report.first_break is not None
     assert report.first_break.entry_id == 2
+
+
+def test_several_appends_in_one_unit_of_work_chain_after_each_other(clinic: Clinic) -> None:
+    """The head is locked once per transaction and moved by each append (in Core)."""
+    system, actor = system_of(clinic), pharmacist(clinic)
+    call = Call(actor, "request-chain", TODAY, NOW)
+    with unit_of_work(system) as session:
+        for action in ("first", "second", "third"):
+            record_audit(session, call, action, patient_id=None)
+    with system.store.reading() as session:
+        assert verify_chain(session).intact
+        last = session.execute(
+            select(AuditEntryRow.action, AuditEntryRow.id).order_by(AuditEntryRow.id.desc())
+        ).first()
+    assert last is not None and last.action == "third"
+
+
+def test_an_audit_entry_is_refused_inside_a_savepoint(clinic: Clinic) -> None:
+    """A savepoint rolled back after an append would undo the entry but not the head the
+    transaction holds: appends inside one are refused, and nothing is written."""
+    system, actor = system_of(clinic), pharmacist(clinic)
+    call = Call(actor, "request-savepoint", TODAY, NOW)
+    with system.store.reading() as session:
+        before = session.scalar(select(func.count()).select_from(AuditEntryRow))
+    refused = pytest.raises(RuntimeError, match="outside savepoints")
+    with refused, unit_of_work(system) as session, session.begin_nested():
+        record_audit(session, call, "inside", patient_id=None)
+    with system.store.reading() as session:
+        assert session.scalar(select(func.count()).select_from(AuditEntryRow)) == before
+        assert verify_chain(session).intact

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from isocourse.store.group_commit import GroupCommit
@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 GENESIS_HASH = "0" * 64
 _HELD_HEAD = "isocourse_audit_head"  # session.info: (transaction, the head it locked)
 _ENTRIES = cast(Table, AuditEntryRow.__table__)  # appended in Core: no ORM flush per entry
+_HEAD = cast(Table, AuditHeadRow.__table__)
+_LOCK_HEAD = select(_HEAD.c.last_id, _HEAD.c.last_hash).where(_HEAD.c.id == 1).with_for_update()
+_MOVE_HEAD = update(_HEAD).where(_HEAD.c.id == 1)
 
 
 @dataclass(frozen=True)
@@ -48,18 +51,28 @@ class ChainReport:
         return self.first_break is None
 
 
-def lock_head(session: Session) -> AuditHeadRow:
-    """The chain's head, locked until the session's transaction ends (once per transaction)."""
+@dataclass
+class Head:
+    """The chain's last link as locked by a transaction (moved on as it appends)."""
+
+    last_id: int
+    last_hash: str
+
+
+def lock_head(session: Session) -> Head:
+    """The chain's head, locked until the session's transaction ends (once per transaction;
+    read and written in Core: this runs in every unit of work and every audit batch)."""
     transaction = session.get_transaction()
     held = session.info.get(_HELD_HEAD)
     if held is not None and held[0] is transaction:
-        head: AuditHeadRow = held[1]
+        head: Head = held[1]
         return head
-    found = session.get(AuditHeadRow, 1, with_for_update=True)
+    found = session.connection().execute(_LOCK_HEAD).one_or_none()
     if found is None:
         raise RuntimeError("the audit chain has no head row: run `isocourse db upgrade`")
-    session.info[_HELD_HEAD] = (transaction, found)
-    return found
+    head = Head(*found)
+    session.info[_HELD_HEAD] = (transaction, head)
+    return head
 
 
 @dataclass(frozen=True)
@@ -110,13 +123,18 @@ class AuditAppends:
 
 
 def _append(session: Session, requests: list[AuditRequest]) -> None:
-    """Chain ``requests`` after the head (locked) and insert them (one statement)."""
+    """Chain ``requests`` after the head (locked), insert them (one statement) and move
+    the head past them; the held head moves only once both statements have run."""
+    if session.in_nested_transaction():
+        # A savepoint rolled back after this would undo the rows but not the held head.
+        raise RuntimeError("audit entries are appended outside savepoints")
     head = lock_head(session)
+    last_id, last_hash = head.last_id, head.last_hash
     rows = []
     for request in requests:
         call = request.call
         fields: dict[str, Any] = {
-            "id": head.last_id + 1,
+            "id": last_id + 1,
             "at": call.now.astimezone(UTC).isoformat(),
             "user_email": call.actor.email,
             "role": call.actor.role,
@@ -125,12 +143,15 @@ def _append(session: Session, requests: list[AuditRequest]) -> None:
             "patient_id": request.patient_id,
             "request_id": call.request_id,
             "detail": request.detail,
-            "previous_hash": head.last_hash,
+            "previous_hash": last_hash,
         }
         fields["hash"] = fields_hash(fields)
+        last_id, last_hash = fields["id"], fields["hash"]
         rows.append(fields)
-        head.last_id, head.last_hash = fields["id"], fields["hash"]
-    session.connection().execute(insert(_ENTRIES), rows)
+    connection = session.connection()
+    connection.execute(insert(_ENTRIES), rows)
+    connection.execute(_MOVE_HEAD.values(last_id=last_id, last_hash=last_hash))
+    head.last_id, head.last_hash = last_id, last_hash
 
 
 def entry_hash(entry: AuditEntryRow) -> str:
