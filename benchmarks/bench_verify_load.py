@@ -19,7 +19,9 @@ port (loopback only; ``--server-workers N`` passes ``--workers N``,
   were answered (a morning rush of pharmacists); latency is counted from the planned
   arrival, so a late load generator or a queue in the server shows up in p99.
 
-Throughput, p50/p99 latency, errors and, closed loop, the throughput ratio
+Throughput, p50/p99 latency, errors and, closed loop, the server's CPU time per request
+(its process and workers, from /proc: the machine's noise barely moves it) and the
+throughput ratio
 (``--rounds K`` alternates the two endpoints K times per level and adds the median ratio:
 on a shared machine the noise moves from one block to the next).
 
@@ -42,6 +44,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -61,7 +64,8 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="bench-verify-"))
     url = options.database_url or f"sqlite:///{(folder / 'verify.sqlite3').as_posix()}"
     _seed_users(url)
-    with _server(url, folder, options.server_workers, options.server_threads) as base:
+    with _server(url, folder, options.server_workers, options.server_threads) as (base, pid):
+        cpu = ServerCpu(pid)
         prescriptions = _seed_prescriptions(base, options.prescriptions)
         token = _token(base, "pharm@bench.test")
         print(
@@ -72,15 +76,19 @@ def main() -> None:
             f"server workers: {options.server_workers}, "
             f"threads per worker: {options.server_threads or 'default'}"
         )
-        print("load | endpoint | requests/s | p50 ms | p99 ms | errors")
+        print("load | endpoint | requests/s | p50 ms | p99 ms | errors | server CPU ms/request")
         for clients in options.clients:
             ratios = []
             for round_number in range(1, options.rounds + 1):
-                verify = asyncio.run(_load(base, token, prescriptions, clients, options.requests))
-                health = asyncio.run(_load(base, token, None, clients, options.requests))
+                with cpu.measure() as verify_cpu:
+                    verify = asyncio.run(
+                        _load(base, token, prescriptions, clients, options.requests)
+                    )
+                with cpu.measure() as health_cpu:
+                    health = asyncio.run(_load(base, token, None, clients, options.requests))
                 load = f"{clients} clients" + (f", round {round_number}" * (options.rounds > 1))
-                _report(load, "verification", verify)
-                _report(load, "/health", health)
+                _report(load, "verification", verify, verify_cpu.seconds / options.requests)
+                _report(load, "/health", health, health_cpu.seconds / options.requests)
                 ratios.append(verify[0] / health[0])
                 print(f"{load} | ratio verification/health throughput | {ratios[-1]:.2f}")
             if options.rounds > 1:
@@ -150,7 +158,8 @@ def _seed_users(url: str) -> None:
 
 
 @contextmanager
-def _server(url: str, folder: Path, workers: int, threads: int | None) -> Iterator[str]:
+def _server(url: str, folder: Path, workers: int, threads: int | None) -> Iterator[tuple[str, int]]:
+    """The server's base URL and process id (its workers are its children)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -174,7 +183,7 @@ def _server(url: str, folder: Path, workers: int, threads: int | None) -> Iterat
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(base)
-        yield base
+        yield base, server.pid
     except BaseException:
         print(f"the server's log: {log_path}", file=sys.stderr)
         raise
@@ -314,11 +323,52 @@ async def _open_loop(
     return total / elapsed, latencies, errors
 
 
-def _report(load: str, endpoint: str, measured: tuple[float, list[float], int]) -> None:
+def _report(
+    load: str,
+    endpoint: str,
+    measured: tuple[float, list[float], int],
+    cpu_per_request: float | None = None,
+) -> None:
     rate, latencies, errors = measured
     cuts = statistics.quantiles(latencies, n=100)
     p50_ms, p99_ms = cuts[49] * 1000, cuts[98] * 1000
-    print(f"{load} | {endpoint} | {rate:.0f} | {p50_ms:.1f} | {p99_ms:.1f} | {errors}", flush=True)
+    cpu = "" if cpu_per_request is None else f" | {cpu_per_request * 1000:.2f}"
+    row = f"{load} | {endpoint} | {rate:.0f} | {p50_ms:.1f} | {p99_ms:.1f} | {errors}{cpu}"
+    print(row, flush=True)
+
+
+@dataclass
+class CpuSpent:
+    seconds: float = 0.0
+
+
+class ServerCpu:
+    """CPU time (user + system) spent by the server process and its workers, from Linux's
+    /proc: less sensitive to a shared machine's noise than requests per second (time the
+    machine gives to others is not counted). 0 where /proc is missing."""
+
+    def __init__(self, pid: int) -> None:
+        self._pid = pid
+        self._tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+    @contextmanager
+    def measure(self) -> Iterator[CpuSpent]:
+        spent = CpuSpent()
+        before = self._total()
+        yield spent
+        spent.seconds = self._total() - before
+
+    def _total(self) -> float:
+        ticks = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rpartition(")")[2].split()
+            except OSError:
+                continue  # the process ended meanwhile
+            pid, parent = int(stat.parent.name), int(fields[1])
+            if self._pid in (pid, parent):
+                ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        return ticks / self._tick
 
 
 if __name__ == "__main__":
