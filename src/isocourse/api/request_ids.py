@@ -8,10 +8,17 @@ through an extra task and a memory stream).
 
 from __future__ import annotations
 
+import re
+import uuid
+
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from isocourse.api.wiring import request_id_from
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def request_id_from(header: str | None) -> str:
+    return header if header and _REQUEST_ID.match(header) else str(uuid.uuid4())
 
 
 class RequestIds:

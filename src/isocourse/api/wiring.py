@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,7 +19,6 @@ from isocourse.service.errors import NotAuthenticated
 from isocourse.settings import Settings
 
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 @dataclass(frozen=True)
@@ -48,10 +45,6 @@ def wiring(request: Request) -> Wiring:
 
 async def wiring_dependency(request: Request) -> Wiring:
     return wiring(request)
-
-
-def request_id_from(header: str | None) -> str:
-    return header if header and _REQUEST_ID.match(header) else str(uuid.uuid4())
 
 
 async def token_user(request: Request, token: Annotated[str | None, Depends(_bearer)]) -> int:
