@@ -4,6 +4,7 @@ an entry whose transaction fails is not written and its verification gets no ans
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from isocourse.service.audit import AuditAppends, verify_chain
 from isocourse.service.context import Actor, Call
 from isocourse.settings import Settings
 from isocourse.store.database import Store, migrate, open_store
+from isocourse.store.group_commit import NotWritten
 from isocourse.store.tables import AuditEntryRow
 from tests.clinic_support import Clinic
 from tests.integration.test_verification import prescribe, statements, verify
@@ -78,8 +80,9 @@ def test_a_verification_whose_audit_entry_fails_gets_no_answer(clinic: Clinic) -
                 "BEGIN SELECT RAISE(ABORT, 'audit storage refused the entry'); END"
             )
         )
-    with pytest.raises(IntegrityError, match="audit storage refused the entry"):
+    with pytest.raises(NotWritten, match="audit storage refused the entry") as refused:
         verify(clinic, prescription_id, birth)  # the test client re-raises the server's error
+    assert isinstance(refused.value.__cause__, IntegrityError)
     with store.transaction() as session:
         session.execute(text("DROP TRIGGER refuse_audit"))
     with store.reading() as session:
@@ -133,3 +136,33 @@ def test_the_worklist_audits_every_patient_it_shows_in_one_transaction(clinic: C
     read = [entry.patient_id for entry in entries if entry.action == "worklist.read"]
     assert sorted(read) == sorted(patients)
     assert len([s for s in sent if s.startswith("INSERT INTO audit_entries")]) == 1
+
+
+def test_the_verification_reads_on_the_event_loop_only_on_sqlite(clinic: Clinic) -> None:
+    """SQLite (a local file): the check runs on the server's event loop, no hop to a
+    worker thread; PostgreSQL (a network round trip per query): on a worker thread. The
+    audit entry is written on the group-commit thread either way, never on the loop."""
+    store = clinic.app.state.wiring.system.store
+    _, prescription_id, birth = prescribe(clinic)
+    on_loop: dict[str, bool] = {}
+
+    def began(connection: object) -> None:
+        kind = "write" if threading.current_thread().name.startswith("group-commit") else "read"
+        on_loop.setdefault(kind, asyncio_loop_running())
+
+    event.listen(store.engine, "begin", began)
+    try:
+        assert verify(clinic, prescription_id, birth).status_code == 200
+    finally:
+        event.remove(store.engine, "begin", began)
+    sqlite = store.engine.dialect.name == "sqlite"
+    assert store.reads_inline is sqlite
+    assert on_loop == {"read": sqlite, "write": False}
+
+
+def asyncio_loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True

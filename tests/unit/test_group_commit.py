@@ -3,6 +3,7 @@ share the next one; a failed batch fails every item in it, and only those."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable
@@ -159,3 +160,91 @@ def test_a_write_that_raises_keyboard_interrupt_still_settles_its_batch() -> Non
     with pytest.raises(KeyboardInterrupt):
         group.submit("a")
     assert group.waiting() == 0
+
+
+# --- submit_async: a caller on an event loop, which the write does not block ---------
+
+
+def test_a_coroutine_alone_returns_once_its_item_is_written_off_the_loop() -> None:
+    writers: list[str] = []
+
+    def write(batch: list[str]) -> None:
+        writers.append(threading.current_thread().name)
+        time.sleep(0.05)  # a commit's fsync
+        written.extend(batch)
+
+    written: list[str] = []
+    group = GroupCommit(write)
+    ticks = 0
+
+    async def ticking() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.001)
+            ticks += 1
+
+    async def scenario() -> None:
+        ticker = asyncio.create_task(ticking())
+        await group.submit_async("a")
+        assert written == ["a"]  # returned only after the commit
+        ticker.cancel()
+
+    asyncio.run(scenario())
+    assert ticks >= 5  # the loop went on running while the write slept
+    assert writers and writers[0] != threading.main_thread().name
+    assert group.waiting() == 0
+
+
+def test_coroutines_and_threads_arriving_during_a_write_share_the_next_one() -> None:
+    writes = Writes(hold_first=True)
+    group = GroupCommit(writes)
+    first = threading.Thread(target=group.submit, args=("first",))
+    first.start()
+    assert writes.first_started.wait(WAIT)
+    outcomes: Outcomes = {}
+    threads = queued_one_at_a_time(group, ["t1"], outcomes)
+
+    async def scenario() -> None:
+        waiting = [asyncio.create_task(group.submit_async(item)) for item in ("c1", "c2")]
+        while group.waiting() != 3:  # t1, c1 and c2 queued behind the held write
+            await asyncio.sleep(0.005)
+        writes.release.set()
+        await asyncio.wait_for(asyncio.gather(*waiting), WAIT)
+
+    asyncio.run(scenario())
+    joined([first, *threads])
+    assert writes.batches == [["first"], ["t1", "c1", "c2"]]
+    assert outcomes == {"t1": None}
+    assert group.waiting() == 0
+
+
+def test_a_coroutine_whose_batch_fails_gets_not_written_and_the_next_batch_is_written() -> None:
+    writes = Writes(fail_on="bad")
+    group = GroupCommit(writes)
+
+    async def scenario() -> None:
+        with pytest.raises(NotWritten, match="disk full while writing bad") as raised:
+            await group.submit_async("bad")
+        assert isinstance(raised.value.__cause__, OSError)
+        await group.submit_async("after")
+
+    asyncio.run(scenario())
+    assert writes.batches == [["after"]]
+
+
+def test_a_cancelled_coroutine_s_item_is_still_written() -> None:
+    writes = Writes(hold_first=True)
+    group = GroupCommit(writes)
+
+    async def scenario() -> None:
+        waiter = asyncio.create_task(group.submit_async("a"))
+        while not writes.first_started.is_set():
+            await asyncio.sleep(0.005)
+        waiter.cancel()  # the client went away while its entry was being committed
+        with pytest.raises(asyncio.CancelledError):
+            await waiter
+        writes.release.set()
+        await group.submit_async("b")  # the writer thread is free again
+
+    asyncio.run(scenario())
+    assert writes.batches == [["a"], ["b"]]

@@ -113,6 +113,12 @@ class AuditAppends:
         if requests:
             self._group.submit(tuple(requests))
 
+    async def append_async(
+        self, call: Call, action: str, *, patient_id: str | None, detail: str = ""
+    ) -> None:
+        """:meth:`append` for a caller on the event loop, which it does not block."""
+        await self._group.submit_async((AuditRequest(call, action, patient_id, detail),))
+
     def waiting(self) -> int:
         """Callers whose entries are queued for the next transaction."""
         return self._group.waiting()

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
+from starlette.concurrency import run_in_threadpool
 
 from isocourse.assessment import Assessment
 from isocourse.auth.users import call_in
@@ -49,14 +50,35 @@ def verify_prescription(
     # out only once its audit entry is committed (if that fails, no answer). So
     # concurrent verifications queue only for the audit write, and share it: their
     # entries are group-committed (one transaction and one fsync for all waiting).
+    call, answer, patient_id = check_for_verification(system, call, prescription_id, birth_date)
+    system.audit_appends.append(call, "prescription.verify", patient_id=patient_id)
+    return answer
+
+
+async def verify_prescription_async(
+    system: ClinicSystem, caller: Caller, prescription_id: str, birth_date: date
+) -> Answer:
+    """:func:`verify_prescription` for the API (see ``Store.reads_inline``)."""
+    if system.store.reads_inline:
+        checked = check_for_verification(system, caller, prescription_id, birth_date)
+    else:
+        checked = await run_in_threadpool(
+            check_for_verification, system, caller, prescription_id, birth_date
+        )
+    call, answer, patient_id = checked
+    await system.audit_appends.append_async(call, "prescription.verify", patient_id=patient_id)
+    return answer
+
+
+def check_for_verification(
+    system: ClinicSystem, call: Call | Caller, prescription_id: str, birth_date: date
+) -> tuple[Call, Answer, str]:
+    """The verification's read: the caller, the answer and the patient, not yet audited."""
     with system.store.reading() as session:
         call = call_in(session, call) if isinstance(call, Caller) else call
         require_role(call.actor, "pharmacist", "prescriber")
         check = _check_prescription(system, call, session, prescription_id, birth_date)
-        answer = _answer(check)
-    patient_id = check.prescription.patient_id
-    system.audit_appends.append(call, "prescription.verify", patient_id=patient_id)
-    return answer
+        return call, _answer(check), check.prescription.patient_id
 
 
 def dispense(system: ClinicSystem, call: Call, prescription_id: str, birth_date: date) -> Answer:

@@ -40,6 +40,12 @@ class Store:
     #: (:class:`~isocourse.store.sqlite_writers.SqliteWriters`)
     writer_queue: AbstractContextManager[object] = field(default_factory=nullcontext)
 
+    @property
+    def reads_inline(self) -> bool:
+        """A short read may run on the caller's event loop: the database is a local
+        SQLite file (no network wait); WAL readers never wait for writers."""
+        return self.engine.dialect.name == "sqlite"
+
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """One unit of work: commit on success, roll back on any error."""

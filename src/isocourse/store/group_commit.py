@@ -10,8 +10,11 @@ only while a write is under way.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -27,6 +30,7 @@ class _Waiting(Generic[T]):
     item: T
     settled: bool = False
     error: BaseException | None = None
+    on_settled: Callable[[], None] | None = None
 
 
 class GroupCommit(Generic[T]):
@@ -36,6 +40,8 @@ class GroupCommit(Generic[T]):
         self._queue: list[_Waiting[T]] = []
         self._queue_lock = threading.Lock()
         self._writing = threading.Lock()  # one batch at a time
+        self._draining = False  # a drain of the queue is scheduled on the writer thread
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="group-commit")
 
     def submit(self, item: T) -> None:
         """Return once ``item`` is committed; raise if its batch failed."""
@@ -50,6 +56,33 @@ class GroupCommit(Generic[T]):
                 self._write_batch(batch)  # on failure, raises the original error here
         if waiting.error is not None:
             raise NotWritten(f"not written: {waiting.error}") from waiting.error
+
+    async def submit_async(self, item: T) -> None:
+        """Return once ``item`` is committed; raise if its batch failed. The event loop
+        is not blocked: batches of waiting items are written on one writer thread."""
+        loop = asyncio.get_running_loop()
+        committed: asyncio.Future[None] = loop.create_future()
+        waiting = _Waiting(item, on_settled=lambda: _settle_soon(loop, committed))
+        with self._queue_lock:
+            self._queue.append(waiting)
+            start, self._draining = not self._draining, True
+        if start:
+            self._writer.submit(self._drain)
+        await committed
+        if waiting.error is not None:
+            raise NotWritten(f"not written: {waiting.error}") from waiting.error
+
+    def _drain(self) -> None:
+        """Write batches until the queue is empty (errors are settled on their items)."""
+        while True:
+            with self._writing:
+                with self._queue_lock:
+                    batch, self._queue = self._queue, []
+                    if not batch:
+                        self._draining = False
+                        return
+                with contextlib.suppress(BaseException):  # each item of the batch has the error
+                    self._write_batch(batch)
 
     def waiting(self) -> int:
         """How many submitted items wait for a batch to take them."""
@@ -66,3 +99,14 @@ class GroupCommit(Generic[T]):
         finally:
             for waiting in batch:
                 waiting.settled = True
+                if waiting.on_settled is not None:
+                    waiting.on_settled()
+
+
+def _settle_soon(loop: asyncio.AbstractEventLoop, committed: asyncio.Future[None]) -> None:
+    def settle() -> None:
+        if not committed.done():  # a cancelled waiter's item is still written
+            committed.set_result(None)
+
+    with contextlib.suppress(RuntimeError):  # a closed loop: nobody is waiting any more
+        loop.call_soon_threadsafe(settle)
