@@ -3,6 +3,9 @@ over the same database (the verification's audit entries from either keep one ch
 
 from __future__ import annotations
 
+import socket
+import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -67,6 +70,83 @@ def test_two_workers_serve_verifications_into_one_audit_chain(tmp_path: Path) ->
         report = verify_chain(session)
     store.close()
     assert report.intact and report.entries >= 20
+
+
+def sockets_on_port(port: int, state: str) -> set[int]:
+    """Inodes of the IPv4 TCP sockets on local ``port`` in ``state`` (0A: listening,
+    01: established), from /proc/net/tcp."""
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == state:
+            inodes.add(int(fields[9]))
+    return inodes
+
+
+def socket_inodes(pid: int) -> set[int]:
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = str(fd.readlink())
+        except OSError:
+            continue  # closed meanwhile
+        if target.startswith("socket:["):
+            inodes.add(int(target[len("socket:[") : -1]))
+    return inodes
+
+
+def test_connections_opened_at_once_are_spread_over_the_workers(tmp_path: Path) -> None:
+    """Each worker listens on a socket of its own: 40 connections opened together are
+    shared out by the kernel. (With one shared socket, the first worker awake took every
+    waiting connection: 50/0 was seen.)"""
+    url = f"sqlite:///{(tmp_path / 'spread.sqlite3').as_posix()}"
+    migrate(url)
+    server = start_server(url, tmp_path, tmp_path / "serve.log", "--workers", "2")
+    port = int(server.base_url.rsplit(":", 1)[1])
+    connections: list[socket.socket] = []
+    try:
+        workers = worker_processes(server.process.pid)
+        wait_for(lambda: len(sockets_on_port(port, "0A")) == 2, "two listening sockets")
+        connections = [socket.create_connection(("127.0.0.1", port)) for _ in range(40)]
+        local_ports = {connection.getsockname()[1] for connection in connections}
+
+        def accepted_by_each() -> list[int]:
+            accepted = sockets_on_port(port, "01")
+            return [len(socket_inodes(pid) & accepted) for pid in workers]
+
+        wait_for(lambda: sum(accepted_by_each()) == 40, "all 40 connections accepted")
+        shares = accepted_by_each()
+    finally:
+        for connection in connections:
+            connection.close()
+        server.stop()
+    assert len(local_ports) == 40
+    # a hash of the addresses: each worker's share is binomial(40, 1/2); under 10 has a
+    # probability of about 1 in 2,000
+    assert min(shares) >= 10, shares
+
+
+def test_a_second_server_on_a_served_port_is_refused(tmp_path: Path) -> None:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    environment = {"ISOCOURSE_DATA_DIR": str(tmp_path)}
+    try:
+        result = CliRunner().invoke(
+            app, ["serve", "--workers", "2", "--port", str(port)], env=environment
+        )
+    finally:
+        listener.close()
+    assert result.exit_code != 0
+    assert f"a server already answers on 127.0.0.1:{port}" in result.output
+
+
+def wait_for(condition: Callable[[], bool], what: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
 
 
 def test_serve_refuses_zero_workers() -> None:

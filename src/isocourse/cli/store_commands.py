@@ -88,8 +88,9 @@ def serve(
         int,
         typer.Option(
             min=1,
-            help="server processes sharing the port (about one per core); each counts "
-            "failed sign-ins on its own",
+            help="server processes on the port (about one per core), each on a socket of "
+            "its own, the kernel spreading connections across them; each counts failed "
+            "sign-ins on its own",
         ),
     ] = 1,
 ) -> None:
@@ -98,17 +99,22 @@ def serve(
 
     from isocourse.api import create_app
     from isocourse.api.http_protocol import NoDelayH11Protocol
+    from isocourse.api.workers import SocketPerWorker
 
     configured = settings()  # a refused setting stops here, before any worker starts
     if workers == 1:
         uvicorn.run(create_app(configured), host=host, port=port, http=NoDelayH11Protocol)
-    else:
-        factory = "isocourse.api.app:app_from_environment"
-        uvicorn.run(
-            factory,
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            http=NoDelayH11Protocol,
-        )
+        return
+    config = uvicorn.Config(
+        "isocourse.api.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        http=NoDelayH11Protocol,
+    )
+    try:
+        supervisor = SocketPerWorker(config)
+    except OSError as error:
+        fail(f"cannot listen on {host}:{port}: {error}")
+    supervisor.run()
