@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event, select, text
+from sqlalchemy import Connection, event, select, text
 from sqlalchemy.exc import IntegrityError
 
 from isocourse.service.audit import AuditAppends, verify_chain
@@ -138,17 +138,19 @@ def test_the_worklist_audits_every_patient_it_shows_in_one_transaction(clinic: C
     assert len([s for s in sent if s.startswith("INSERT INTO audit_entries")]) == 1
 
 
-def test_the_verification_reads_on_the_event_loop_only_on_sqlite(clinic: Clinic) -> None:
-    """SQLite (a local file): the check runs on the server's event loop, no hop to a
-    worker thread; PostgreSQL (a network round trip per query): on a worker thread. The
-    audit entry is written on the group-commit thread either way, never on the loop."""
+def test_the_verification_runs_on_the_event_loop_only_on_sqlite(clinic: Clinic) -> None:
+    """SQLite (a local file): the check, and its audit entry's write when the lock is
+    free, run on the server's event loop, with no hop to a thread; PostgreSQL (a network
+    round trip per query): the check on a worker thread, the write on the group-commit
+    thread."""
     store = clinic.app.state.wiring.system.store
     _, prescription_id, birth = prescribe(clinic)
     on_loop: dict[str, bool] = {}
 
-    def began(connection: object) -> None:
-        kind = "write" if threading.current_thread().name.startswith("group-commit") else "read"
-        on_loop.setdefault(kind, asyncio_loop_running())
+    def began(connection: Connection) -> None:
+        options = connection.get_execution_options()
+        read = options.get("isocourse_read_only") or options.get("postgresql_readonly")
+        on_loop.setdefault("read" if read else "write", asyncio_loop_running())
 
     event.listen(store.engine, "begin", began)
     try:
@@ -156,8 +158,8 @@ def test_the_verification_reads_on_the_event_loop_only_on_sqlite(clinic: Clinic)
     finally:
         event.remove(store.engine, "begin", began)
     sqlite = store.engine.dialect.name == "sqlite"
-    assert store.reads_inline is sqlite
-    assert on_loop == {"read": sqlite, "write": False}
+    assert store.serves_on_loop is sqlite
+    assert on_loop == {"read": sqlite, "write": sqlite}
 
 
 def asyncio_loop_running() -> bool:
@@ -166,3 +168,34 @@ def asyncio_loop_running() -> bool:
     except RuntimeError:
         return False
     return True
+
+
+def test_a_write_that_would_wait_is_not_begun_on_the_loop_and_goes_to_the_writer_thread(
+    tmp_path: Path,
+) -> None:
+    store = sqlite_store(tmp_path)
+    other_process = open_store(Settings(database_url=str(store.engine.url)))
+    appends = AuditAppends(store)
+    writers: list[str] = []
+    event.listen(
+        store.engine, "begin", lambda connection: writers.append(threading.current_thread().name)
+    )
+    call = Call(PHARMACIST, "req-1", NOW.date(), NOW, None)
+
+    async def append_while_the_other_process_writes() -> None:
+        with other_process.transaction():  # holds the writers' file lock
+            with store.transaction_now() as session:
+                assert session is None
+            waiting = asyncio.create_task(appends.append_async(call, "test.read", patient_id="p"))
+            await asyncio.sleep(0.2)
+            assert not waiting.done()  # the loop turned; the entry waits for the lock
+        await asyncio.wait_for(waiting, WAIT)
+
+    asyncio.run(append_while_the_other_process_writes())
+    with store.reading() as session:
+        assert verify_chain(session).entries == 1
+    assert [name for name in writers if name.startswith("group-commit")]
+    with store.transaction_now() as session:  # free again: begun at once
+        assert session is not None
+    store.close()
+    other_process.close()

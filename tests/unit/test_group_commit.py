@@ -248,3 +248,102 @@ def test_a_cancelled_coroutine_s_item_is_still_written() -> None:
 
     asyncio.run(scenario())
     assert writes.batches == [["a"], ["b"]]
+
+
+# --- submit_async with try_write: one turn of the loop, written on the loop if it can --
+
+
+class TryWrites:
+    """A ``try_write`` that writes (recording the thread) unless told the lock is busy."""
+
+    def __init__(self, *, busy: bool = False, fail: bool = False) -> None:
+        self.batches: list[list[str]] = []
+        self.threads: list[str] = []
+        self.busy = busy
+        self.fail = fail
+
+    def __call__(self, batch: list[str]) -> bool:
+        if self.busy:
+            return False
+        if self.fail:
+            raise OSError("disk full")
+        self.threads.append(threading.current_thread().name)
+        self.batches.append(list(batch))
+        return True
+
+
+def test_a_turn_s_coroutines_are_written_together_on_the_loop_when_the_lock_is_free() -> None:
+    writes, now = Writes(), TryWrites()
+    group = GroupCommit(writes, now)
+
+    async def scenario() -> None:
+        await asyncio.gather(*(group.submit_async(item) for item in ("a", "b", "c")))
+        await group.submit_async("d")  # a later turn: a transaction of its own
+
+    asyncio.run(scenario())
+    assert now.batches == [["a", "b", "c"], ["d"]]
+    assert now.threads == [threading.current_thread().name] * 2  # the loop's thread
+    assert writes.batches == []  # the writer thread wrote nothing
+
+
+def test_a_turn_whose_write_would_wait_goes_to_the_writer_thread() -> None:
+    writes, now = Writes(), TryWrites(busy=True)
+    threads: list[str] = []
+
+    def write(batch: list[str]) -> None:
+        threads.append(threading.current_thread().name)
+        writes(batch)
+
+    group = GroupCommit(write, now)
+
+    async def scenario() -> None:
+        await asyncio.gather(*(group.submit_async(item) for item in ("a", "b")))
+
+    asyncio.run(scenario())
+    assert writes.batches == [["a", "b"]]
+    assert threads[0].startswith("group-commit")
+
+
+def test_while_a_thread_of_the_process_writes_the_loop_does_not_try_and_does_not_wait() -> None:
+    writes, now = Writes(hold_first=True), TryWrites()
+    group = GroupCommit(writes, now)
+    first = threading.Thread(target=group.submit, args=("first",))
+    first.start()
+    assert writes.first_started.wait(WAIT)
+    ticks = 0
+
+    async def scenario() -> None:
+        nonlocal ticks
+        waiter = asyncio.create_task(group.submit_async("c"))
+        for _ in range(20):  # the loop keeps turning while the thread's write is held
+            await asyncio.sleep(0.001)
+            ticks += 1
+        assert not waiter.done()
+        writes.release.set()
+        await asyncio.wait_for(waiter, WAIT)
+
+    asyncio.run(scenario())
+    joined([first])
+    assert ticks == 20
+    assert now.batches == []  # the lock was taken: never tried on the loop
+    assert writes.batches == [["first"], ["c"]]
+
+
+def test_a_turn_whose_write_fails_on_the_loop_fails_each_of_its_coroutines() -> None:
+    writes, now = Writes(), TryWrites(fail=True)
+    group = GroupCommit(writes, now)
+    outcomes: list[BaseException | None] = []
+
+    async def one(item: str) -> None:
+        try:
+            await group.submit_async(item)
+            outcomes.append(None)
+        except NotWritten as error:
+            outcomes.append(error.__cause__)
+
+    async def scenario() -> None:
+        await asyncio.gather(one("a"), one("b"))
+
+    asyncio.run(scenario())
+    assert [type(outcome) for outcome in outcomes] == [OSError, OSError]
+    assert writes.batches == []

@@ -57,3 +57,25 @@ def test_an_in_memory_database_queues_only_the_threads(tmp_path: Path) -> None:
         pass
     assert list(tmp_path.iterdir()) == []
     writers.close()
+
+
+def test_enter_now_enters_a_free_lock_and_never_waits_for_a_held_one(tmp_path: Path) -> None:
+    mine = SqliteWriters(tmp_path / "db.sqlite3", timeout_seconds=5)
+    other_process = SqliteWriters(tmp_path / "db.sqlite3", timeout_seconds=5)
+    assert mine.enter_now()
+    assert mine.enter_now()  # re-entrant in its thread
+    assert not other_process.enter_now()  # the file lock is held
+    from_another_thread: list[bool] = []
+    thread = threading.Thread(target=lambda: from_another_thread.append(mine.enter_now()))
+    thread.start()
+    thread.join(5)
+    assert from_another_thread == [False]  # the thread lock is held
+    mine.__exit__(None, None, None)
+    assert not other_process.enter_now()  # entered twice: still held once
+    mine.__exit__(None, None, None)
+    assert other_process.enter_now()  # free now
+    other_process.__exit__(None, None, None)
+    with mine:  # and the waiting entry still works after a refused one
+        pass
+    mine.close()
+    other_process.close()

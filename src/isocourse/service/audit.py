@@ -103,7 +103,9 @@ class AuditAppends:
 
     def __init__(self, store: Store) -> None:
         self._store = store
-        self._group: GroupCommit[tuple[AuditRequest, ...]] = GroupCommit(self._write)
+        self._group: GroupCommit[tuple[AuditRequest, ...]] = GroupCommit(
+            self._write, self._write_now if store.serves_on_loop else None
+        )
 
     def append(self, call: Call, action: str, *, patient_id: str | None, detail: str = "") -> None:
         self.append_all([AuditRequest(call, action, patient_id, detail)])
@@ -116,7 +118,9 @@ class AuditAppends:
     async def append_async(
         self, call: Call, action: str, *, patient_id: str | None, detail: str = ""
     ) -> None:
-        """:meth:`append` for a caller on the event loop, which it does not block."""
+        """:meth:`append` for a caller on an event loop, which never waits for a lock:
+        the entries of one turn of the loop are written at its end, on the loop if the
+        write lock is free at once (SQLite), else by the group commit's writer thread."""
         await self._group.submit_async((AuditRequest(call, action, patient_id, detail),))
 
     def waiting(self) -> int:
@@ -126,6 +130,13 @@ class AuditAppends:
     def _write(self, batch: list[tuple[AuditRequest, ...]]) -> None:
         with self._store.transaction() as session:
             _append(session, [request for requests in batch for request in requests])
+
+    def _write_now(self, batch: list[tuple[AuditRequest, ...]]) -> bool:
+        with self._store.transaction_now() as session:
+            if session is None:
+                return False  # another writer holds the lock: the writer thread waits
+            _append(session, [request for requests in batch for request in requests])
+        return True
 
 
 def _append(session: Session, requests: list[AuditRequest]) -> None:

@@ -58,8 +58,8 @@ def verify_prescription(
 async def verify_prescription_async(
     system: ClinicSystem, caller: Caller, prescription_id: str, birth_date: date
 ) -> Answer:
-    """:func:`verify_prescription` for the API (see ``Store.reads_inline``)."""
-    if system.store.reads_inline:
+    """:func:`verify_prescription` for the API (see ``Store.serves_on_loop``)."""
+    if system.store.serves_on_loop:
         checked = check_for_verification(system, caller, prescription_id, birth_date)
     else:
         checked = await run_in_threadpool(

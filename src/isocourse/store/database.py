@@ -41,16 +41,31 @@ class Store:
     writer_queue: AbstractContextManager[object] = field(default_factory=nullcontext)
 
     @property
-    def reads_inline(self) -> bool:
-        """A short read may run on the caller's event loop: the database is a local
-        SQLite file (no network wait); WAL readers never wait for writers."""
-        return self.engine.dialect.name == "sqlite"
+    def serves_on_loop(self) -> bool:
+        """A short read, and a short write that can start at once, may run on the
+        caller's event loop: the database is a local SQLite file (no network round
+        trips), whose readers never wait for writers (WAL)."""
+        return isinstance(self.writer_queue, SqliteWriters)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """One unit of work: commit on success, roll back on any error."""
         with self.writer_queue, self.sessions.begin() as session:
             yield session
+
+    @contextmanager
+    def transaction_now(self) -> Iterator[Session | None]:
+        """:meth:`transaction` if it can begin without waiting for another writer
+        (SQLite); None if it would have to wait, and always on PostgreSQL."""
+        queue = self.writer_queue
+        if not isinstance(queue, SqliteWriters) or not queue.enter_now():
+            yield None
+            return
+        try:
+            with self.sessions.begin() as session:
+                yield session
+        finally:
+            queue.__exit__(None, None, None)
 
     @contextmanager
     def reading(self) -> Iterator[Session]:

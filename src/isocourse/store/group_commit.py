@@ -1,4 +1,4 @@
-"""Group commit: what concurrent threads submit is written together, one transaction per batch.
+"""Group commit: what concurrent callers submit is written together, one transaction per batch.
 
 A thread that submits an item waits until the item is committed (or raises if it was
 not). Whoever finds no batch being written writes everything waiting, its own item
@@ -6,6 +6,12 @@ and those of the threads that queued meanwhile, with one call of ``write`` (one
 transaction, one commit, one fsync); the others only wait for that commit. Alone, a
 thread writes its own item at once: nothing is delayed to make batches, they form
 only while a write is under way.
+
+A coroutine (:meth:`GroupCommit.submit_async`) waits without blocking its event loop.
+The items submitted during one turn of the loop are written together at the end of
+that turn: on the loop itself by ``try_write`` when the write can start at once (no
+thread of this process writing, the lock free), otherwise by one writer thread. On the
+loop no thread takes Python's interpreter lock away between the two.
 """
 
 from __future__ import annotations
@@ -34,9 +40,17 @@ class _Waiting(Generic[T]):
 
 
 class GroupCommit(Generic[T]):
-    def __init__(self, write: Callable[[list[T]], None]) -> None:
-        """``write`` commits a batch of items in one transaction, or raises (none committed)."""
+    def __init__(
+        self,
+        write: Callable[[list[T]], None],
+        try_write: Callable[[list[T]], bool] | None = None,
+    ) -> None:
+        """``write`` commits a batch of items in one transaction, or raises (none
+        committed). ``try_write`` does the same only if it can start without waiting,
+        and returns False (nothing written) if it would have to wait."""
         self._write = write
+        self._try_write = try_write
+        self._this_turn: list[_Waiting[T]] = []  # submitted on the loop, not yet written
         self._queue: list[_Waiting[T]] = []
         self._queue_lock = threading.Lock()
         self._writing = threading.Lock()  # one batch at a time
@@ -58,19 +72,49 @@ class GroupCommit(Generic[T]):
             raise NotWritten(f"not written: {waiting.error}") from waiting.error
 
     async def submit_async(self, item: T) -> None:
-        """Return once ``item`` is committed; raise if its batch failed. The event loop
-        is not blocked: batches of waiting items are written on one writer thread."""
+        """Return once ``item`` is committed; raise if its batch failed. The loop never
+        waits for a lock: a write that cannot start at once goes to the writer thread."""
         loop = asyncio.get_running_loop()
         committed: asyncio.Future[None] = loop.create_future()
         waiting = _Waiting(item, on_settled=lambda: _settle_soon(loop, committed))
-        with self._queue_lock:
-            self._queue.append(waiting)
-            start, self._draining = not self._draining, True
-        if start:
-            self._writer.submit(self._drain)
+        if self._try_write is None:
+            self._to_writer_thread([waiting])
+        else:
+            if not self._this_turn:  # the first of this turn: write at its end
+                loop.call_soon(self._write_this_turn)
+            self._this_turn.append(waiting)
         await committed
         if waiting.error is not None:
             raise NotWritten(f"not written: {waiting.error}") from waiting.error
+
+    def _write_this_turn(self) -> None:
+        batch, self._this_turn = self._this_turn, []
+        if self._writing.acquire(blocking=False):  # no thread of this process is writing
+            try:
+                if self._try_batch(batch):
+                    return
+            finally:
+                self._writing.release()
+        self._to_writer_thread(batch)
+
+    def _try_batch(self, batch: list[_Waiting[T]]) -> bool:
+        """Write ``batch`` now if that needs no wait; False: untouched, still to write."""
+        assert self._try_write is not None
+        try:
+            written = self._try_write([waiting.item for waiting in batch])
+        except Exception as error:  # settled on every item: each caller raises NotWritten
+            _settle(batch, error)
+            return True
+        if written:
+            _settle(batch, None)
+        return written
+
+    def _to_writer_thread(self, batch: list[_Waiting[T]]) -> None:
+        with self._queue_lock:
+            self._queue.extend(batch)
+            start, self._draining = not self._draining, True
+        if start:
+            self._writer.submit(self._drain)
 
     def _drain(self) -> None:
         """Write batches until the queue is empty (errors are settled on their items)."""
@@ -93,14 +137,17 @@ class GroupCommit(Generic[T]):
         try:
             self._write([waiting.item for waiting in batch])
         except BaseException as error:
-            for waiting in batch:
-                waiting.error = error
+            _settle(batch, error)
             raise
-        finally:
-            for waiting in batch:
-                waiting.settled = True
-                if waiting.on_settled is not None:
-                    waiting.on_settled()
+        _settle(batch, None)
+
+
+def _settle(batch: list[_Waiting[T]], error: BaseException | None) -> None:
+    for waiting in batch:
+        waiting.error = error
+        waiting.settled = True
+        if waiting.on_settled is not None:
+            waiting.on_settled()
 
 
 def _settle_soon(loop: asyncio.AbstractEventLoop, committed: asyncio.Future[None]) -> None:
@@ -108,5 +155,12 @@ def _settle_soon(loop: asyncio.AbstractEventLoop, committed: asyncio.Future[None
         if not committed.done():  # a cancelled waiter's item is still written
             committed.set_result(None)
 
+    try:
+        on_loop = asyncio.get_running_loop() is loop
+    except RuntimeError:  # a thread with no loop: the writer thread
+        on_loop = False
+    if on_loop:
+        settle()
+        return
     with contextlib.suppress(RuntimeError):  # a closed loop: nobody is waiting any more
         loop.call_soon_threadsafe(settle)

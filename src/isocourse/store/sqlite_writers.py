@@ -47,6 +47,19 @@ class SqliteWriters:
         self._depth += 1
         return self
 
+    def enter_now(self) -> bool:
+        """Enter only if that needs no wait: no thread of this process and no other
+        process holds the lock. True: entered (leave with ``__exit__``)."""
+        if not self._threads.acquire(blocking=False):
+            return False
+        if self._depth == 0:
+            if not self._lock_file_now():
+                self._threads.release()
+                return False
+            self._holds_file = self._lock_path is not None
+        self._depth += 1
+        return True
+
     def __exit__(
         self,
         _type: type[BaseException] | None,
@@ -66,6 +79,18 @@ class SqliteWriters:
             if self._file is not None:
                 self._file.close()
                 self._file = None
+
+    def _lock_file_now(self) -> bool:
+        """One try for the other processes' lock (no file: nothing to wait for)."""
+        if self._lock_path is None:
+            return True
+        if self._file is None:
+            self._file = self._lock_path.open("ab")
+        try:
+            fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
 
     def _lock_file(self) -> bool:
         """Wait for the other processes' writers; False if there is no file or the wait
