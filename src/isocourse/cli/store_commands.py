@@ -103,7 +103,8 @@ def serve(
 
     configured = settings()  # a refused setting stops here, before any worker starts
     if workers == 1:
-        uvicorn.run(create_app(configured), host=host, port=port, http=NoDelayH11Protocol)
+        served = create_app(configured, freeze_startup_heap=True)
+        uvicorn.run(served, host=host, port=port, http=NoDelayH11Protocol)
         return
     config = uvicorn.Config(
         "isocourse.api.app:app_from_environment",
