@@ -107,7 +107,7 @@ def _wrk(
     if re.search(r"Non-2xx", output):
         sys.exit(f"wrk saw error answers:\n{output}")
     # the "Latency Distribution" lines (other lines end in percentages too)
-    p50, p99 = _field(r"^\s+50%\s+(\S+)$", output), _field(r"^\s+99%\s+(\S+)$", output)
+    p50, p99 = _field(r"^\s+50%\s+(\S+)\s*$", output), _field(r"^\s+99%\s+(\S+)\s*$", output)
     return answered / options.seconds, p50, p99, split
 
 
