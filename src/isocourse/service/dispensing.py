@@ -9,10 +9,10 @@ from datetime import date
 from functools import cache
 from typing import Any
 
+from anyio import to_thread
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
-from starlette.concurrency import run_in_threadpool
 
 from isocourse.assessment import Assessment
 from isocourse.auth.users import call_in
@@ -62,7 +62,7 @@ async def verify_prescription_async(
     if system.store.serves_on_loop:
         checked = check_for_verification(system, caller, prescription_id, birth_date)
     else:
-        checked = await run_in_threadpool(
+        checked = await to_thread.run_sync(
             check_for_verification, system, caller, prescription_id, birth_date
         )
     call, answer, patient_id = checked

@@ -11,7 +11,8 @@ A coroutine (:meth:`GroupCommit.submit_async`) waits without blocking its event 
 The items submitted during one turn of the loop are written together at the end of
 that turn: on the loop itself by ``try_write`` when the write can start at once (no
 thread of this process writing, the lock free), otherwise by one writer thread. On the
-loop no thread takes Python's interpreter lock away between the two.
+loop no thread takes Python's interpreter lock away between the two. A group commit
+serves coroutines of one event loop at a time (a server process has one).
 """
 
 from __future__ import annotations
