@@ -66,6 +66,14 @@ def queued_one_at_a_time(
     return threads
 
 
+def writing_first(group: GroupCommit[str], writes: Writes) -> threading.Thread:
+    """A thread that submits "first" and is now inside its write (held: ``hold_first``)."""
+    first = threading.Thread(target=group.submit, args=("first",))
+    first.start()
+    assert writes.first_started.wait(WAIT)
+    return first
+
+
 def joined(threads: list[threading.Thread]) -> None:
     for thread in threads:
         thread.join(WAIT)
@@ -84,9 +92,7 @@ def test_a_thread_alone_is_written_at_once_in_a_batch_of_its_own() -> None:
 def test_threads_arriving_during_a_write_share_the_next_one_in_arrival_order() -> None:
     writes = Writes(hold_first=True)
     group = GroupCommit(writes)
-    first = threading.Thread(target=group.submit, args=("first",))
-    first.start()
-    assert writes.first_started.wait(WAIT)
+    first = writing_first(group, writes)
     later = [f"r{number}" for number in range(8)]
     outcomes: Outcomes = {}
     arrivals = queued_one_at_a_time(group, later, outcomes)
@@ -100,9 +106,7 @@ def test_threads_arriving_during_a_write_share_the_next_one_in_arrival_order() -
 def test_a_failed_batch_fails_every_item_in_it_and_the_next_batch_is_written() -> None:
     writes = Writes(hold_first=True, fail_on="bad")
     group = GroupCommit(writes)
-    first = threading.Thread(target=group.submit, args=("first",))
-    first.start()
-    assert writes.first_started.wait(WAIT)
+    first = writing_first(group, writes)
     outcomes: Outcomes = {}
     batch = ["x", "bad", "y"]
     threads = queued_one_at_a_time(group, batch, outcomes)
@@ -198,9 +202,7 @@ def test_a_coroutine_alone_returns_once_its_item_is_written_off_the_loop() -> No
 def test_coroutines_and_threads_arriving_during_a_write_share_the_next_one() -> None:
     writes = Writes(hold_first=True)
     group = GroupCommit(writes)
-    first = threading.Thread(target=group.submit, args=("first",))
-    first.start()
-    assert writes.first_started.wait(WAIT)
+    first = writing_first(group, writes)
     outcomes: Outcomes = {}
     threads = queued_one_at_a_time(group, ["t1"], outcomes)
 
@@ -307,9 +309,7 @@ def test_a_turn_whose_write_would_wait_goes_to_the_writer_thread() -> None:
 def test_while_a_thread_of_the_process_writes_the_loop_does_not_try_and_does_not_wait() -> None:
     writes, now = Writes(hold_first=True), TryWrites()
     group = GroupCommit(writes, now)
-    first = threading.Thread(target=group.submit, args=("first",))
-    first.start()
-    assert writes.first_started.wait(WAIT)
+    first = writing_first(group, writes)
     ticks = 0
 
     async def scenario() -> None:
