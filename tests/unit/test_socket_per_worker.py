@@ -83,3 +83,11 @@ def test_a_port_where_a_server_answers_is_refused_and_a_free_one_is_not() -> Non
     finally:
         listener.close()
     refuse_if_served("127.0.0.1", port)  # closed: nothing answers any more
+
+
+def test_a_system_without_reuse_port_is_told_to_serve_with_one_worker(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delattr(socket, "SO_REUSEPORT")
+    with pytest.raises(OSError, match="no SO_REUSEPORT: serve with one worker"):
+        reuse_port_socket("127.0.0.1", 0)

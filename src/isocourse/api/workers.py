@@ -55,6 +55,8 @@ class SocketPerWorker(Multiprocess):
 def reuse_port_socket(host: str, port: int) -> socket.socket:
     """A TCP socket bound to ``host:port`` with ``SO_REUSEPORT`` (not yet listening: the
     worker's server listens on it)."""
+    if not hasattr(socket, "SO_REUSEPORT"):
+        raise OSError("this system has no SO_REUSEPORT: serve with one worker")
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
