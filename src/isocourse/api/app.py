@@ -46,7 +46,7 @@ def create_app(
     freeze_startup_heap: bool = False,
 ) -> FastAPI:
     """The API for ``settings``' database (already migrated: ``isocourse db upgrade``).
-    ``freeze_startup_heap``: for a server process (see :func:`freeze_startup_heap`)."""
+    ``freeze_startup_heap``: for a server process (see :func:`_freeze_startup_heap`)."""
     store = open_store(settings)
     wired = Wiring(settings, ClinicSystem(store, load_knowledge()), clock, _throttle(settings))
 

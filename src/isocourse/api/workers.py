@@ -4,8 +4,8 @@ of its own (``SO_REUSEPORT``), so that the kernel spreads connections across the
 uvicorn gives all its workers one shared listening socket. The worker that wakes first
 accepts every connection waiting, up to the backlog (2,048) at once, as asyncio does.
 Clients that connect together then land on one worker: 50 clients connecting at once
-were seen split 50/0 and 35/15 over 2 workers, and the idle worker's core did nothing
-(benchmarks/RESULTS.md, bench_verify_load). With a socket per worker, the kernel hands
+were seen split 50/0 and 46/4 over 2 workers, and the idle worker's core did nothing
+(benchmarks/RESULTS.md, bench_verify_wrk). With a socket per worker, the kernel hands
 each new connection to one of the workers' sockets by a hash of its addresses.
 
 Everything else is uvicorn's: starting, health-checking and restarting the workers, and

@@ -129,14 +129,19 @@ class AuditAppends:
 
     def _write(self, batch: list[tuple[AuditRequest, ...]]) -> None:
         with self._store.transaction() as session:
-            _append(session, [request for requests in batch for request in requests])
+            _append(session, _each_entry(batch))
 
     def _write_now(self, batch: list[tuple[AuditRequest, ...]]) -> bool:
         with self._store.transaction_now() as session:
             if session is None:
                 return False  # another writer holds the lock: the writer thread waits
-            _append(session, [request for requests in batch for request in requests])
+            _append(session, _each_entry(batch))
         return True
+
+
+def _each_entry(batch: list[tuple[AuditRequest, ...]]) -> list[AuditRequest]:
+    """A batch's entries in order, each caller's consecutive."""
+    return [request for requests in batch for request in requests]
 
 
 def _append(session: Session, requests: list[AuditRequest]) -> None:

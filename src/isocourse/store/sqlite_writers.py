@@ -97,14 +97,9 @@ class SqliteWriters:
         outlasted the timeout (then SQLite's own lock decides)."""
         if self._lock_path is None:
             return False
-        if self._file is None:
-            self._file = self._lock_path.open("ab")
         deadline = time.monotonic() + self._timeout
-        while True:
-            try:
-                fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return True
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    return False
-                time.sleep(_POLL_SECONDS)
+        while not self._lock_file_now():
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(_POLL_SECONDS)
+        return True
