@@ -5,17 +5,21 @@ per transaction, and the caller's identity read without taking the write lock.""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import event, func, select
 
 from isocourse.auth.tokens import issue_token
-from isocourse.service.audit import lock_head
+from isocourse.service.audit import lock_head, verify_chain
+from isocourse.settings import Settings
+from isocourse.store.database import open_store
 from isocourse.store.tables import AuditEntryRow
-from tests.clinic_support import ALLOWED_DEMO, Clinic, demo
+from tests.clinic_support import ALLOWED_DEMO, Clinic, demo, running_clinic
 
 ORDER = {"days_supply": 30, "mg_per_day": 60}
 
@@ -45,18 +49,24 @@ def verify(clinic: Clinic, prescription_id: str, birth: dict[str, str], user: st
 
 @contextmanager
 def statements(clinic: Clinic) -> Iterator[list[str]]:
-    """The SQL statements the database is sent while the block runs."""
-    engine = clinic.app.state.wiring.system.store.engine
+    """The SQL statements the database is sent while the block runs (by either engine:
+    on PostgreSQL the API's verification uses the asyncio one)."""
+    store = clinic.app.state.wiring.system.store
+    engines = [store.engine]
+    if store.on_loop is not None:
+        engines.append(store.on_loop.engine.sync_engine)
     sent: list[str] = []
 
     def keep(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
         sent.append(" ".join(statement.split()))
 
-    event.listen(engine, "before_cursor_execute", keep)
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", keep)
     try:
         yield sent
     finally:
-        event.remove(engine, "before_cursor_execute", keep)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", keep)
 
 
 def audit_count(clinic: Clinic) -> int:
@@ -164,3 +174,69 @@ def test_a_token_of_a_user_who_no_longer_exists_is_refused(clinic: Clinic, route
     assert refused.status_code == 401, refused.text
     assert "no longer exists" in refused.text
     assert audit_count(clinic) == before
+
+
+def test_concurrent_verifications_queue_for_the_loop_pool_and_each_is_audited(
+    clinic: Clinic,
+) -> None:
+    """Thirty at once on the server's loop. On PostgreSQL they queue for the asyncio
+    pool's connections: none is opened beyond the pool (one opened per request and closed
+    after it cost more than the request)."""
+    store = clinic.app.state.wiring.system.store
+    _, prescription_id, birth = prescribe(clinic)
+    before = audit_count(clinic)
+    opened: list[object] = []
+    engine = store.engine if store.on_loop is None else store.on_loop.engine.sync_engine
+
+    def connected(connection: object, _record: object) -> None:
+        opened.append(connection)
+
+    event.listen(engine, "connect", connected)
+    try:
+        with ThreadPoolExecutor(30) as pool:
+            answers = list(
+                pool.map(lambda _: verify(clinic, prescription_id, birth).status_code, range(90))
+            )
+    finally:
+        event.remove(engine, "connect", connected)
+    assert answers == [200] * 90
+    assert audit_count(clinic) == before + 90
+    with store.reading() as session:
+        assert verify_chain(session).intact
+    if store.on_loop is not None:
+        assert 0 < len(opened) <= store.on_loop.engine.pool.size() < 30
+
+
+def test_a_stopping_server_closes_the_connections_its_loop_opened(
+    database_url: str, tmp_path: Path
+) -> None:
+    """They belong to the server's event loop, which ends with it."""
+    clinic_running = running_clinic(database_url, tmp_path)
+    clinic = next(clinic_running)
+    store = clinic.app.state.wiring.system.store
+    if store.on_loop is None:
+        pytest.skip("SQLite: the loop uses the store's own connections")
+    engine = store.on_loop.engine.sync_engine
+    opened: list[object] = []
+    closed: list[object] = []
+    event.listen(engine, "connect", lambda connection, _record: opened.append(connection))
+    event.listen(engine, "close", lambda connection, _record: closed.append(connection))
+    _, prescription_id, birth = prescribe(clinic)
+    assert verify(clinic, prescription_id, birth).status_code == 200
+    assert opened and not closed
+    with pytest.raises(StopIteration):
+        next(clinic_running)  # the server stops
+    assert sorted(map(id, closed)) == sorted(map(id, opened))
+
+
+def test_the_threads_pool_keeps_a_connection_per_server_thread(database_url: str) -> None:
+    """A pool smaller than the threads that use it at once opens and closes a connection
+    per request under load (on PostgreSQL, a server process each)."""
+    store = open_store(Settings(database_url=database_url, server_threads=3))
+    try:
+        if store.on_loop is None:
+            pytest.skip("SQLite: a connection is a file handle, opened at no cost")
+        assert store.engine.pool.size() == 3 + 2  # the threads, the writer thread, the loop
+        assert store.on_loop.engine.pool.size() == 3 + 2
+    finally:
+        store.close()

@@ -347,3 +347,93 @@ def test_a_turn_whose_write_fails_on_the_loop_fails_each_of_its_coroutines() -> 
     asyncio.run(scenario())
     assert [type(outcome) for outcome in outcomes] == [OSError, OSError]
     assert writes.batches == []
+
+
+class AwaitedWrites:
+    """A ``write_async`` that records its batches; the first waits until released."""
+
+    def __init__(self, *, fail_on: str | None = None) -> None:
+        self.batches: list[list[str]] = []
+        self.first_started = asyncio.Event()
+        self.release = asyncio.Event()
+        self.fail_on = fail_on
+
+    async def __call__(self, batch: list[str]) -> None:
+        if not self.first_started.is_set():
+            self.first_started.set()
+            await self.release.wait()
+        if self.fail_on in batch:
+            raise OSError(f"disk full while writing {self.fail_on}")
+        self.batches.append(list(batch))
+
+
+def not_on_a_thread(batch: list[str]) -> None:
+    raise AssertionError(f"written by a thread: {batch}")
+
+
+async def outcome(submitted: asyncio.Task[None]) -> BaseException | None:
+    try:
+        await submitted
+    except BaseException as error:
+        return error
+    return None
+
+
+def test_awaited_items_submitted_during_a_write_form_the_next_batch_on_the_loop() -> None:
+    writes = AwaitedWrites()
+    group = GroupCommit(not_on_a_thread, write_async=writes)
+
+    async def scenario() -> None:
+        first = asyncio.create_task(group.submit_async("first"))
+        await asyncio.wait_for(writes.first_started.wait(), WAIT)
+        later = [asyncio.create_task(group.submit_async(item)) for item in ("a", "b", "c")]
+        await asyncio.sleep(0.01)
+        assert not any(task.done() for task in [first, *later])  # none before its commit
+        writes.release.set()
+        await asyncio.wait_for(asyncio.gather(first, *later), WAIT)
+        await group.submit_async("alone")  # nothing being written: a batch of its own
+
+    asyncio.run(scenario())
+    assert writes.batches == [["first"], ["a", "b", "c"], ["alone"]]
+
+
+def test_an_awaited_batch_that_fails_fails_its_items_only() -> None:
+    writes = AwaitedWrites(fail_on="b")
+    group = GroupCommit(not_on_a_thread, write_async=writes)
+
+    async def scenario() -> dict[str, BaseException | None]:
+        first = asyncio.create_task(group.submit_async("first"))
+        await asyncio.wait_for(writes.first_started.wait(), WAIT)
+        later = {item: asyncio.create_task(group.submit_async(item)) for item in ("a", "b")}
+        await asyncio.sleep(0.01)
+        writes.release.set()
+        results = {"first": await outcome(first)}
+        results |= {item: await outcome(task) for item, task in later.items()}
+        results["after"] = await outcome(asyncio.create_task(group.submit_async("after")))
+        return results
+
+    results = asyncio.run(scenario())
+    assert results["first"] is None and results["after"] is None
+    for item in ("a", "b"):
+        assert isinstance(results[item], NotWritten), results[item]
+        assert "disk full while writing b" in str(results[item])
+    assert writes.batches == [["first"], ["after"]]
+
+
+def test_awaited_items_are_answered_if_their_writer_is_cancelled() -> None:
+    writes = AwaitedWrites()
+    group = GroupCommit(not_on_a_thread, write_async=writes)
+
+    async def scenario() -> list[BaseException | None]:
+        first = asyncio.create_task(group.submit_async("first"))
+        await asyncio.wait_for(writes.first_started.wait(), WAIT)
+        queued = asyncio.create_task(group.submit_async("queued"))
+        await asyncio.sleep(0.01)
+        writers = [task for task in asyncio.all_tasks() if "_write_awaited" in repr(task)]
+        assert len(writers) == 1
+        writers[0].cancel()
+        return [await asyncio.wait_for(outcome(task), WAIT) for task in (first, queued)]
+
+    results = asyncio.run(scenario())
+    assert all(isinstance(result, NotWritten) for result in results), results
+    assert writes.batches == []

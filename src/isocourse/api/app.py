@@ -57,6 +57,8 @@ def create_app(
         if freeze_startup_heap:
             _freeze_startup_heap()
         yield
+        if store.on_loop is not None:
+            await store.on_loop.close()  # its connections belong to this loop
         store.close()
 
     app = FastAPI(

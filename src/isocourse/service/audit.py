@@ -104,7 +104,9 @@ class AuditAppends:
     def __init__(self, store: Store) -> None:
         self._store = store
         self._group: GroupCommit[tuple[AuditRequest, ...]] = GroupCommit(
-            self._write, self._write_now if store.serves_on_loop else None
+            self._write,
+            try_write=self._write_now if store.serves_on_loop else None,
+            write_async=self._write_awaited if store.on_loop is not None else None,
         )
 
     def append(self, call: Call, action: str, *, patient_id: str | None, detail: str = "") -> None:
@@ -118,9 +120,10 @@ class AuditAppends:
     async def append_async(
         self, call: Call, action: str, *, patient_id: str | None, detail: str = ""
     ) -> None:
-        """:meth:`append` for a caller on an event loop, which never waits for a lock:
-        the entries of one turn of the loop are written at its end, on the loop if the
-        write lock is free at once (SQLite), else by the group commit's writer thread."""
+        """:meth:`append` for a caller on an event loop, which never blocks on a lock:
+        the entries of one turn of the loop are written at its end. On SQLite, on the
+        loop if the write lock is free at once, else by the group commit's writer
+        thread; on PostgreSQL, on the loop through the asyncio driver (awaited)."""
         await self._group.submit_async((AuditRequest(call, action, patient_id, detail),))
 
     def waiting(self) -> int:
@@ -130,6 +133,11 @@ class AuditAppends:
     def _write(self, batch: list[tuple[AuditRequest, ...]]) -> None:
         with self._store.transaction() as session:
             _append(session, _each_entry(batch))
+
+    async def _write_awaited(self, batch: list[tuple[AuditRequest, ...]]) -> None:
+        assert self._store.on_loop is not None
+        async with self._store.on_loop.transaction() as session:
+            await session.run_sync(_append, _each_entry(batch))
 
     def _write_now(self, batch: list[tuple[AuditRequest, ...]]) -> bool:
         with self._store.transaction_now() as session:

@@ -9,7 +9,6 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from anyio import to_thread
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
@@ -58,13 +57,17 @@ def verify_prescription(
 async def verify_prescription_async(
     system: ClinicSystem, caller: Caller, prescription_id: str, birth_date: date
 ) -> Answer:
-    """:func:`verify_prescription` for the API (see ``Store.serves_on_loop``)."""
-    if system.store.serves_on_loop:
+    """:func:`verify_prescription` for the API, on the event loop without a thread: on
+    SQLite as it is (``Store.serves_on_loop``), on PostgreSQL through the asyncio driver
+    (``Store.on_loop``), which awaits each round trip."""
+    store = system.store
+    if store.on_loop is None:
         checked = check_for_verification(system, caller, prescription_id, birth_date)
     else:
-        checked = await to_thread.run_sync(
-            check_for_verification, system, caller, prescription_id, birth_date
-        )
+        async with store.on_loop.reading() as session:
+            checked = await session.run_sync(
+                _verification_read, system, caller, prescription_id, birth_date
+            )
     call, answer, patient_id = checked
     await system.audit_appends.append_async(call, "prescription.verify", patient_id=patient_id)
     return answer
@@ -75,10 +78,20 @@ def check_for_verification(
 ) -> tuple[Call, Answer, str]:
     """The verification's read: the caller, the answer and the patient, not yet audited."""
     with system.store.reading() as session:
-        call = call_in(session, call) if isinstance(call, Caller) else call
-        require_role(call.actor, "pharmacist", "prescriber")
-        check = _check_prescription(system, call, session, prescription_id, birth_date)
-        return call, _answer(check), check.prescription.patient_id
+        return _verification_read(session, system, call, prescription_id, birth_date)
+
+
+def _verification_read(
+    session: Session,
+    system: ClinicSystem,
+    call: Call | Caller,
+    prescription_id: str,
+    birth_date: date,
+) -> tuple[Call, Answer, str]:
+    call = call_in(session, call) if isinstance(call, Caller) else call
+    require_role(call.actor, "pharmacist", "prescriber")
+    check = _check_prescription(system, call, session, prescription_id, birth_date)
+    return call, _answer(check), check.prescription.patient_id
 
 
 def dispense(system: ClinicSystem, call: Call, prescription_id: str, birth_date: date) -> Answer:

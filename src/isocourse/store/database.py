@@ -5,12 +5,16 @@ SQLite runs in WAL mode with foreign keys on, and every transaction begins
 connection from :func:`reading` begins a plain (deferred) transaction instead: it
 only reads, so it neither waits for nor holds up the writers (WAL snapshots); on
 PostgreSQL it is a read-only REPEATABLE READ transaction (one snapshot too).
+
+On PostgreSQL the store also opens the database through psycopg's asyncio driver
+(:class:`OnLoop`): a path that runs on the server's event loop awaits each round trip
+there instead of holding a thread while it waits.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AbstractContextManager, asynccontextmanager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
@@ -20,6 +24,12 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 from isocourse.settings import Settings
@@ -27,6 +37,33 @@ from isocourse.store.sqlite_writers import SqliteWriters
 
 _SQLITE_BUSY_MS = 30_000
 _READ_ONLY = "isocourse_read_only"
+
+
+@dataclass(frozen=True)
+class OnLoop:
+    """The database through an asyncio driver (PostgreSQL): sessions whose every round
+    trip is awaited on the caller's event loop. Sync code runs in them with
+    ``await session.run_sync(function, ...)``. Its connections belong to the loop that
+    opened them: :meth:`close` on that loop before it ends."""
+
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    read_sessions: async_sessionmaker[AsyncSession]
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One unit of work: commit on success, roll back on any error."""
+        async with self.sessions.begin() as session:
+            yield session
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A transaction that only reads one snapshot (see :func:`reading`)."""
+        async with self.read_sessions.begin() as session:
+            yield session
+
+    async def close(self) -> None:
+        await self.engine.dispose()
 
 
 @dataclass(frozen=True)
@@ -39,6 +76,8 @@ class Store:
     #: this process's threads on a lock, the processes on a file lock beside the database
     #: (:class:`~isocourse.store.sqlite_writers.SqliteWriters`)
     writer_queue: AbstractContextManager[object] = field(default_factory=nullcontext)
+    #: PostgreSQL: the same database for paths that await it on the event loop
+    on_loop: OnLoop | None = None
 
     @property
     def serves_on_loop(self) -> bool:
@@ -80,13 +119,37 @@ class Store:
 
 
 def open_store(settings: Settings) -> Store:
-    engine = make_engine(settings.sqlalchemy_url())
+    connections = _connections_at_once(settings)
+    engine = make_engine(settings.sqlalchemy_url(), connections=connections)
     return Store(
         engine,
         sessionmaker(engine, expire_on_commit=False),
         sessionmaker(reading(engine), expire_on_commit=False),
         _writer_queue(engine),
+        _on_loop(engine, connections),
     )
+
+
+def _on_loop(engine: Engine, connections: int) -> OnLoop | None:
+    if engine.dialect.name == "sqlite":
+        return None  # a local file, used on the loop as it is (``serves_on_loop``)
+    # no overflow: the loop's coroutines, as many as there are requests, queue for the
+    # pool's connections (a connection opened for one request and closed after it
+    # costs more than the request)
+    awaited = create_async_engine(
+        engine.url, pool_pre_ping=True, pool_size=connections, max_overflow=0
+    )
+    return OnLoop(
+        awaited,
+        async_sessionmaker(awaited, expire_on_commit=False),
+        async_sessionmaker(reading_async(awaited), expire_on_commit=False),
+    )
+
+
+def _connections_at_once(settings: Settings) -> int:
+    """How many connections one process may use at the same time: one per server thread,
+    the group commit's writer thread, and the event loop's own."""
+    return settings.server_threads + 2
 
 
 def _writer_queue(engine: Engine) -> AbstractContextManager[object]:
@@ -97,10 +160,13 @@ def _writer_queue(engine: Engine) -> AbstractContextManager[object]:
     return SqliteWriters(file, timeout_seconds=_SQLITE_BUSY_MS / 1000)
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, connections: int = 5) -> Engine:
+    """``connections``: how many the pool keeps open (PostgreSQL). A pool smaller than the
+    threads that use it at once opens a new connection (a new server process) for the
+    extra ones and closes it on return, for every request under load."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, pool_size=connections, max_overflow=10)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
@@ -131,6 +197,11 @@ def reading(engine: Engine) -> Engine:
     if engine.dialect.name == "postgresql":
         return engine.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
     return engine.execution_options(**{_READ_ONLY: True})
+
+
+def reading_async(engine: AsyncEngine) -> AsyncEngine:
+    """:func:`reading` for PostgreSQL through the asyncio driver."""
+    return engine.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
 
 
 def migrate(url: str, revision: str = "head") -> None:

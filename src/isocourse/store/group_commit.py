@@ -11,8 +11,11 @@ A coroutine (:meth:`GroupCommit.submit_async`) waits without blocking its event 
 The items submitted during one turn of the loop are written together at the end of
 that turn: on the loop itself by ``try_write`` when the write can start at once (no
 thread of this process writing, the lock free), otherwise by one writer thread. On the
-loop no thread takes Python's interpreter lock away between the two. A group commit
-serves coroutines of one event loop at a time (a server process has one).
+loop no thread takes Python's interpreter lock away between the two. Given
+``write_async`` (a database reached through an asyncio driver), the coroutines' items
+are written on the loop instead, awaited: one batch at a time, the items submitted
+while it is written forming the next. A group commit serves coroutines of one event
+loop at a time (a server process has one).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -45,12 +48,18 @@ class GroupCommit(Generic[T]):
         self,
         write: Callable[[list[T]], None],
         try_write: Callable[[list[T]], bool] | None = None,
+        write_async: Callable[[list[T]], Awaitable[None]] | None = None,
     ) -> None:
         """``write`` commits a batch of items in one transaction, or raises (none
         committed). ``try_write`` does the same only if it can start without waiting,
-        and returns False (nothing written) if it would have to wait."""
+        and returns False (nothing written) if it would have to wait. ``write_async``
+        does what ``write`` does, awaited on the loop; given, it writes every item
+        submitted by a coroutine."""
         self._write = write
         self._try_write = try_write
+        self._write_async = write_async
+        self._awaited: list[_Waiting[T]] = []  # for write_async, not yet in a batch
+        self._awaited_writer: asyncio.Task[None] | None = None
         self._this_turn: list[_Waiting[T]] = []  # submitted on the loop, not yet written
         self._queue: list[_Waiting[T]] = []
         self._queue_lock = threading.Lock()
@@ -78,7 +87,11 @@ class GroupCommit(Generic[T]):
         loop = asyncio.get_running_loop()
         committed: asyncio.Future[None] = loop.create_future()
         waiting = _Waiting(item, on_settled=lambda: _settle_soon(loop, committed))
-        if self._try_write is None:
+        if self._write_async is not None:
+            self._awaited.append(waiting)
+            if self._awaited_writer is None:
+                self._awaited_writer = loop.create_task(self._write_awaited_batches())
+        elif self._try_write is None:
             self._to_writer_thread([waiting])
         else:
             if not self._this_turn:  # the first of this turn: write at its end
@@ -87,6 +100,28 @@ class GroupCommit(Generic[T]):
         await committed
         if waiting.error is not None:
             raise NotWritten(f"not written: {waiting.error}") from waiting.error
+
+    async def _write_awaited_batches(self) -> None:
+        """Write the coroutines' items with ``write_async``, a batch at a time, until
+        none is left (errors are settled on their items)."""
+        assert self._write_async is not None
+        batch: list[_Waiting[T]] = []
+        try:
+            while self._awaited:
+                batch, self._awaited = self._awaited, []
+                try:
+                    await self._write_async([waiting.item for waiting in batch])
+                except Exception as error:
+                    _settle(batch, error)
+                else:
+                    _settle(batch, None)
+                batch = []
+        except BaseException as error:  # cancelled: nobody is left unanswered
+            batch, self._awaited = batch + self._awaited, []
+            _settle(batch, error)
+            raise
+        finally:
+            self._awaited_writer = None
 
     def _write_this_turn(self) -> None:
         batch, self._this_turn = self._this_turn, []
