@@ -369,17 +369,34 @@ class ServerCpu:
         yield spent
         spent.seconds = self._total() - before
 
+    def _counted(self, pid: int, parent: int, _name: str) -> bool:
+        return self._pid in (pid, parent)
+
     def _total(self) -> float:
         ticks = 0
         for stat in Path("/proc").glob("[0-9]*/stat"):
             try:
-                fields = stat.read_text().rpartition(")")[2].split()
+                text = stat.read_text()
             except OSError:
                 continue  # the process ended meanwhile
-            pid, parent = int(stat.parent.name), int(fields[1])
-            if self._pid in (pid, parent):
+            name, _, rest = text.partition("(")[2].rpartition(")")
+            fields = rest.split()
+            if self._counted(int(stat.parent.name), int(fields[1]), name):
                 ticks += int(fields[11]) + int(fields[12])  # utime, stime
         return ticks / self._tick
+
+
+class DatabaseCpu(ServerCpu):
+    """CPU time spent by every PostgreSQL server process on this machine (its backends,
+    WAL writer, checkpointer): run against a server of its own (``with_postgres.sh``).
+    A backend that exits during the measure takes its time with it; the server's pool
+    keeps its connections open."""
+
+    def __init__(self) -> None:
+        super().__init__(0)
+
+    def _counted(self, pid: int, parent: int, name: str) -> bool:
+        return name == "postgres"
 
 
 if __name__ == "__main__":

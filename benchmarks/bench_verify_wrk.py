@@ -10,8 +10,10 @@ holds ``/health`` back more than the verification. wrk runs one thread with
 ``--connections`` connections (zero think time) for ``--seconds`` per endpoint,
 alternating the two endpoints ``--rounds`` times; the verification cycles through the
 seeded prescriptions (a Lua script). Each row gives throughput, wrk's p50/p99, the
-server's CPU time per request (from /proc) and how the connections were spread over the
-server's processes (from ``ss``, 1 s into the run).
+server's CPU time per request (from /proc), on PostgreSQL the database server's too
+(every ``postgres`` process of the machine: run it against a server of its own, as
+``with_postgres.sh`` starts), and how the connections were spread over the server's
+processes (from ``ss``, 1 s into the run).
 """
 
 from __future__ import annotations
@@ -29,7 +31,14 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench_verify_load import ServerCpu, _seed_prescriptions, _seed_users, _server, _token
+from bench_verify_load import (
+    DatabaseCpu,
+    ServerCpu,
+    _seed_prescriptions,
+    _seed_users,
+    _server,
+    _token,
+)
 
 
 def main() -> None:
@@ -40,7 +49,8 @@ def main() -> None:
     url = options.database_url or f"sqlite:///{(folder / 'verify.sqlite3').as_posix()}"
     _seed_users(url)
     with _server(url, folder, options.server_workers, None) as (base, pid):
-        cpu = ServerCpu(pid)
+        cpu, database_cpu = ServerCpu(pid), DatabaseCpu()
+        on_postgres = url.startswith("postgresql")
         prescriptions = _seed_prescriptions(base, options.prescriptions)
         script = folder / "verify.lua"
         script.write_text(_lua(prescriptions, _token(base, "pharm@bench.test")))
@@ -49,7 +59,11 @@ def main() -> None:
             f"database: {url.split(':')[0]}, server workers: {options.server_workers}, "
             f"wrk: 1 thread, {options.connections} connections, {options.seconds} s per run"
         )
-        print("round | endpoint | requests/s | p50 ms | p99 ms | server CPU ms/request | split")
+        database_column = " | database CPU ms/request" if on_postgres else ""
+        print(
+            "round | endpoint | requests/s | p50 ms | p99 ms | server CPU ms/request"
+            f"{database_column} | split"
+        )
         ratios = []
         for round_number in range(1, options.rounds + 1):
             rates = []
@@ -57,11 +71,15 @@ def main() -> None:
                 ("verification", ["-s", str(script), base]),
                 ("/health", [f"{base}/health"]),
             ):
-                with cpu.measure() as spent:
+                with cpu.measure() as spent, database_cpu.measure() as database_spent:
                     rate, p50, p99, split = _wrk(target, base, options)
                 rates.append(rate)
+                requests = rate * options.seconds
                 row = f"{round_number} | {endpoint} | {rate:.0f} | {p50} | {p99}"
-                print(f"{row} | {spent.seconds / (rate * options.seconds) * 1000:.2f} | {split}")
+                row += f" | {spent.seconds / requests * 1000:.2f}"
+                if on_postgres:
+                    row += f" | {database_spent.seconds / requests * 1000:.2f}"
+                print(f"{row} | {split}")
             ratios.append(rates[0] / rates[1])
             print(f"{round_number} | ratio verification/health throughput | {ratios[-1]:.2f}")
         print(f"median ratio of {options.rounds} rounds | {statistics.median(ratios):.2f}")
