@@ -83,7 +83,8 @@ class GroupCommit(Generic[T]):
 
     async def submit_async(self, item: T) -> None:
         """Return once ``item`` is committed; raise if its batch failed. The loop never
-        waits for a lock: a write that cannot start at once goes to the writer thread."""
+        blocks on a lock: with ``write_async`` the write is awaited; otherwise a write
+        that cannot start at once goes to the writer thread."""
         loop = asyncio.get_running_loop()
         committed: asyncio.Future[None] = loop.create_future()
         waiting = _Waiting(item, on_settled=lambda: _settle_soon(loop, committed))
