@@ -8,6 +8,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from isocourse.store.sqlite_writers import SqliteWriters
 
 
@@ -79,3 +81,23 @@ def test_enter_now_enters_a_free_lock_and_never_waits_for_a_held_one(tmp_path: P
         pass
     mine.close()
     other_process.close()
+
+
+def test_enter_now_that_cannot_open_the_lock_file_leaves_the_queue_free(tmp_path: Path) -> None:
+    folder = tmp_path / "not yet"
+    writers = SqliteWriters(folder / "db.sqlite3", timeout_seconds=5)
+    with pytest.raises(FileNotFoundError):
+        writers.enter_now()
+    folder.mkdir()
+    entered: list[bool] = []
+
+    def enter_and_leave() -> None:
+        entered.append(writers.enter_now())
+        if entered[-1]:
+            writers.__exit__(None, None, None)
+
+    other = threading.Thread(target=enter_and_leave)
+    other.start()
+    other.join(5)
+    writers.close()
+    assert entered == [True]  # the failed try left no thread lock held

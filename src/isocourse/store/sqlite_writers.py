@@ -53,7 +53,12 @@ class SqliteWriters:
         if not self._threads.acquire(blocking=False):
             return False
         if self._depth == 0:
-            if not self._lock_file_now():
+            try:
+                locked = self._lock_file_now()
+            except BaseException:
+                self._threads.release()
+                raise
+            if not locked:
                 self._threads.release()
                 return False
             self._holds_file = self._lock_path is not None
