@@ -37,6 +37,8 @@ from isocourse.store.sqlite_writers import SqliteWriters
 
 _SQLITE_BUSY_MS = 30_000
 _READ_ONLY = "isocourse_read_only"
+#: PostgreSQL: a read-only transaction on one snapshot (see :func:`reading`)
+_POSTGRES_SNAPSHOT = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
 
 
 @dataclass(frozen=True)
@@ -136,9 +138,7 @@ def _on_loop(engine: Engine, connections: int) -> OnLoop | None:
     # no overflow: the loop's coroutines, as many as there are requests, queue for the
     # pool's connections (a connection opened for one request and closed after it
     # costs more than the request)
-    awaited = create_async_engine(
-        engine.url, pool_pre_ping=True, pool_size=connections, max_overflow=0
-    )
+    awaited = create_async_engine(engine.url, **_postgres_pool(connections, overflow=0))
     return OnLoop(
         awaited,
         async_sessionmaker(awaited, expire_on_commit=False),
@@ -166,13 +166,19 @@ def make_engine(url: str, *, connections: int = 5) -> Engine:
     extra ones and closes it on return, for every request under load."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, pool_size=connections, max_overflow=10)
+        return create_engine(url, **_postgres_pool(connections, overflow=10))
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_begin_immediate)
     return engine
+
+
+def _postgres_pool(connections: int, *, overflow: int) -> dict[str, Any]:
+    """Keep ``connections`` open, open up to ``overflow`` more for a burst (closed on
+    return), and check each one before handing it out (a restarted server closed it)."""
+    return {"pool_pre_ping": True, "pool_size": connections, "max_overflow": overflow}
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: object) -> None:
@@ -195,13 +201,13 @@ def reading(engine: Engine) -> Engine:
     PostgreSQL ``REPEATABLE READ, READ ONLY`` (its default, READ COMMITTED, would let
     each statement see what others committed meanwhile)."""
     if engine.dialect.name == "postgresql":
-        return engine.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+        return engine.execution_options(**_POSTGRES_SNAPSHOT)
     return engine.execution_options(**{_READ_ONLY: True})
 
 
 def reading_async(engine: AsyncEngine) -> AsyncEngine:
     """:func:`reading` for PostgreSQL through the asyncio driver."""
-    return engine.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+    return engine.execution_options(**_POSTGRES_SNAPSHOT)
 
 
 def migrate(url: str, revision: str = "head") -> None:
