@@ -21,7 +21,7 @@ from isocourse.store.database import Store, migrate, open_store
 from isocourse.store.group_commit import NotWritten
 from isocourse.store.tables import AuditEntryRow
 from tests.clinic_support import Clinic
-from tests.integration.test_verification import prescribe, statements, verify
+from tests.integration.test_verification import loop_engine, prescribe, statements, verify
 
 WAIT = 30
 PHARMACIST = Actor(1, "pharm@a.test", "pharmacist", "clinic-a")
@@ -147,7 +147,7 @@ def test_the_verification_runs_on_the_event_loop_on_either_database(clinic: Clin
     sqlite = store.engine.dialect.name == "sqlite"
     assert store.serves_on_loop is sqlite
     assert (store.on_loop is None) is sqlite
-    engine = store.engine if store.on_loop is None else store.on_loop.engine.sync_engine
+    engine = loop_engine(store)
     on_loop: dict[str, bool] = {}
 
     def began(connection: Connection) -> None:

@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import Engine, event, func, select
 
 from isocourse.auth.tokens import issue_token
 from isocourse.service.audit import lock_head, verify_chain
 from isocourse.settings import Settings
-from isocourse.store.database import open_store
+from isocourse.store.database import Store, open_store
 from isocourse.store.tables import AuditEntryRow
 from tests.clinic_support import ALLOWED_DEMO, Clinic, demo, running_clinic
 
@@ -47,14 +47,17 @@ def verify(clinic: Clinic, prescription_id: str, birth: dict[str, str], user: st
     )
 
 
+def loop_engine(store: Store) -> Engine:
+    """The engine the server's event loop uses (on PostgreSQL, the asyncio one's)."""
+    return store.engine if store.on_loop is None else store.on_loop.engine.sync_engine
+
+
 @contextmanager
 def statements(clinic: Clinic) -> Iterator[list[str]]:
     """The SQL statements the database is sent while the block runs (by either engine:
     on PostgreSQL the API's verification uses the asyncio one)."""
     store = clinic.app.state.wiring.system.store
-    engines = [store.engine]
-    if store.on_loop is not None:
-        engines.append(store.on_loop.engine.sync_engine)
+    engines = {store.engine, loop_engine(store)}
     sent: list[str] = []
 
     def keep(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
@@ -186,7 +189,7 @@ def test_concurrent_verifications_queue_for_the_loop_pool_and_each_is_audited(
     _, prescription_id, birth = prescribe(clinic)
     before = audit_count(clinic)
     opened: list[object] = []
-    engine = store.engine if store.on_loop is None else store.on_loop.engine.sync_engine
+    engine = loop_engine(store)
 
     def connected(connection: object, _record: object) -> None:
         opened.append(connection)
@@ -216,7 +219,7 @@ def test_a_stopping_server_closes_the_connections_its_loop_opened(
     store = clinic.app.state.wiring.system.store
     if store.on_loop is None:
         pytest.skip("SQLite: the loop uses the store's own connections")
-    engine = store.on_loop.engine.sync_engine
+    engine = loop_engine(store)
     opened: list[object] = []
     closed: list[object] = []
     event.listen(engine, "connect", lambda connection, _record: opened.append(connection))
