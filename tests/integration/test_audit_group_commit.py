@@ -152,7 +152,11 @@ def test_the_verification_runs_on_the_event_loop_on_either_database(clinic: Clin
 
     def began(connection: Connection) -> None:
         options = connection.get_execution_options()
-        read = options.get("isocourse_read_only") or options.get("postgresql_readonly")
+        read = (
+            options.get("isocourse_read_only")
+            or options.get("postgresql_readonly")
+            or options.get("isolation_level") == "AUTOCOMMIT"
+        )
         thread = threading.current_thread().name
         on_loop.setdefault(
             "read" if read else "write",

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, func, select
+from sqlalchemy import Connection, Engine, event, func, select
 
 from isocourse.auth.tokens import issue_token
 from isocourse.service.audit import lock_head, verify_chain
@@ -129,6 +129,34 @@ def test_every_verification_writes_one_audit_entry_and_locks_the_head_once(
     head_reads = [s for s in sent if s.startswith("SELECT") and "FROM audit_head" in s]
     assert len(head_reads) == 1, head_reads
     assert audit_count(clinic) == before + 1
+
+
+def test_the_verification_reads_in_one_statement_outside_a_transaction(clinic: Clinic) -> None:
+    """The caller, the prescription and its patient's events: one statement, one snapshot.
+    On PostgreSQL it runs in autocommit (no BEGIN and COMMIT round trips): the driver's
+    connection is in autocommit while the statement runs."""
+    store = clinic.app.state.wiring.system.store
+    _, prescription_id, birth = prescribe(clinic)
+    autocommit: dict[str, bool] = {}
+
+    def note(conn: Connection, _cursor: Any, statement: str, *_rest: Any) -> None:
+        if store.on_loop is not None:  # psycopg's (sqlite3's has no such attribute)
+            autocommit[statement] = conn.connection.dbapi_connection.autocommit  # type: ignore[union-attr]
+
+    engine = loop_engine(store)
+    with statements(clinic) as sent:
+        event.listen(engine, "before_cursor_execute", note)
+        try:
+            assert verify(clinic, prescription_id, birth).status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", note)
+    reads = [s for s in sent if s.startswith("SELECT") and "audit_head" not in s]
+    assert len(reads) == 1, reads
+    assert "FROM users" in reads[0] and "events" in reads[0], reads[0]
+    if store.on_loop is not None:
+        (read,) = [statement for statement in autocommit if "FROM users" in statement]
+        assert autocommit[read] is True
+        assert not any(on for statement, on in autocommit.items() if "audit" in statement)
 
 
 def test_the_head_locked_in_one_transaction_is_locked_again_in_the_next(clinic: Clinic) -> None:

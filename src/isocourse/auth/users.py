@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from isocourse.auth.password_policy import password_problem
 from isocourse.auth.passwords import burn_time, hash_password, password_matches
-from isocourse.service.context import ROLES, Actor, Call, Caller, Role
+from isocourse.service.context import ROLES, Actor, Role
 from isocourse.service.errors import InvalidInput, NotAuthenticated
 from isocourse.store.database import Store
 from isocourse.store.tables import Clinic, PatientRow, UserRow
@@ -84,9 +84,13 @@ def actor_by_id(session: Session, user_id: int) -> Actor | None:
     """The user as an actor, or None: one row of five columns, run as Core (on every
     request, so no ORM object, and the password hash is not read)."""
     found = session.connection().execute(_actor_query(), {"user_id": user_id}).one_or_none()
-    if found is None:
-        return None
-    user_id, email, role, clinic_id, patient_id = found
+    return None if found is None else actor_from_columns(*found)
+
+
+def actor_from_columns(
+    user_id: int, email: str, role: str, clinic_id: str, patient_id: str | None
+) -> Actor:
+    """The actor from a row of :data:`ACTOR_COLUMNS`."""
     checked: Role = role  # type: ignore[assignment]  # checked on the way in
     return Actor(user_id, email, checked, clinic_id, patient_id)
 
@@ -95,20 +99,22 @@ def signed_in_actor(session: Session, user_id: int) -> Actor:
     """The actor behind a checked token; refused if the user has since been removed."""
     actor = actor_by_id(session, user_id)
     if actor is None:
-        raise NotAuthenticated("this user no longer exists")
+        raise user_gone()
     return actor
 
 
-def call_in(session: Session, caller: Caller) -> Call:
-    """The request as a call, its user read in ``session`` (the use case's snapshot)."""
-    actor = signed_in_actor(session, caller.user_id)
-    return Call(actor, caller.request_id, caller.today, caller.now)
+def user_gone() -> NotAuthenticated:
+    """A validly signed token or session whose user has since been removed."""
+    return NotAuthenticated("this user no longer exists")
+
+
+#: a user's columns as an :class:`Actor` (:func:`actor_from_columns`)
+ACTOR_COLUMNS = (UserRow.id, UserRow.email, UserRow.role, UserRow.clinic_id, UserRow.patient_id)
 
 
 @cache
 def _actor_query() -> Select[int, str, str, str, str | None]:
-    columns = (UserRow.id, UserRow.email, UserRow.role, UserRow.clinic_id, UserRow.patient_id)
-    return select(*columns).where(UserRow.id == bindparam("user_id"))
+    return select(*ACTOR_COLUMNS).where(UserRow.id == bindparam("user_id"))
 
 
 def actor_of(row: UserRow) -> Actor:

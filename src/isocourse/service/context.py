@@ -38,13 +38,17 @@ class Call:
 @dataclass(frozen=True)
 class Caller:
     """A request whose bearer token is checked but whose user is not yet read: a use case
-    that takes one reads the user inside its own snapshot (``call_in``), which spares a
-    hot path a read transaction of its own and a hop to a worker thread."""
+    that takes one reads the user inside its own snapshot (:meth:`as_call`), which spares
+    a hot path a read of its own and a hop to a worker thread."""
 
     user_id: int
     request_id: str
     today: date
     now: datetime
+
+    def as_call(self, actor: Actor) -> Call:
+        """The request as a call, by ``actor`` (this user, as read by the use case)."""
+        return Call(actor, self.request_id, self.today, self.now)
 
 
 @dataclass(frozen=True)

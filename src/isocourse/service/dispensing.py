@@ -9,21 +9,21 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Connection, Select, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from isocourse.assessment import Assessment
-from isocourse.auth.users import call_in
+from isocourse.auth.users import ACTOR_COLUMNS, actor_from_columns, user_gone
 from isocourse.service.audit import record_audit
-from isocourse.service.context import Call, Caller, ClinicSystem, require_role
+from isocourse.service.context import Actor, Call, Caller, ClinicSystem, require_role
 from isocourse.service.decisions import assess_closed, decision_json, refuse_unless_allowed
 from isocourse.service.errors import Conflict, NotFound, Refused
-from isocourse.service.patients import folded_document, record_from_document
+from isocourse.service.patients import record_from_document
 from isocourse.service.unit_of_work import Answer, fingerprint, unit_of_work, write_once
-from isocourse.store.event_log import append_event, event_by_id
-from isocourse.store.fold import ENTERED_IN_ERROR
-from isocourse.store.tables import EventRow, PatientRow
+from isocourse.store.event_log import append_event, event_by_id, stored_event_columns
+from isocourse.store.fold import ENTERED_IN_ERROR, StoredEvent, fold_events
+from isocourse.store.tables import EventRow, PatientRow, UserRow
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,18 @@ class Prescription:
     id: str
     patient_id: str
     payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Read:
+    """What the prescription's one query read: the caller's user and, if the caller's
+    clinic has this prescription (not retracted), the prescription, whether it was
+    dispensed and its patient's events in order."""
+
+    actor: Actor
+    prescription: Prescription | None
+    dispensed: bool
+    events: list[StoredEvent]
 
 
 @dataclass(frozen=True)
@@ -64,8 +76,9 @@ async def verify_prescription_async(
     if store.on_loop is None:
         checked = check_for_verification(system, caller, prescription_id, birth_date)
     else:
-        async with store.on_loop.reading() as session:
-            checked = await session.run_sync(
+        # the read is one statement, a snapshot of its own: no transaction around it
+        async with store.on_loop.one_statement() as connection:
+            checked = await connection.run_sync(
                 _verification_read, system, caller, prescription_id, birth_date
             )
     call, answer, patient_id = checked
@@ -78,19 +91,23 @@ def check_for_verification(
 ) -> tuple[Call, Answer, str]:
     """The verification's read: the caller, the answer and the patient, not yet audited."""
     with system.store.reading() as session:
-        return _verification_read(session, system, call, prescription_id, birth_date)
+        return _verification_read(session.connection(), system, call, prescription_id, birth_date)
 
 
 def _verification_read(
-    session: Session,
+    connection: Connection,
     system: ClinicSystem,
     call: Call | Caller,
     prescription_id: str,
     birth_date: date,
 ) -> tuple[Call, Answer, str]:
-    call = call_in(session, call) if isinstance(call, Caller) else call
+    """One statement reads the caller's user (refused if removed since the token or
+    session was issued) with the prescription and its patient's events."""
+    user_id = call.user_id if isinstance(call, Caller) else call.actor.user_id
+    read = _read(connection, user_id, prescription_id)
+    call = call.as_call(read.actor) if isinstance(call, Caller) else call
     require_role(call.actor, "pharmacist", "prescriber")
-    check = _check_prescription(system, call, session, prescription_id, birth_date)
+    check = _check_prescription(system, call, read, birth_date)
     return call, _answer(check), check.prescription.patient_id
 
 
@@ -98,7 +115,8 @@ def dispense(system: ClinicSystem, call: Call, prescription_id: str, birth_date:
     require_role(call.actor, "pharmacist")
 
     def work(session: Session) -> Answer:
-        check = _check_prescription(system, call, session, prescription_id, birth_date)
+        read = _read(session.connection(), call.actor.user_id, prescription_id)
+        check = _check_prescription(system, call, read, birth_date)
         if check.dispensed:
             raise _already_dispensed()
         refuse_unless_allowed(check.assessment, "dispense")
@@ -141,49 +159,78 @@ def _already_dispensed() -> Conflict:
 
 
 def _check_prescription(
-    system: ClinicSystem, call: Call, session: Session, prescription_id: str, birth_date: date
+    system: ClinicSystem, call: Call, read: Read, birth_date: date
 ) -> PrescriptionCheck:
-    prescription, dispensed = _prescription_in_clinic(session, call, prescription_id)
-    document = folded_document(
-        session, prescription.patient_id, call.today, leave_out=frozenset({prescription.id})
-    )
+    prescription = read.prescription
+    if prescription is None:
+        raise _no_such_prescription()
+    leave_out = frozenset({prescription.id})
+    document = fold_events(read.events, as_of=call.today, leave_out=leave_out)
     if document["patient"]["birth_date"] != birth_date.isoformat():
         raise _no_such_prescription()
     document["proposed_prescription"] = dict(prescription.payload)
     record = record_from_document(document, system.knowledge, call.today)
-    return PrescriptionCheck(prescription, assess_closed(record, system.knowledge), dispensed)
+    assessment = assess_closed(record, system.knowledge)
+    return PrescriptionCheck(prescription, assessment, read.dispensed)
 
 
-def _prescription_in_clinic(
-    session: Session, call: Call, prescription_id: str
-) -> tuple[Prescription, bool]:
-    """The prescription, if not retracted and its patient is in the caller's clinic, and
-    whether it was dispensed: one query (every condition is an indexed lookup)."""
-    parameters = {"prescription_id": prescription_id, "clinic_id": call.actor.clinic_id}
-    found = session.connection().execute(_prescription_query(), parameters).one_or_none()
-    if found is None:
-        raise _no_such_prescription()
-    event_id, patient_id, payload, dispensed = found
-    return Prescription(event_id, patient_id, payload), bool(dispensed)
+def _read(connection: Connection, user_id: int, prescription_id: str) -> Read:
+    """The caller's user, the prescription and its patient's events: one statement, so
+    one snapshot and one round trip. The caller's row comes back (with nulls) when the
+    caller's clinic has no such prescription; no row when the user is gone."""
+    parameters = {"user_id": user_id, "prescription_id": prescription_id}
+    rows = connection.execute(_read_query(), parameters).all()
+    if not rows:
+        raise user_gone()
+    first = rows[0]
+    actor = actor_from_columns(*first[:5])
+    prescription_id, patient_id, dispensed = first[5:8]
+    if prescription_id is None:
+        return Read(actor, None, False, [])
+    events = [StoredEvent(*row[8:]) for row in rows]
+    payload = next(event.payload for event in events if event.id == prescription_id)
+    prescription = Prescription(prescription_id, patient_id, dict(payload))
+    return Read(actor, prescription, bool(dispensed), events)
 
 
 @cache
-def _prescription_query() -> Select[str, str, dict[str, Any], bool]:
-    """Built once (an aliased statement built per call costs more than running it)."""
-    retraction, fill = aliased(EventRow), aliased(EventRow)
+def _read_query() -> Select[Any]:
+    """Built once (an aliased statement built per call costs more than running it). The
+    prescription is found only if it is one, is not retracted and its patient is in the
+    caller's clinic; every join and condition is an indexed lookup."""
+    prescription, retraction, fill, event = (aliased(EventRow) for _ in range(4))
     retracted = select(retraction.id).where(
-        retraction.kind == ENTERED_IN_ERROR, retraction.corrects_event_id == EventRow.id
+        retraction.kind == ENTERED_IN_ERROR, retraction.corrects_event_id == prescription.id
     )
-    dispensed = select(fill.id).where(fill.fills_prescription_id == EventRow.id)
-    return (
-        select(EventRow.id, EventRow.patient_id, EventRow.payload, dispensed.exists())
-        .join(PatientRow, PatientRow.id == EventRow.patient_id)
+    dispensed = select(fill.id).where(fill.fills_prescription_id == prescription.id)
+    found = (
+        select(
+            prescription.id,
+            prescription.patient_id,
+            dispensed.exists().label("dispensed"),
+            PatientRow.clinic_id,
+        )
+        .join(PatientRow, PatientRow.id == prescription.patient_id)
         .where(
-            EventRow.id == bindparam("prescription_id"),
-            EventRow.kind == "prescription",
-            PatientRow.clinic_id == bindparam("clinic_id"),
+            prescription.id == bindparam("prescription_id"),
+            prescription.kind == "prescription",
             ~retracted.exists(),
         )
+        .subquery("found")
+    )
+    return (
+        select(
+            *ACTOR_COLUMNS,
+            found.c.id,
+            found.c.patient_id,
+            found.c.dispensed,
+            *stored_event_columns(event),
+        )
+        .select_from(UserRow)
+        .outerjoin(found, found.c.clinic_id == UserRow.clinic_id)
+        .outerjoin(event, event.patient_id == found.c.patient_id)
+        .where(UserRow.id == bindparam("user_id"))
+        .order_by(event.sequence)
     )
 
 

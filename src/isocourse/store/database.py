@@ -25,6 +25,7 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -51,6 +52,8 @@ class OnLoop:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     read_sessions: async_sessionmaker[AsyncSession]
+    #: the engine in autocommit: no transaction (see :meth:`one_statement`)
+    statements: AsyncEngine
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -63,6 +66,15 @@ class OnLoop:
         """A transaction that only reads one snapshot (see :func:`reading`)."""
         async with self.read_sessions.begin() as session:
             yield session
+
+    @asynccontextmanager
+    async def one_statement(self) -> AsyncIterator[AsyncConnection]:
+        """A connection outside any transaction, for a read that is one statement. A
+        statement reads one snapshot on its own, so it needs no ``BEGIN`` and no
+        ``COMMIT``: two round trips fewer than :meth:`reading`. A second statement on
+        this connection would read another snapshot."""
+        async with self.statements.connect() as connection:
+            yield connection
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -143,6 +155,7 @@ def _on_loop(engine: Engine, connections: int) -> OnLoop | None:
         awaited,
         async_sessionmaker(awaited, expire_on_commit=False),
         async_sessionmaker(reading_async(awaited), expire_on_commit=False),
+        awaited.execution_options(isolation_level="AUTOCOMMIT"),
     )
 
 

@@ -12,7 +12,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Select, bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from isocourse.store.fold import ENTERED_IN_ERROR, StoredEvent
 from isocourse.store.tables import EventRow
@@ -61,10 +61,23 @@ def stored_events(session: Session, patient_id: str) -> list[StoredEvent]:
 @cache
 def _stored_events_query() -> Select[str, str, dict[str, Any], str | None]:
     return (
-        select(EventRow.id, EventRow.kind, EventRow.payload, EventRow.corrects_event_id)
+        select(*stored_event_columns(EventRow))
         .where(EventRow.patient_id == bindparam("patient_id"))
         .order_by(EventRow.sequence)
     )
+
+
+def stored_event_columns(
+    events: type[EventRow],
+) -> tuple[
+    InstrumentedAttribute[str],
+    InstrumentedAttribute[str],
+    InstrumentedAttribute[dict[str, Any]],
+    InstrumentedAttribute[str | None],
+]:
+    """The columns of ``events`` (the table or an alias of it) that make a
+    :class:`StoredEvent`, in its fields' order."""
+    return events.id, events.kind, events.payload, events.corrects_event_id
 
 
 def is_retracted(session: Session, event_id: str) -> bool:
