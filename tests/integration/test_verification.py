@@ -18,7 +18,7 @@ from isocourse.auth.tokens import issue_token
 from isocourse.service.audit import lock_head, verify_chain
 from isocourse.settings import Settings
 from isocourse.store.database import Store, open_store
-from isocourse.store.tables import AuditEntryRow
+from isocourse.store.tables import AuditEntryRow, EventRow
 from tests.clinic_support import ALLOWED_DEMO, Clinic, demo, running_clinic
 
 ORDER = {"days_supply": 30, "mg_per_day": 60}
@@ -88,6 +88,47 @@ def test_a_dispensed_prescription_verifies_as_already_dispensed(clinic: Clinic) 
     assert dispensed.status_code == 201, dispensed.text
     answer = verify(clinic, prescription_id, birth).json()
     assert (answer["already_dispensed"], answer["allowed"]) == (True, False)
+
+
+def test_a_wrong_birth_date_is_not_found(clinic: Clinic) -> None:
+    _, prescription_id, birth = prescribe(clinic)
+    wrong = {"birth_date": "1990-01-01"}
+    assert birth != wrong
+    assert verify(clinic, prescription_id, wrong).status_code == 404
+    assert verify(clinic, prescription_id, birth).status_code == 200
+
+
+@pytest.mark.parametrize("action", ["verification", "dispenses"])
+def test_a_stored_record_that_no_longer_validates_fails_closed_but_only_for_its_birth_date(
+    clinic: Clinic, action: str
+) -> None:
+    """A weight whose value is no longer a number (written past the API, as a faulty
+    migration might): the pharmacist is told the record is invalid and nothing is
+    dispensed; a caller with the wrong birth date is told only that there is no such
+    prescription."""
+    patient_id, prescription_id, birth = prescribe(clinic)
+    store = clinic.app.state.wiring.system.store
+    with store.transaction() as session:
+        weight = session.scalars(
+            select(EventRow).where(EventRow.patient_id == patient_id, EventRow.kind == "weight")
+        ).first()
+        assert weight is not None
+        weight.payload = {**weight.payload, "value": "heavy"}
+
+    def ask(birth_date: dict[str, str]):  # type: ignore[no-untyped-def]
+        path = f"/api/v1/prescriptions/{prescription_id}/{action}"
+        headers = clinic.as_user("pharm_a")
+        if action == "verification":
+            return clinic.client.get(path, params=birth_date, headers=headers)
+        return clinic.client.post(path, json=birth_date, headers=headers)
+
+    invalid = ask(birth)
+    assert invalid.status_code == 409, invalid.text
+    assert "RECORD_INVALID" in invalid.text and "weights" in invalid.text
+    assert ask({"birth_date": "1990-01-01"}).status_code == 404
+    with store.reading() as session:
+        fills = select(EventRow).where(EventRow.fills_prescription_id == prescription_id)
+        assert session.scalars(fills).first() is None
 
 
 def test_a_prescription_marked_entered_in_error_is_not_found(clinic: Clinic) -> None:

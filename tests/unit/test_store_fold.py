@@ -112,12 +112,29 @@ EXTRA_EVENTS = [
     index=st.integers(min_value=0, max_value=len(demo_records(TODAY))),
     extra=st.lists(st.sampled_from(EXTRA_EVENTS), max_size=7, unique_by=lambda e: e.id),
     cut=st.integers(min_value=0, max_value=60),
+    left_out=st.sets(st.integers(min_value=0, max_value=70), max_size=3),
+    proposed=st.sampled_from([None, {"date": "2026-04-20", "days_supply": 30, "mg_per_day": 40}]),
 )
 def test_the_text_fold_equals_the_fold_of_the_decoded_events(
-    index: int, extra: list[StoredEvent], cut: int
+    index: int,
+    extra: list[StoredEvent],
+    cut: int,
+    left_out: set[int],
+    proposed: dict[str, Any] | None,
 ) -> None:
+    """Also with events left out and a prescription proposed in place of the events' (as
+    the verification folds: the prescription it verifies left out, then proposed)."""
     records = [example_record(), *demo_records(TODAY)]
     events = as_events(records[index])
     events = events[:cut] + extra + events[cut:]
-    text = fold_event_texts(as_texts(events), as_of=TODAY)
-    assert json.loads(text) == fold_events(events, as_of=TODAY)
+    leave_out = frozenset(events[i].id for i in left_out if i < len(events))
+    text = fold_event_texts(
+        as_texts(events),
+        as_of=TODAY,
+        leave_out=leave_out,
+        proposed_prescription=None if proposed is None else json.dumps(proposed),
+    )
+    expected = fold_events(events, as_of=TODAY, leave_out=leave_out)
+    if proposed is not None:
+        expected["proposed_prescription"] = proposed
+    assert json.loads(text) == expected

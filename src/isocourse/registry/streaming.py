@@ -18,9 +18,10 @@ from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Select, Text, cast, func, select
+from sqlalchemy import Connection, Engine, Select, func, select
 
 from isocourse.store.database import reading
+from isocourse.store.event_log import stored_event_columns
 from isocourse.store.fold import StoredEventText, fold_event_texts
 from isocourse.store.tables import EventRow, PatientRow
 
@@ -81,14 +82,10 @@ def all_event_rows(*, payload_as_text: bool = True) -> Select[*tuple[Any, ...]]:
     """Every event row in (patient, sequence) order: patient id, sequence, event id,
     kind, payload (as the database's JSON text, or decoded as the schema types it) and
     the event it corrects."""
-    payload = cast(EventRow.payload, Text) if payload_as_text else EventRow.payload
     return select(
         EventRow.patient_id,
         EventRow.sequence,
-        EventRow.id,
-        EventRow.kind,
-        payload,
-        EventRow.corrects_event_id,
+        *stored_event_columns(EventRow, payload_as_text=payload_as_text),
     ).order_by(EventRow.patient_id, EventRow.sequence)
 
 

@@ -4,6 +4,7 @@ prescription is dispensed at most once (checked, and enforced by a unique column
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -15,14 +16,15 @@ from sqlalchemy.orm import Session, aliased
 
 from isocourse.assessment import Assessment
 from isocourse.auth.users import ACTOR_COLUMNS, actor_from_columns, user_gone
+from isocourse.record_parser import RecordError, course_record_from_text
 from isocourse.service.audit import record_audit
 from isocourse.service.context import Actor, Call, Caller, ClinicSystem, require_role
 from isocourse.service.decisions import assess_closed, decision_json, refuse_unless_allowed
 from isocourse.service.errors import Conflict, NotFound, Refused
-from isocourse.service.patients import record_from_document
+from isocourse.service.patients import stored_record_invalid
 from isocourse.service.unit_of_work import Answer, fingerprint, unit_of_work, write_once
 from isocourse.store.event_log import append_event, event_by_id, stored_event_columns
-from isocourse.store.fold import ENTERED_IN_ERROR, StoredEvent, fold_events
+from isocourse.store.fold import ENTERED_IN_ERROR, StoredEventText, fold_event_texts
 from isocourse.store.tables import EventRow, PatientRow, UserRow
 
 
@@ -31,18 +33,22 @@ class Prescription:
     id: str
     patient_id: str
     payload: dict[str, Any]
+    #: the payload as the database holds it (JSON text), for the fold
+    payload_text: str
 
 
 @dataclass(frozen=True)
 class Read:
     """What the prescription's one query read: the caller's user and, if the caller's
     clinic has this prescription (not retracted), the prescription, whether it was
-    dispensed and its patient's events in order."""
+    dispensed and its patient's events in order (payloads as JSON text: the fold
+    splices them into the record's text, which is validated once, without decoding
+    each payload and encoding the document again)."""
 
     actor: Actor
     prescription: Prescription | None
     dispensed: bool
-    events: list[StoredEvent]
+    events: list[StoredEventText]
 
 
 @dataclass(frozen=True)
@@ -161,15 +167,27 @@ def _already_dispensed() -> Conflict:
 def _check_prescription(
     system: ClinicSystem, call: Call, read: Read, birth_date: date
 ) -> PrescriptionCheck:
+    """The record on the dispensing day, this prescription proposed (it is left out of the
+    events), assessed; not found unless the birth date is the patient's."""
     prescription = read.prescription
     if prescription is None:
         raise _no_such_prescription()
-    leave_out = frozenset({prescription.id})
-    document = fold_events(read.events, as_of=call.today, leave_out=leave_out)
-    if document["patient"]["birth_date"] != birth_date.isoformat():
+    text = fold_event_texts(
+        read.events,
+        as_of=call.today,
+        leave_out=frozenset({prescription.id}),
+        proposed_prescription=prescription.payload_text,
+    )
+    try:
+        record = course_record_from_text(text, system.knowledge)
+    except RecordError as error:
+        # the birth date first: a caller who does not know it learns nothing more
+        patient = json.loads(text).get("patient") or {}
+        if patient.get("birth_date") != birth_date.isoformat():
+            raise _no_such_prescription() from error
+        raise stored_record_invalid(error) from error
+    if record.patient.birth_date != birth_date:
         raise _no_such_prescription()
-    document["proposed_prescription"] = dict(prescription.payload)
-    record = record_from_document(document, system.knowledge, call.today)
     assessment = assess_closed(record, system.knowledge)
     return PrescriptionCheck(prescription, assessment, read.dispensed)
 
@@ -187,9 +205,9 @@ def _read(connection: Connection, user_id: int, prescription_id: str) -> Read:
     prescription_id, patient_id, dispensed = first[5:8]
     if prescription_id is None:
         return Read(actor, None, False, [])
-    events = [StoredEvent(*row[8:]) for row in rows]
-    payload = next(event.payload for event in events if event.id == prescription_id)
-    prescription = Prescription(prescription_id, patient_id, dict(payload))
+    events = [StoredEventText(*row[8:]) for row in rows]
+    text = next(event.payload for event in events if event.id == prescription_id)
+    prescription = Prescription(prescription_id, patient_id, json.loads(text), text)
     return Read(actor, prescription, bool(dispensed), events)
 
 
@@ -224,7 +242,7 @@ def _read_query() -> Select[Any]:
             found.c.id,
             found.c.patient_id,
             found.c.dispensed,
-            *stored_event_columns(event),
+            *stored_event_columns(event, payload_as_text=True),
         )
         .select_from(UserRow)
         .outerjoin(found, found.c.clinic_id == UserRow.clinic_id)

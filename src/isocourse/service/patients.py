@@ -41,10 +41,15 @@ def record_from_document(
     try:
         return course_record_from_json(dict(document), knowledge, today=today)
     except RecordError as error:
-        raise Conflict(
-            f"the stored record no longer validates ({error}); correct the entry first",
-            code="RECORD_INVALID",
-        ) from error
+        raise stored_record_invalid(error) from error
+
+
+def stored_record_invalid(error: RecordError) -> Conflict:
+    """A stored record that no longer validates: the use case fails closed."""
+    return Conflict(
+        f"the stored record no longer validates ({error}); correct the entry first",
+        code="RECORD_INVALID",
+    )
 
 
 def audited_record(

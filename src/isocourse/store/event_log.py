@@ -11,7 +11,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import ColumnElement, Select, Text, bindparam, cast, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from isocourse.store.fold import ENTERED_IN_ERROR, StoredEvent
@@ -68,16 +68,13 @@ def _stored_events_query() -> Select[str, str, dict[str, Any], str | None]:
 
 
 def stored_event_columns(
-    events: type[EventRow],
-) -> tuple[
-    InstrumentedAttribute[str],
-    InstrumentedAttribute[str],
-    InstrumentedAttribute[dict[str, Any]],
-    InstrumentedAttribute[str | None],
-]:
+    events: type[EventRow], *, payload_as_text: bool = False
+) -> tuple[ColumnElement[Any] | InstrumentedAttribute[Any], ...]:
     """The columns of ``events`` (the table or an alias of it) that make a
-    :class:`StoredEvent`, in its fields' order."""
-    return events.id, events.kind, events.payload, events.corrects_event_id
+    :class:`StoredEvent` in its fields' order, or with ``payload_as_text`` a
+    :class:`StoredEventText` (the payload as the database's JSON text, not decoded)."""
+    payload = cast(events.payload, Text) if payload_as_text else events.payload
+    return events.id, events.kind, payload, events.corrects_event_id
 
 
 def is_retracted(session: Session, event_id: str) -> bool:

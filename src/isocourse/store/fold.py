@@ -86,11 +86,21 @@ class StoredEventText:
     corrects: str | None = None
 
 
-def fold_event_texts(events: Sequence[StoredEventText], *, as_of: date) -> str:
+def fold_event_texts(
+    events: Sequence[StoredEventText],
+    *,
+    as_of: date,
+    leave_out: frozenset[str] = frozenset(),
+    proposed_prescription: str | None = None,
+) -> str:
     """The same fold over events whose payloads are still JSON text: the document as
-    JSON text, built without decoding the payloads (the bulk re-assessment's path;
-    ``json.loads`` of it equals :func:`fold_events` of the decoded events)."""
-    lists, latest = _fold(events, frozenset())
+    JSON text, built without decoding the payloads (the bulk re-assessment's and the
+    verification's path; ``json.loads`` of it equals :func:`fold_events` of the decoded
+    events). ``proposed_prescription`` (JSON text), if given, is proposed in place of
+    what the events propose: the prescription a pharmacist verifies, left out."""
+    lists, latest = _fold(events, leave_out)
+    if proposed_prescription is not None:
+        latest["proposed_prescription"] = proposed_prescription
     parts = [f'"format":{json.dumps(COURSE_FORMAT)},"as_of":"{as_of.isoformat()}"']
     parts.extend(f'"{name}":[{",".join(payloads)}]' for name, payloads in lists.items())
     for name, payload in latest.items():
