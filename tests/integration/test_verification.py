@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, Engine, event, func, select
+from sqlalchemy import Connection, Engine, event, func, select, text
 
 from isocourse.auth.tokens import issue_token
 from isocourse.service.audit import lock_head, verify_chain
@@ -277,6 +277,35 @@ def test_concurrent_verifications_queue_for_the_loop_pool_and_each_is_audited(
         assert verify_chain(session).intact
     if store.on_loop is not None:
         assert 0 < len(opened) <= store.on_loop.engine.pool.size() < 30
+
+
+def test_the_verification_is_answered_after_the_database_closed_its_connections(
+    clinic: Clinic,
+) -> None:
+    """As after a PostgreSQL restart: the server closes every connection the pools hold.
+    The next verifications are still answered, each once its audit entry is committed:
+    the first request on each dead connection must not fail."""
+    store = clinic.app.state.wiring.system.store
+    if store.on_loop is None:
+        pytest.skip("PostgreSQL: a SQLite file has no server to lose")
+    _, prescription_id, birth = prescribe(clinic)
+    with ThreadPoolExecutor(10) as pool:  # the loop's pool holds several connections
+        assert set(
+            pool.map(lambda _: verify(clinic, prescription_id, birth).status_code, range(20))
+        ) == {200}
+    for _ in range(2):  # twice: the connections opened after the first loss are lost too
+        with store.engine.connect() as connection:
+            closed = connection.execute(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE pid <> pg_backend_pid() AND datname = current_database()"
+                )
+            ).scalar_one()
+        assert closed >= 1
+        before = audit_count(clinic)
+        answers = [verify(clinic, prescription_id, birth).status_code for _ in range(3)]
+        assert answers == [200, 200, 200]
+        assert audit_count(clinic) == before + 3
 
 
 def test_a_stopping_server_closes_the_connections_its_loop_opened(

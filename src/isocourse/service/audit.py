@@ -136,8 +136,7 @@ class AuditAppends:
 
     async def _write_awaited(self, batch: list[tuple[AuditRequest, ...]]) -> None:
         assert self._store.on_loop is not None
-        async with self._store.on_loop.transaction() as session:
-            await session.run_sync(_append, _each_entry(batch))
+        await self._store.on_loop.run_in_transaction(_append, _each_entry(batch))
 
     def _write_now(self, batch: list[tuple[AuditRequest, ...]]) -> bool:
         with self._store.transaction_now() as session:

@@ -83,10 +83,9 @@ async def verify_prescription_async(
         checked = check_for_verification(system, caller, prescription_id, birth_date)
     else:
         # the read is one statement, a snapshot of its own: no transaction around it
-        async with store.on_loop.one_statement() as connection:
-            checked = await connection.run_sync(
-                _verification_read, system, caller, prescription_id, birth_date
-            )
+        checked = await store.on_loop.read_in_one_statement(
+            _verification_read, system, caller, prescription_id, birth_date
+        )
     call, answer, patient_id = checked
     await system.audit_appends.append_async(call, "prescription.verify", patient_id=patient_id)
     return answer

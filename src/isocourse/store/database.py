@@ -13,19 +13,19 @@ there instead of holding a thread while it waits.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from contextlib import AbstractContextManager, asynccontextmanager, contextmanager, nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
-    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -40,44 +40,81 @@ _SQLITE_BUSY_MS = 30_000
 _READ_ONLY = "isocourse_read_only"
 #: PostgreSQL: a read-only transaction on one snapshot (see :func:`reading`)
 _POSTGRES_SNAPSHOT = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+_T = TypeVar("_T")
+_Args = ParamSpec("_Args")
 
 
 @dataclass(frozen=True)
 class OnLoop:
-    """The database through an asyncio driver (PostgreSQL): sessions whose every round
-    trip is awaited on the caller's event loop. Sync code runs in them with
-    ``await session.run_sync(function, ...)``. Its connections belong to the loop that
-    opened them: :meth:`close` on that loop before it ends."""
+    """The database through an asyncio driver (PostgreSQL): sync code run with every
+    round trip awaited on the caller's event loop. Its connections belong to the loop
+    that opened them: :meth:`close` on that loop before it ends.
+
+    The pool does not check a connection before handing it out (a round trip for every
+    use, a third of the verification's). A connection the server has closed (it
+    restarted) then fails at its first statement; SQLAlchemy discards it and every
+    other connection of the pool opened before, and both methods run their work once
+    more on a new connection, which is safe only because nothing was written: a read,
+    or a transaction that failed before its commit was sent."""
 
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
-    read_sessions: async_sessionmaker[AsyncSession]
-    #: the engine in autocommit: no transaction (see :meth:`one_statement`)
+    #: the engine in autocommit: no transaction (see :meth:`read_in_one_statement`)
     statements: AsyncEngine
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """One unit of work: commit on success, roll back on any error."""
+    async def run_in_transaction(
+        self,
+        work: Callable[Concatenate[Session, _Args], _T],
+        *args: _Args.args,
+        **kwargs: _Args.kwargs,
+    ) -> _T:
+        """``work(session, *args)`` in one transaction, committed if it returns and rolled
+        back if it raises."""
+        try:
+            return await self._in_transaction(True, work, *args, **kwargs)
+        except _LostBeforeCommit:
+            return await self._in_transaction(False, work, *args, **kwargs)
+
+    async def _in_transaction(
+        self,
+        retry_if_lost: bool,
+        work: Callable[Concatenate[Session, _Args], _T],
+        *args: _Args.args,
+        **kwargs: _Args.kwargs,
+    ) -> _T:
         async with self.sessions.begin() as session:
-            yield session
+            try:
+                return await session.run_sync(work, *args, **kwargs)
+            except DBAPIError as error:  # the commit is sent after this block, on exit
+                if retry_if_lost and error.connection_invalidated:
+                    raise _LostBeforeCommit from error
+                raise
 
-    @asynccontextmanager
-    async def reading(self) -> AsyncIterator[AsyncSession]:
-        """A transaction that only reads one snapshot (see :func:`reading`)."""
-        async with self.read_sessions.begin() as session:
-            yield session
-
-    @asynccontextmanager
-    async def one_statement(self) -> AsyncIterator[AsyncConnection]:
-        """A connection outside any transaction, for a read that is one statement. A
-        statement reads one snapshot on its own, so it needs no ``BEGIN`` and no
-        ``COMMIT``: two round trips fewer than :meth:`reading`. A second statement on
-        this connection would read another snapshot."""
+    async def read_in_one_statement(
+        self,
+        read: Callable[Concatenate[Connection, _Args], _T],
+        *args: _Args.args,
+        **kwargs: _Args.kwargs,
+    ) -> _T:
+        """``read(connection, *args)`` outside any transaction: for a read that is one
+        statement. A statement reads one snapshot on its own, so it needs no ``BEGIN``
+        and no ``COMMIT`` (two round trips fewer). A second statement would read another
+        snapshot."""
+        try:
+            async with self.statements.connect() as connection:
+                return await connection.run_sync(read, *args, **kwargs)
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
         async with self.statements.connect() as connection:
-            yield connection
+            return await connection.run_sync(read, *args, **kwargs)
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+class _LostBeforeCommit(Exception):
+    """The transaction's connection was found closed before its commit was sent."""
 
 
 @dataclass(frozen=True)
@@ -150,11 +187,11 @@ def _on_loop(engine: Engine, connections: int) -> OnLoop | None:
     # no overflow: the loop's coroutines, as many as there are requests, queue for the
     # pool's connections (a connection opened for one request and closed after it
     # costs more than the request)
-    awaited = create_async_engine(engine.url, **_postgres_pool(connections, overflow=0))
+    pool = _postgres_pool(connections, overflow=0, check_each_use=False)
+    awaited = create_async_engine(engine.url, **pool)
     return OnLoop(
         awaited,
         async_sessionmaker(awaited, expire_on_commit=False),
-        async_sessionmaker(reading_async(awaited), expire_on_commit=False),
         awaited.execution_options(isolation_level="AUTOCOMMIT"),
     )
 
@@ -188,10 +225,14 @@ def make_engine(url: str, *, connections: int = 5) -> Engine:
     return engine
 
 
-def _postgres_pool(connections: int, *, overflow: int) -> dict[str, Any]:
+def _postgres_pool(
+    connections: int, *, overflow: int, check_each_use: bool = True
+) -> dict[str, Any]:
     """Keep ``connections`` open, open up to ``overflow`` more for a burst (closed on
-    return), and check each one before handing it out (a restarted server closed it)."""
-    return {"pool_pre_ping": True, "pool_size": connections, "max_overflow": overflow}
+    return), and (``check_each_use``) check each one before handing it out: a restarted
+    server closed it. Without the check, the user of a pool must retry what a closed
+    connection failed (:class:`OnLoop`)."""
+    return {"pool_pre_ping": check_each_use, "pool_size": connections, "max_overflow": overflow}
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: object) -> None:
@@ -216,11 +257,6 @@ def reading(engine: Engine) -> Engine:
     if engine.dialect.name == "postgresql":
         return engine.execution_options(**_POSTGRES_SNAPSHOT)
     return engine.execution_options(**{_READ_ONLY: True})
-
-
-def reading_async(engine: AsyncEngine) -> AsyncEngine:
-    """:func:`reading` for PostgreSQL through the asyncio driver."""
-    return engine.execution_options(**_POSTGRES_SNAPSHOT)
 
 
 def migrate(url: str, revision: str = "head") -> None:
