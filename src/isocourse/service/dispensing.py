@@ -201,12 +201,12 @@ def _read(connection: Connection, user_id: int, prescription_id: str) -> Read:
         raise user_gone()
     first = rows[0]
     actor = actor_from_columns(*first[:5])
-    prescription_id, patient_id, dispensed = first[5:8]
-    if prescription_id is None:
+    found_id, patient_id, dispensed = first[5:8]
+    if found_id is None:
         return Read(actor, None, False, [])
     events = [StoredEventText(*row[8:]) for row in rows]
-    text = next(event.payload for event in events if event.id == prescription_id)
-    prescription = Prescription(prescription_id, patient_id, json.loads(text), text)
+    text = next(event.payload for event in events if event.id == found_id)
+    prescription = Prescription(found_id, patient_id, json.loads(text), text)
     return Read(actor, prescription, bool(dispensed), events)
 
 
