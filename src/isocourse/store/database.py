@@ -38,8 +38,6 @@ from isocourse.store.sqlite_writers import SqliteWriters
 
 _SQLITE_BUSY_MS = 30_000
 _READ_ONLY = "isocourse_read_only"
-#: PostgreSQL: a read-only transaction on one snapshot (see :func:`reading`)
-_POSTGRES_SNAPSHOT = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
 _T = TypeVar("_T")
 _Args = ParamSpec("_Args")
 
@@ -255,7 +253,7 @@ def reading(engine: Engine) -> Engine:
     PostgreSQL ``REPEATABLE READ, READ ONLY`` (its default, READ COMMITTED, would let
     each statement see what others committed meanwhile)."""
     if engine.dialect.name == "postgresql":
-        return engine.execution_options(**_POSTGRES_SNAPSHOT)
+        return engine.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
     return engine.execution_options(**{_READ_ONLY: True})
 
 
