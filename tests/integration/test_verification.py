@@ -4,20 +4,22 @@ per transaction, and the caller's identity read without taking the write lock.""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
-from sqlalchemy import Connection, Engine, event, func, select, text
+from sqlalchemy import Connection, Engine, create_engine, event, func, select, text
 
 from isocourse.auth.tokens import issue_token
 from isocourse.service.audit import lock_head, verify_chain
 from isocourse.settings import Settings
-from isocourse.store.database import Store, open_store
+from isocourse.store.database import ON_LOOP_APPLICATION, open_store
 from isocourse.store.tables import AuditEntryRow, EventRow
 from tests.clinic_support import ALLOWED_DEMO, Clinic, demo, running_clinic
 
@@ -47,29 +49,66 @@ def verify(clinic: Clinic, prescription_id: str, birth: dict[str, str], user: st
     )
 
 
-def loop_engine(store: Store) -> Engine:
-    """The engine the server's event loop uses (on PostgreSQL, the asyncio one's)."""
-    return store.engine if store.on_loop is None else store.on_loop.engine.sync_engine
+@dataclass(frozen=True)
+class Sent:
+    statement: str
+    #: sent inside a transaction (on the event loop's pool: after a BEGIN, not in autocommit)
+    in_transaction: bool
 
 
 @contextmanager
-def statements(clinic: Clinic) -> Iterator[list[str]]:
-    """The SQL statements the database is sent while the block runs (by either engine:
-    on PostgreSQL the API's verification uses the asyncio one)."""
+def statements(clinic: Clinic) -> Iterator[list[Sent]]:
+    """The SQL statements the database is sent while the block runs: by the store's
+    engine, and on PostgreSQL by the event loop's pool (psycopg's asyncio cursors, which
+    the API's verification uses)."""
     store = clinic.app.state.wiring.system.store
-    engines = {store.engine, loop_engine(store)}
-    sent: list[str] = []
+    sent: list[Sent] = []
 
-    def keep(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
-        sent.append(" ".join(statement.split()))
+    def keep(connection: Connection, _cursor: Any, statement: str, *_rest: Any) -> None:
+        sent.append(Sent(" ".join(statement.split()), connection.in_transaction()))
 
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", keep)
+    def on_loop(connection: psycopg.AsyncConnection[Any], statement: Any) -> None:
+        idle = connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        sent.append(Sent(" ".join(str(statement).split()), not idle))
+
+    event.listen(store.engine, "before_cursor_execute", keep)
     try:
-        yield sent
+        with watching_the_loop(on_loop):
+            yield sent
     finally:
-        for engine in engines:
-            event.remove(engine, "before_cursor_execute", keep)
+        event.remove(store.engine, "before_cursor_execute", keep)
+
+
+@contextmanager
+def watching_the_loop(
+    watch: Callable[[psycopg.AsyncConnection[Any], Any], None],
+) -> Iterator[None]:
+    """``watch(connection, statement)`` before each statement an asyncio cursor sends."""
+    cursor = psycopg.AsyncCursor
+    execute, execute_many = cursor.execute, cursor.executemany
+
+    async def watched_execute(self: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+        watch(self.connection, query)
+        return await execute(self, query, *args, **kwargs)
+
+    async def watched_execute_many(self: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+        watch(self.connection, query)
+        return await execute_many(self, query, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cursor, "execute", watched_execute)
+        patch.setattr(cursor, "executemany", watched_execute_many)
+        yield
+
+
+def loop_connections(database: Engine) -> int:
+    """The event loop pool's connections open on the database server."""
+    with database.connect() as connection:
+        found = connection.execute(
+            text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :name"),
+            {"name": ON_LOOP_APPLICATION},
+        )
+        return int(found.scalar_one())
 
 
 def audit_count(clinic: Clinic) -> int:
@@ -167,37 +206,29 @@ def test_every_verification_writes_one_audit_entry_and_locks_the_head_once(
     before = audit_count(clinic)
     with statements(clinic) as sent:
         assert verify(clinic, prescription_id, birth).status_code == 200
-    head_reads = [s for s in sent if s.startswith("SELECT") and "FROM audit_head" in s]
+    head_reads = [
+        s for s in sent if s.statement.startswith("SELECT") and "audit_head" in s.statement
+    ]
     assert len(head_reads) == 1, head_reads
     assert audit_count(clinic) == before + 1
 
 
 def test_the_verification_reads_in_one_statement_outside_a_transaction(clinic: Clinic) -> None:
     """The caller, the prescription and its patient's events: one statement, one snapshot.
-    On PostgreSQL it runs in autocommit (no BEGIN and COMMIT round trips): the driver's
-    connection is in autocommit while the statement runs."""
+    On PostgreSQL it runs outside a transaction (no BEGIN and COMMIT round trips); the
+    audit entry is written in one."""
     store = clinic.app.state.wiring.system.store
     _, prescription_id, birth = prescribe(clinic)
-    autocommit: dict[str, bool] = {}
-
-    def note(conn: Connection, _cursor: Any, statement: str, *_rest: Any) -> None:
-        if store.on_loop is not None:  # psycopg's (sqlite3's has no such attribute)
-            autocommit[statement] = conn.connection.dbapi_connection.autocommit  # type: ignore[union-attr]
-
-    engine = loop_engine(store)
     with statements(clinic) as sent:
-        event.listen(engine, "before_cursor_execute", note)
-        try:
-            assert verify(clinic, prescription_id, birth).status_code == 200
-        finally:
-            event.remove(engine, "before_cursor_execute", note)
-    reads = [s for s in sent if s.startswith("SELECT") and "audit_head" not in s]
+        assert verify(clinic, prescription_id, birth).status_code == 200
+    reads = [s for s in sent if s.statement.startswith("SELECT") and "audit" not in s.statement]
     assert len(reads) == 1, reads
-    assert "FROM users" in reads[0] and "events" in reads[0], reads[0]
+    assert "FROM users" in reads[0].statement and "events" in reads[0].statement, reads[0]
+    audit = [s for s in sent if "audit" in s.statement]
+    assert len(audit) == 3, audit  # the head locked, the entry, the head moved
+    assert all(s.in_transaction for s in audit), audit
     if store.on_loop is not None:
-        (read,) = [statement for statement in autocommit if "FROM users" in statement]
-        assert autocommit[read] is True
-        assert not any(on for statement, on in autocommit.items() if "audit" in statement)
+        assert reads[0].in_transaction is False
 
 
 def test_the_head_locked_in_one_transaction_is_locked_again_in_the_next(clinic: Clinic) -> None:
@@ -208,7 +239,7 @@ def test_the_head_locked_in_one_transaction_is_locked_again_in_the_next(clinic: 
             assert lock_head(session) is first
         with store.transaction() as session:
             lock_head(session)
-    assert len([s for s in sent if "FROM audit_head" in s]) == 2
+    assert len([s for s in sent if "FROM audit_head" in s.statement]) == 2
 
 
 def test_only_the_audit_entry_takes_the_write_lock(clinic: Clinic) -> None:
@@ -221,7 +252,7 @@ def test_only_the_audit_entry_takes_the_write_lock(clinic: Clinic) -> None:
     _, prescription_id, birth = prescribe(clinic)
     with statements(clinic) as sent:
         verify(clinic, prescription_id, birth)
-    begins = [s for s in sent if s.startswith("BEGIN")]
+    begins = [s.statement for s in sent if s.statement.startswith("BEGIN")]
     assert begins == ["BEGIN", "BEGIN IMMEDIATE"], begins
 
 
@@ -251,32 +282,22 @@ def test_a_token_of_a_user_who_no_longer_exists_is_refused(clinic: Clinic, route
 def test_concurrent_verifications_queue_for_the_loop_pool_and_each_is_audited(
     clinic: Clinic,
 ) -> None:
-    """Thirty at once on the server's loop. On PostgreSQL they queue for the asyncio
+    """Thirty at once on the server's loop. On PostgreSQL they queue for the event loop
     pool's connections: none is opened beyond the pool (one opened per request and closed
     after it cost more than the request)."""
     store = clinic.app.state.wiring.system.store
     _, prescription_id, birth = prescribe(clinic)
     before = audit_count(clinic)
-    opened: list[object] = []
-    engine = loop_engine(store)
-
-    def connected(connection: object, _record: object) -> None:
-        opened.append(connection)
-
-    event.listen(engine, "connect", connected)
-    try:
-        with ThreadPoolExecutor(30) as pool:
-            answers = list(
-                pool.map(lambda _: verify(clinic, prescription_id, birth).status_code, range(90))
-            )
-    finally:
-        event.remove(engine, "connect", connected)
+    with ThreadPoolExecutor(30) as pool:
+        answers = list(
+            pool.map(lambda _: verify(clinic, prescription_id, birth).status_code, range(90))
+        )
     assert answers == [200] * 90
     assert audit_count(clinic) == before + 90
     with store.reading() as session:
         assert verify_chain(session).intact
     if store.on_loop is not None:
-        assert 0 < len(opened) <= store.on_loop.engine.pool.size() < 30
+        assert 0 < store.on_loop.connections_opened() <= store.on_loop.size < 30
 
 
 def test_the_verification_is_answered_after_the_database_closed_its_connections(
@@ -317,17 +338,16 @@ def test_a_stopping_server_closes_the_connections_its_loop_opened(
     store = clinic.app.state.wiring.system.store
     if store.on_loop is None:
         pytest.skip("SQLite: the loop uses the store's own connections")
-    engine = loop_engine(store)
-    opened: list[object] = []
-    closed: list[object] = []
-    event.listen(engine, "connect", lambda connection, _record: opened.append(connection))
-    event.listen(engine, "close", lambda connection, _record: closed.append(connection))
-    _, prescription_id, birth = prescribe(clinic)
-    assert verify(clinic, prescription_id, birth).status_code == 200
-    assert opened and not closed
-    with pytest.raises(StopIteration):
-        next(clinic_running)  # the server stops
-    assert sorted(map(id, closed)) == sorted(map(id, opened))
+    database = create_engine(database_url)
+    try:
+        _, prescription_id, birth = prescribe(clinic)
+        assert verify(clinic, prescription_id, birth).status_code == 200
+        assert loop_connections(database) > 0
+        with pytest.raises(StopIteration):
+            next(clinic_running)  # the server stops
+        assert loop_connections(database) == 0
+    finally:
+        database.dispose()
 
 
 def test_the_threads_pool_keeps_a_connection_per_server_thread(database_url: str) -> None:
@@ -338,6 +358,6 @@ def test_the_threads_pool_keeps_a_connection_per_server_thread(database_url: str
         if store.on_loop is None:
             pytest.skip("SQLite: a connection is a file handle, opened at no cost")
         assert store.engine.pool.size() == 3 + 2  # the threads, the writer thread, the loop
-        assert store.on_loop.engine.pool.size() == 3 + 2
+        assert store.on_loop.size == 3 + 2
     finally:
         store.close()

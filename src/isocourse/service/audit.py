@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from isocourse.store.group_commit import GroupCommit
@@ -25,14 +25,23 @@ from isocourse.store.tables import AuditEntryRow, AuditHeadRow
 
 if TYPE_CHECKING:
     from isocourse.service.context import Call
-    from isocourse.store.database import Store
+    from isocourse.store.database import InTransaction, Store
 
 GENESIS_HASH = "0" * 64
 _HELD_HEAD = "isocourse_audit_head"  # session.info: (transaction, the head it locked)
 _ENTRIES = cast(Table, AuditEntryRow.__table__)  # appended in Core: no ORM flush per entry
 _HEAD = cast(Table, AuditHeadRow.__table__)
 _LOCK_HEAD = select(_HEAD.c.last_id, _HEAD.c.last_hash).where(_HEAD.c.id == 1).with_for_update()
-_MOVE_HEAD = update(_HEAD).where(_HEAD.c.id == 1)
+_MOVE_HEAD_TO = (
+    update(_HEAD)
+    .where(_HEAD.c.id == 1)
+    .values(last_id=bindparam("to_id"), last_hash=bindparam("to_hash"))
+)
+# an entry, every value bound by its column's name (for OnLoop, which compiles it once)
+_INSERT_ENTRY = insert(_ENTRIES).values(
+    {column.name: bindparam(column.name) for column in _ENTRIES.c}
+)
+_NO_HEAD = "the audit chain has no head row: run `isocourse db upgrade`"
 
 
 @dataclass(frozen=True)
@@ -69,7 +78,7 @@ def lock_head(session: Session) -> Head:
         return head
     found = session.connection().execute(_LOCK_HEAD).one_or_none()
     if found is None:
-        raise RuntimeError("the audit chain has no head row: run `isocourse db upgrade`")
+        raise RuntimeError(_NO_HEAD)
     head = Head(*found)
     session.info[_HELD_HEAD] = (transaction, head)
     return head
@@ -136,7 +145,21 @@ class AuditAppends:
 
     async def _write_awaited(self, batch: list[tuple[AuditRequest, ...]]) -> None:
         assert self._store.on_loop is not None
-        await self._store.on_loop.run_in_transaction(_append, _each_entry(batch))
+        requests = _each_entry(batch)
+
+        async def append(transaction: InTransaction) -> None:
+            # two round trips: BEGIN with the head's lock, then the rows, the head
+            # moved past them and the COMMIT (pipelined)
+            found = await transaction.fetch_one(_LOCK_HEAD)
+            if found is None:
+                raise RuntimeError(_NO_HEAD)
+            rows = _chained(requests, *found)
+            await transaction.execute_many(_INSERT_ENTRY, rows)
+            await transaction.execute(
+                _MOVE_HEAD_TO, {"to_id": rows[-1]["id"], "to_hash": rows[-1]["hash"]}
+            )
+
+        await self._store.on_loop.in_transaction(append)
 
     def _write_now(self, batch: list[tuple[AuditRequest, ...]]) -> bool:
         with self._store.transaction_now() as session:
@@ -158,7 +181,16 @@ def _append(session: Session, requests: list[AuditRequest]) -> None:
         # A savepoint rolled back after this would undo the rows but not the held head.
         raise RuntimeError("audit entries are appended outside savepoints")
     head = lock_head(session)
-    last_id, last_hash = head.last_id, head.last_hash
+    rows = _chained(requests, head.last_id, head.last_hash)
+    last_id, last_hash = rows[-1]["id"], rows[-1]["hash"]
+    connection = session.connection()
+    connection.execute(insert(_ENTRIES), rows)
+    connection.execute(_MOVE_HEAD_TO, {"to_id": last_id, "to_hash": last_hash})
+    head.last_id, head.last_hash = last_id, last_hash
+
+
+def _chained(requests: list[AuditRequest], last_id: int, last_hash: str) -> list[dict[str, Any]]:
+    """The rows of ``requests`` (at least one), chained after the head at ``last_id``."""
     rows = []
     for request in requests:
         call = request.call
@@ -177,10 +209,7 @@ def _append(session: Session, requests: list[AuditRequest]) -> None:
         fields["hash"] = fields_hash(fields)
         last_id, last_hash = fields["id"], fields["hash"]
         rows.append(fields)
-    connection = session.connection()
-    connection.execute(insert(_ENTRIES), rows)
-    connection.execute(_MOVE_HEAD.values(last_id=last_id, last_hash=last_hash))
-    head.last_id, head.last_hash = last_id, last_hash
+    return rows
 
 
 def entry_hash(entry: AuditEntryRow) -> str:

@@ -5,6 +5,7 @@ prescription is dispensed at most once (checked, and enforced by a unique column
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -83,9 +84,10 @@ async def verify_prescription_async(
         checked = check_for_verification(system, caller, prescription_id, birth_date)
     else:
         # the read is one statement, a snapshot of its own: no transaction around it
-        checked = await store.on_loop.read_in_one_statement(
-            _verification_read, system, caller, prescription_id, birth_date
+        rows = await store.on_loop.fetch_all(
+            _read_query(), _read_parameters(caller.user_id, prescription_id)
         )
+        checked = _verification(system, caller, _read_from(rows), birth_date)
     call, answer, patient_id = checked
     await system.audit_appends.append_async(call, "prescription.verify", patient_id=patient_id)
     return answer
@@ -95,21 +97,18 @@ def check_for_verification(
     system: ClinicSystem, call: Call | Caller, prescription_id: str, birth_date: date
 ) -> tuple[Call, Answer, str]:
     """The verification's read: the caller, the answer and the patient, not yet audited."""
-    with system.store.reading() as session:
-        return _verification_read(session.connection(), system, call, prescription_id, birth_date)
-
-
-def _verification_read(
-    connection: Connection,
-    system: ClinicSystem,
-    call: Call | Caller,
-    prescription_id: str,
-    birth_date: date,
-) -> tuple[Call, Answer, str]:
-    """One statement reads the caller's user (refused if removed since the token or
-    session was issued) with the prescription and its patient's events."""
     user_id = call.user_id if isinstance(call, Caller) else call.actor.user_id
-    read = _read(connection, user_id, prescription_id)
+    with system.store.reading() as session:
+        read = _read(session.connection(), user_id, prescription_id)
+    return _verification(system, call, read, birth_date)
+
+
+def _verification(
+    system: ClinicSystem, call: Call | Caller, read: Read, birth_date: date
+) -> tuple[Call, Answer, str]:
+    """The answer from the verification's one statement, which read the caller's user
+    (refused if removed since the token or session was issued) with the prescription
+    and its patient's events."""
     call = call.as_call(read.actor) if isinstance(call, Caller) else call
     require_role(call.actor, "pharmacist", "prescriber")
     check = _check_prescription(system, call, read, birth_date)
@@ -193,10 +192,18 @@ def _check_prescription(
 
 def _read(connection: Connection, user_id: int, prescription_id: str) -> Read:
     """The caller's user, the prescription and its patient's events: one statement, so
-    one snapshot and one round trip. The caller's row comes back (with nulls) when the
-    caller's clinic has no such prescription; no row when the user is gone."""
-    parameters = {"user_id": user_id, "prescription_id": prescription_id}
-    rows = connection.execute(_read_query(), parameters).all()
+    one snapshot and one round trip (:func:`_read_query`)."""
+    parameters = _read_parameters(user_id, prescription_id)
+    return _read_from(connection.execute(_read_query(), parameters).all())
+
+
+def _read_parameters(user_id: int, prescription_id: str) -> dict[str, Any]:
+    return {"user_id": user_id, "prescription_id": prescription_id}
+
+
+def _read_from(rows: Sequence[Sequence[Any]]) -> Read:
+    """The read from :func:`_read_query`'s rows. The caller's row comes back (with nulls)
+    when the caller's clinic has no such prescription; no row when the user is gone."""
     if not rows:
         raise user_gone()
     first = rows[0]

@@ -6,31 +6,27 @@ connection from :func:`reading` begins a plain (deferred) transaction instead: i
 only reads, so it neither waits for nor holds up the writers (WAL snapshots); on
 PostgreSQL it is a read-only REPEATABLE READ transaction (one snapshot too).
 
-On PostgreSQL the store also opens the database through psycopg's asyncio driver
-(:class:`OnLoop`): a path that runs on the server's event loop awaits each round trip
-there instead of holding a thread while it waits.
+On PostgreSQL the store also opens the database through psycopg's asyncio driver and
+its pool (:class:`OnLoop`): a path that runs on the server's event loop awaits each
+round trip there instead of holding a thread while it waits.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, TypeVar
 
+import psycopg
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event
+from psycopg_pool import AsyncConnectionPool
+from sqlalchemy import URL, Dialect, Engine, Executable, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import (
-    AsyncEngine,
-    AsyncSession,
-    async_sessionmaker,
-    create_async_engine,
-)
 from sqlalchemy.orm import Session, sessionmaker
 
 from isocourse.settings import Settings
@@ -39,80 +35,192 @@ from isocourse.store.sqlite_writers import SqliteWriters
 _SQLITE_BUSY_MS = 30_000
 _READ_ONLY = "isocourse_read_only"
 _T = TypeVar("_T")
-_Args = ParamSpec("_Args")
+#: the ``application_name`` of :class:`OnLoop`'s connections
+ON_LOOP_APPLICATION = "isocourse-on-loop"
 
 
-@dataclass(frozen=True)
 class OnLoop:
-    """The database through an asyncio driver (PostgreSQL): sync code run with every
-    round trip awaited on the caller's event loop. Its connections belong to the loop
-    that opened them: :meth:`close` on that loop before it ends.
+    """PostgreSQL through psycopg's asyncio driver and its pool, on the server's event
+    loop: every round trip is awaited there, no thread is held while it waits.
 
-    The pool does not check a connection before handing it out (a round trip for every
-    use, a third of the verification's). A connection the server has closed (it
-    restarted) then fails at its first statement; SQLAlchemy discards it and every
-    other connection of the pool opened before, and both methods run their work once
-    more on a new connection, which is safe only because nothing was written: a read,
-    or a transaction that failed before its commit was sent."""
+    Statements are SQLAlchemy Core statements (the tables stay the one description of
+    the schema), compiled once for the dialect and run on the driver's connection as
+    they are: SQLAlchemy's execution layer (its pool, a greenlet per use, a result
+    object) cost more per verification than the statement did. So only statements
+    whose values need no conversion by SQLAlchemy run here (:meth:`_compiled` refuses
+    the others).
 
-    engine: AsyncEngine
-    sessions: async_sessionmaker[AsyncSession]
-    #: the engine in autocommit: no transaction (see :meth:`read_in_one_statement`)
-    statements: AsyncEngine
+    The pool is opened on the first use, on the loop that uses it, and its connections
+    belong to that loop: :meth:`close` on that loop before it ends (a later loop opens a
+    new pool). The pool does not check a connection before handing it out (a round
+    trip for every use). A connection the server has closed (it restarted) fails at its
+    first statement; the pool then checks the connections it holds, replacing the
+    closed ones, and both methods run their work once more, which is safe only because
+    nothing was written: a read, or a transaction that failed before its commit was
+    sent."""
 
-    async def run_in_transaction(
-        self,
-        work: Callable[Concatenate[Session, _Args], _T],
-        *args: _Args.args,
-        **kwargs: _Args.kwargs,
-    ) -> _T:
-        """``work(session, *args)`` in one transaction, committed if it returns and rolled
-        back if it raises."""
+    def __init__(self, url: URL, dialect: Dialect, connections: int) -> None:
+        self._conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._dialect = dialect
+        self._connections = connections
+        self._pool: AsyncConnectionPool | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._statements: dict[Executable, _Compiled] = {}
+
+    async def fetch_all(
+        self, statement: Executable, parameters: Mapping[str, Any] | None = None
+    ) -> list[tuple[Any, ...]]:
+        """The rows of one statement, run outside any transaction. A statement reads one
+        snapshot on its own, so it needs no ``BEGIN`` and no ``COMMIT`` (two round trips
+        fewer); a second statement would read another snapshot."""
         try:
-            return await self._in_transaction(True, work, *args, **kwargs)
+            return await self._fetch_all(statement, parameters)
         except _LostBeforeCommit:
-            return await self._in_transaction(False, work, *args, **kwargs)
+            await self._replace_closed_connections()
+        return await self._fetch_all(statement, parameters)
 
-    async def _in_transaction(
-        self,
-        retry_if_lost: bool,
-        work: Callable[Concatenate[Session, _Args], _T],
-        *args: _Args.args,
-        **kwargs: _Args.kwargs,
-    ) -> _T:
-        async with self.sessions.begin() as session:
+    async def in_transaction(self, work: Callable[[InTransaction], Awaitable[_T]]) -> _T:
+        """``await work(transaction)`` in one transaction, committed if it returns and
+        rolled back if it raises. The statements are pipelined: those sent before a
+        result is needed, and the ``COMMIT``, travel together in one round trip."""
+        try:
+            return await self._in_transaction(work)
+        except _LostBeforeCommit:
+            await self._replace_closed_connections()
+        return await self._in_transaction(work)
+
+    @property
+    def size(self) -> int:
+        """How many connections the pool keeps (and opens at most)."""
+        return self._connections
+
+    def connections_opened(self) -> int:
+        """How many connections the pool has opened since it was (re)opened."""
+        return 0 if self._pool is None else self._pool.get_stats().get("connections_num", 0)
+
+    async def close(self) -> None:
+        """Close the pool's connections (on the loop that opened them)."""
+        pool, self._pool, self._loop = self._pool, None, None
+        if pool is not None:
+            await pool.close()
+
+    async def _fetch_all(
+        self, statement: Executable, parameters: Mapping[str, Any] | None
+    ) -> list[tuple[Any, ...]]:
+        async with (await self._opened()).connection() as connection:
             try:
-                return await session.run_sync(work, *args, **kwargs)
-            except DBAPIError as error:  # the commit is sent after this block, on exit
-                if retry_if_lost and error.connection_invalidated:
+                cursor = await connection.execute(*self._bound(statement, parameters))
+                return await cursor.fetchall()
+            except psycopg.OperationalError as error:
+                if connection.broken:
                     raise _LostBeforeCommit from error
                 raise
 
-    async def read_in_one_statement(
-        self,
-        read: Callable[Concatenate[Connection, _Args], _T],
-        *args: _Args.args,
-        **kwargs: _Args.kwargs,
-    ) -> _T:
-        """``read(connection, *args)`` outside any transaction: for a read that is one
-        statement. A statement reads one snapshot on its own, so it needs no ``BEGIN``
-        and no ``COMMIT`` (two round trips fewer). A second statement would read another
-        snapshot."""
-        try:
-            async with self.statements.connect() as connection:
-                return await connection.run_sync(read, *args, **kwargs)
-        except DBAPIError as error:
-            if not error.connection_invalidated:
+    async def _in_transaction(self, work: Callable[[InTransaction], Awaitable[_T]]) -> _T:
+        async with (await self._opened()).connection() as connection:
+            committing = False
+            try:
+                async with connection.pipeline(), connection.transaction():
+                    done = await work(InTransaction(connection, self))
+                    committing = True  # the COMMIT is sent as this block ends
+                return done
+            except psycopg.OperationalError as error:
+                if connection.broken and not committing:
+                    raise _LostBeforeCommit from error
                 raise
-        async with self.statements.connect() as connection:
-            return await connection.run_sync(read, *args, **kwargs)
 
-    async def close(self) -> None:
-        await self.engine.dispose()
+    async def _opened(self) -> AsyncConnectionPool:
+        loop = asyncio.get_running_loop()
+        if self._pool is None:
+            # no overflow: the loop's coroutines, as many as there are requests, queue
+            # for the pool's connections (a connection opened for one request and closed
+            # after it costs more than the request)
+            self._pool = AsyncConnectionPool(
+                self._conninfo,
+                min_size=self._connections,
+                max_size=self._connections,
+                # a transaction only where one is begun; named for pg_stat_activity
+                kwargs={"autocommit": True, "application_name": ON_LOOP_APPLICATION},
+                open=False,
+                name=ON_LOOP_APPLICATION,
+            )
+            self._loop = loop
+            await self._pool.open()
+        elif self._loop is not loop:
+            raise RuntimeError("the pool belongs to another event loop: close it there first")
+        return self._pool
+
+    async def _replace_closed_connections(self) -> None:
+        await (await self._opened()).check()
+
+    def _bound(
+        self, statement: Executable, parameters: Mapping[str, Any] | None
+    ) -> tuple[str, dict[str, Any]]:
+        compiled = self._compiled(statement)
+        return compiled.sql, {**compiled.constants, **(parameters or {})}
+
+    def _compiled(self, statement: Executable) -> _Compiled:
+        found = self._statements.get(statement)
+        if found is None:
+            found = _Compiled.of(statement, self._dialect)
+            self._statements[statement] = found
+        return found
+
+
+class InTransaction:
+    """The statements of one transaction on :class:`OnLoop`."""
+
+    def __init__(self, connection: psycopg.AsyncConnection[Any], on_loop: OnLoop) -> None:
+        self._connection = connection
+        self._on_loop = on_loop
+
+    async def fetch_one(
+        self, statement: Executable, parameters: Mapping[str, Any] | None = None
+    ) -> tuple[Any, ...] | None:
+        """The first row (this waits for the statements sent before it, in one round trip)."""
+        cursor = await self._connection.execute(*self._on_loop._bound(statement, parameters))
+        return await cursor.fetchone()
+
+    async def execute(
+        self, statement: Executable, parameters: Mapping[str, Any] | None = None
+    ) -> None:
+        """Send a statement; its result is not waited for (an error shows at the commit)."""
+        await self._connection.execute(*self._on_loop._bound(statement, parameters))
+
+    async def execute_many(self, statement: Executable, rows: Sequence[Mapping[str, Any]]) -> None:
+        sql, constants = self._on_loop._bound(statement, None)
+        async with self._connection.cursor() as cursor:
+            await cursor.executemany(sql, [{**constants, **row} for row in rows])
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    #: the values SQLAlchemy bound itself (literals in the statement)
+    constants: dict[str, Any]
+
+    @classmethod
+    def of(cls, statement: Executable, dialect: Dialect) -> _Compiled:
+        """``statement`` compiled for ``dialect`` once. Refused if a value it sends or a
+        column it returns needs SQLAlchemy's conversion (the driver's own is used)."""
+        compiled = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
+        converted = [
+            name
+            for name, bound in compiled.binds.items()
+            if bound.type.dialect_impl(dialect).bind_processor(dialect) is not None
+        ]
+        converted += [
+            column.name
+            for column in getattr(statement, "selected_columns", ())
+            if column.type.dialect_impl(dialect).result_processor(dialect, None) is not None
+        ]
+        if converted:
+            raise TypeError(f"needs SQLAlchemy's conversion of {converted}: use a session")
+        return cls(compiled.string, dict(compiled.params))
 
 
 class _LostBeforeCommit(Exception):
-    """The transaction's connection was found closed before its commit was sent."""
+    """The connection was found closed before the transaction's commit was sent."""
 
 
 @dataclass(frozen=True)
@@ -182,16 +290,7 @@ def open_store(settings: Settings) -> Store:
 def _on_loop(engine: Engine, connections: int) -> OnLoop | None:
     if engine.dialect.name == "sqlite":
         return None  # a local file, used on the loop as it is (``serves_on_loop``)
-    # no overflow: the loop's coroutines, as many as there are requests, queue for the
-    # pool's connections (a connection opened for one request and closed after it
-    # costs more than the request)
-    pool = _postgres_pool(connections, overflow=0, check_each_use=False)
-    awaited = create_async_engine(engine.url, **pool)
-    return OnLoop(
-        awaited,
-        async_sessionmaker(awaited, expire_on_commit=False),
-        awaited.execution_options(isolation_level="AUTOCOMMIT"),
-    )
+    return OnLoop(engine.url, engine.dialect, connections)
 
 
 def _connections_at_once(settings: Settings) -> int:
@@ -214,23 +313,15 @@ def make_engine(url: str, *, connections: int = 5) -> Engine:
     extra ones and closes it on return, for every request under load."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, **_postgres_pool(connections, overflow=10))
+        # keep ``connections`` open, open up to 10 more for a burst (closed on return), and
+        # check each one before handing it out: a restarted server closed it
+        return create_engine(url, pool_pre_ping=True, pool_size=connections, max_overflow=10)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_begin_immediate)
     return engine
-
-
-def _postgres_pool(
-    connections: int, *, overflow: int, check_each_use: bool = True
-) -> dict[str, Any]:
-    """Keep ``connections`` open, open up to ``overflow`` more for a burst (closed on
-    return), and (``check_each_use``) check each one before handing it out: a restarted
-    server closed it. Without the check, the user of a pool must retry what a closed
-    connection failed (:class:`OnLoop`)."""
-    return {"pool_pre_ping": check_each_use, "pool_size": connections, "max_overflow": overflow}
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: object) -> None:
