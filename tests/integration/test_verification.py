@@ -4,6 +4,7 @@ per transaction, and the caller's identity read without taking the write lock.""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -67,9 +68,15 @@ def statements(clinic: Clinic) -> Iterator[list[Sent]]:
     def keep(connection: Connection, _cursor: Any, statement: str, *_rest: Any) -> None:
         sent.append(Sent(" ".join(statement.split()), connection.in_transaction()))
 
+    began: set[int] = set()  # the loop's connections with a transaction begun
+
     def on_loop(connection: psycopg.AsyncConnection[Any], statement: Any) -> None:
-        idle = connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
-        sent.append(Sent(" ".join(str(statement).split()), not idle))
+        statement = " ".join(str(statement).split())
+        if statement == "BEGIN":
+            began.add(id(connection))
+        elif statement in ("COMMIT", "ROLLBACK"):
+            began.discard(id(connection))
+        sent.append(Sent(statement, id(connection) in began))
 
     event.listen(store.engine, "before_cursor_execute", keep)
     try:
@@ -101,14 +108,22 @@ def watching_the_loop(
         yield
 
 
-def loop_connections(database: Engine) -> int:
-    """The event loop pool's connections open on the database server."""
-    with database.connect() as connection:
-        found = connection.execute(
-            text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :name"),
-            {"name": ON_LOOP_APPLICATION},
-        )
-        return int(found.scalar_one())
+def loop_connections(database: Engine, expected: int) -> int:
+    """The event loop pool's connections open on the database server, once they are
+    ``expected`` or after 10 s (a server process takes a moment to start or end)."""
+    deadline = time.monotonic() + 10
+    while True:
+        with database.connect() as connection:
+            found = connection.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE application_name = :name AND datname = current_database()"
+                ),
+                {"name": ON_LOOP_APPLICATION},
+            ).scalar_one()
+        if found == expected or time.monotonic() > deadline:
+            return int(found)
+        time.sleep(0.05)
 
 
 def audit_count(clinic: Clinic) -> int:
@@ -229,6 +244,10 @@ def test_the_verification_reads_in_one_statement_outside_a_transaction(clinic: C
     assert all(s.in_transaction for s in audit), audit
     if store.on_loop is not None:
         assert reads[0].in_transaction is False
+        assert [s.statement for s in sent if s.statement in ("BEGIN", "COMMIT")] == [
+            "BEGIN",
+            "COMMIT",
+        ]
 
 
 def test_the_head_locked_in_one_transaction_is_locked_again_in_the_next(clinic: Clinic) -> None:
@@ -329,7 +348,7 @@ def test_the_verification_is_answered_after_the_database_closed_its_connections(
         assert audit_count(clinic) == before + 3
 
 
-def test_a_stopping_server_closes_the_connections_its_loop_opened(
+def test_a_server_opens_its_loops_connections_as_it_starts_and_closes_them_as_it_stops(
     database_url: str, tmp_path: Path
 ) -> None:
     """They belong to the server's event loop, which ends with it."""
@@ -340,12 +359,15 @@ def test_a_stopping_server_closes_the_connections_its_loop_opened(
         pytest.skip("SQLite: the loop uses the store's own connections")
     database = create_engine(database_url)
     try:
+        size = store.on_loop.size
+        # opened as the server started, in the background: before the first verification
+        assert loop_connections(database, size) == size
         _, prescription_id, birth = prescribe(clinic)
         assert verify(clinic, prescription_id, birth).status_code == 200
-        assert loop_connections(database) > 0
+        assert loop_connections(database, size) == size
         with pytest.raises(StopIteration):
             next(clinic_running)  # the server stops
-        assert loop_connections(database) == 0
+        assert loop_connections(database, 0) == 0
     finally:
         database.dispose()
 
@@ -357,7 +379,7 @@ def test_the_threads_pool_keeps_a_connection_per_server_thread(database_url: str
     try:
         if store.on_loop is None:
             pytest.skip("SQLite: a connection is a file handle, opened at no cost")
-        assert store.engine.pool.size() == 3 + 2  # the threads, the writer thread, the loop
+        assert store.engine.pool.size() == 3 + 2  # type: ignore[attr-defined]  # threads, writer, loop
         assert store.on_loop.size == 3 + 2
     finally:
         store.close()

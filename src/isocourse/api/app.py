@@ -54,6 +54,8 @@ def create_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # sync routes and dependencies run on this pool (anyio's default is 40 threads)
         to_thread.current_default_thread_limiter().total_tokens = settings.server_threads
+        if store.on_loop is not None:
+            await store.on_loop.open()  # its connections open now, not on the first requests
         if freeze_startup_heap:
             _freeze_startup_heap()
         yield

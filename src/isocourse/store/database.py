@@ -14,6 +14,7 @@ round trip there instead of holding a thread while it waits.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -81,8 +82,9 @@ class OnLoop:
 
     async def in_transaction(self, work: Callable[[InTransaction], Awaitable[_T]]) -> _T:
         """``await work(transaction)`` in one transaction, committed if it returns and
-        rolled back if it raises. The statements are pipelined: those sent before a
-        result is needed, and the ``COMMIT``, travel together in one round trip."""
+        rolled back if it raises. The statements are pipelined: the ``BEGIN`` and those
+        sent before a result is needed travel in one round trip, the rest and the
+        ``COMMIT`` in the next."""
         try:
             return await self._in_transaction(work)
         except _LostBeforeCommit:
@@ -120,14 +122,26 @@ class OnLoop:
         async with (await self._opened()).connection() as connection:
             committing = False
             try:
-                async with connection.pipeline(), connection.transaction():
+                # BEGIN and COMMIT as statements of the pipeline: psycopg's transaction
+                # block would wait for the server before each (two round trips more)
+                async with connection.pipeline():
+                    await connection.execute("BEGIN")
                     done = await work(InTransaction(connection, self))
-                    committing = True  # the COMMIT is sent as this block ends
+                    await connection.execute("COMMIT")
+                    committing = True  # sent, with what is queued before it, as this ends
                 return done
-            except psycopg.OperationalError as error:
-                if connection.broken and not committing:
+            except BaseException as error:
+                await _roll_back(connection)
+                lost = isinstance(error, psycopg.OperationalError) and connection.broken
+                if lost and not committing:
                     raise _LostBeforeCommit from error
                 raise
+
+    async def open(self) -> None:
+        """Open the pool on the running loop (a server, as it starts): its connections are
+        opened in the background, before the first requests need them. The first use
+        opens it otherwise."""
+        await self._opened()
 
     async def _opened(self) -> AsyncConnectionPool:
         loop = asyncio.get_running_loop()
@@ -217,6 +231,17 @@ class _Compiled:
         if converted:
             raise TypeError(f"needs SQLAlchemy's conversion of {converted}: use a session")
         return cls(compiled.string, dict(compiled.params))
+
+
+async def _roll_back(connection: psycopg.AsyncConnection[Any]) -> None:
+    """End a transaction that failed (a statement of it, or the work between them)."""
+    if connection.broken or connection.info.transaction_status == _IDLE:
+        return  # the pool discards a broken connection
+    with contextlib.suppress(psycopg.Error):  # lost meanwhile: likewise
+        await connection.execute("ROLLBACK")
+
+
+_IDLE = psycopg.pq.TransactionStatus.IDLE
 
 
 class _LostBeforeCommit(Exception):
