@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 from typing import Any, TypeVar
+from weakref import WeakKeyDictionary
 
 import psycopg
 from alembic import command
@@ -51,10 +52,12 @@ class OnLoop:
     whose values need no conversion by SQLAlchemy run here (:meth:`_compiled` refuses
     the others).
 
-    The pool is opened on the first use, on the loop that uses it, and its connections
-    belong to that loop: :meth:`close` on that loop before it ends (a later loop opens a
-    new pool). The pool does not check a connection before handing it out (a round
-    trip for every use). A connection the server has closed (it restarted) fails at its
+    The pool is opened on the running loop by :meth:`open` (a server, as it starts) or by
+    the first use, and its connections belong to that loop: :meth:`close` on that loop
+    before it ends (a later loop opens a new pool).
+
+    The pool does not check a connection before handing it out (a round trip for every
+    use). A connection the server has closed (it restarted) fails at its
     first statement; the pool then checks the connections it holds, replacing the
     closed ones, and both methods run their work once more, which is safe only because
     nothing was written: a read, or a transaction that failed before its commit was
@@ -66,7 +69,8 @@ class OnLoop:
         self._connections = connections
         self._pool: AsyncConnectionPool | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._statements: dict[Executable, _Compiled] = {}
+        # compiled once per statement (the callers' are built once), while it exists
+        self._statements: WeakKeyDictionary[Executable, _Compiled] = WeakKeyDictionary()
 
     async def fetch_all(
         self, statement: Executable, parameters: Mapping[str, Any] | None = None
