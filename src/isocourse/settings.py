@@ -51,6 +51,14 @@ class Settings(BaseSettings):
         description="worker threads per server process for blocking work (database, "
         "rules); more than a few only contend for Python's interpreter lock",
     )
+    database_wait_seconds: float = Field(
+        default=5,
+        gt=0,
+        le=300,
+        description="PostgreSQL: how long a request on the event loop waits for a "
+        "connection before it is answered 503 (under load the waits are milliseconds; "
+        "a longer wait means the database does not answer)",
+    )
     smtp_host: str | None = Field(default=None, description="SMTP server for reminders")
     smtp_port: int = Field(default=587, gt=0, lt=65536, description="SMTP port")
     smtp_from: str | None = Field(default=None, description="the reminders' From address")

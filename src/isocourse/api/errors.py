@@ -18,6 +18,7 @@ from isocourse.service.errors import (
     ServiceError,
     TooManyAttempts,
 )
+from isocourse.store.database import DatabaseUnavailable
 
 _STATUS: Final[tuple[tuple[type[ServiceError], int], ...]] = (
     (NotAuthenticated, 401),
@@ -60,8 +61,24 @@ ERROR_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
 }
 
 
+DATABASE_UNAVAILABLE: Final = _describe(
+    "the database did not answer in time (PostgreSQL); nothing was read or recorded"
+)
+
+
 def install_error_handler(app: FastAPI) -> None:
     app.add_exception_handler(ServiceError, _service_error)  # type: ignore[arg-type]
+    app.add_exception_handler(DatabaseUnavailable, _database_unavailable)  # type: ignore[arg-type]
+
+
+async def _database_unavailable(_request: Request, error: DatabaseUnavailable) -> JSONResponse:
+    message = (
+        f"{error}: nothing was read or recorded. Try again in a moment; if this goes on, "
+        "tell whoever runs the isocourse server"
+    )
+    body = {"code": "DATABASE_UNAVAILABLE", "message": message}
+    retry = str(max(1, round(error.waited_seconds)))
+    return JSONResponse({"error": body}, status_code=503, headers={"Retry-After": retry})
 
 
 async def _service_error(_request: Request, error: ServiceError) -> JSONResponse:

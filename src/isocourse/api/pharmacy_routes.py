@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from isocourse.api.errors import ERROR_RESPONSES
+from isocourse.api.errors import DATABASE_UNAVAILABLE, ERROR_RESPONSES
 from isocourse.api.schemas import DispenseIn
 from isocourse.api.wiring import ReadCaller, WiringDep, WriteCall
 from isocourse.service.dispensing import dispense, verify_prescription_async
@@ -15,7 +15,7 @@ from isocourse.service.dispensing import dispense, verify_prescription_async
 router = APIRouter(prefix="/prescriptions", tags=["pharmacy"], responses=ERROR_RESPONSES)
 
 
-@router.get("/{prescription_id}/verification")
+@router.get("/{prescription_id}/verification", responses={503: DATABASE_UNAVAILABLE})
 async def get_verification(
     prescription_id: str,
     birth_date: Annotated[date, Query(description="the patient's date of birth")],

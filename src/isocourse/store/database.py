@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, asynccontextmanager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
@@ -26,7 +26,7 @@ from weakref import WeakKeyDictionary
 import psycopg
 from alembic import command
 from alembic.config import Config
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from sqlalchemy import URL, Dialect, Engine, Executable, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -63,10 +63,15 @@ class OnLoop:
     nothing was written: a read, or a transaction that failed before its commit was
     sent."""
 
-    def __init__(self, url: URL, dialect: Dialect, connections: int) -> None:
+    def __init__(
+        self, url: URL, dialect: Dialect, connections: int, wait_seconds: float = 5
+    ) -> None:
+        """``wait_seconds``: how long a use waits for a connection before it raises
+        :class:`DatabaseUnavailable` (the pool reconnects in the background meanwhile)."""
         self._conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
         self._dialect = dialect
         self._connections = connections
+        self._wait_seconds = wait_seconds
         self._pool: AsyncConnectionPool | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         # compiled once per statement (the callers' are built once), while it exists
@@ -113,7 +118,7 @@ class OnLoop:
     async def _fetch_all(
         self, statement: Executable, parameters: Mapping[str, Any] | None
     ) -> list[tuple[Any, ...]]:
-        async with (await self._opened()).connection() as connection:
+        async with self._connection() as connection:
             try:
                 cursor = await connection.execute(*self._bound(statement, parameters))
                 return await cursor.fetchall()
@@ -123,7 +128,7 @@ class OnLoop:
                 raise
 
     async def _in_transaction(self, work: Callable[[InTransaction], Awaitable[_T]]) -> _T:
-        async with (await self._opened()).connection() as connection:
+        async with self._connection() as connection:
             committing = False
             try:
                 # BEGIN and COMMIT as statements of the pipeline: psycopg's transaction
@@ -140,6 +145,20 @@ class OnLoop:
                 if lost and not committing:
                     raise _LostBeforeCommit from error
                 raise
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        """A connection of the pool, for the block; :class:`DatabaseUnavailable` if none
+        is free within the wait (the database does not answer, or is overwhelmed)."""
+        pool = await self._opened()
+        try:
+            connection = await pool.getconn()
+        except PoolTimeout as error:
+            raise DatabaseUnavailable(self._wait_seconds) from error
+        try:
+            yield connection
+        finally:
+            await pool.putconn(connection)
 
     async def open(self) -> None:
         """Open the pool on the running loop (a server, as it starts): its connections are
@@ -161,6 +180,7 @@ class OnLoop:
                 kwargs={"autocommit": True, "application_name": ON_LOOP_APPLICATION},
                 open=False,
                 name=ON_LOOP_APPLICATION,
+                timeout=self._wait_seconds,
             )
             self._loop = loop
             await self._pool.open()
@@ -248,6 +268,15 @@ async def _roll_back(connection: psycopg.AsyncConnection[Any]) -> None:
 _IDLE = psycopg.pq.TransactionStatus.IDLE
 
 
+class DatabaseUnavailable(Exception):
+    """No connection to the database within the wait: it does not answer (or is
+    overwhelmed). Nothing was read or written for the request."""
+
+    def __init__(self, waited_seconds: float) -> None:
+        super().__init__(f"the database did not answer within {waited_seconds:g} s")
+        self.waited_seconds = waited_seconds
+
+
 class _LostBeforeCommit(Exception):
     """The connection was found closed before the transaction's commit was sent."""
 
@@ -312,14 +341,14 @@ def open_store(settings: Settings) -> Store:
         sessionmaker(engine, expire_on_commit=False),
         sessionmaker(reading(engine), expire_on_commit=False),
         _writer_queue(engine),
-        _on_loop(engine, connections),
+        _on_loop(engine, connections, settings),
     )
 
 
-def _on_loop(engine: Engine, connections: int) -> OnLoop | None:
+def _on_loop(engine: Engine, connections: int, settings: Settings) -> OnLoop | None:
     if engine.dialect.name == "sqlite":
         return None  # a local file, used on the loop as it is (``serves_on_loop``)
-    return OnLoop(engine.url, engine.dialect, connections)
+    return OnLoop(engine.url, engine.dialect, connections, settings.database_wait_seconds)
 
 
 def _connections_at_once(settings: Settings) -> int:
