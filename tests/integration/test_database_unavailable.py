@@ -71,6 +71,6 @@ def test_the_verification_is_answered_503_with_what_to_do(tmp_path: Path) -> Non
     assert answer.status_code == 503, answer.text
     error = answer.json()["error"]
     assert error["code"] == "DATABASE_UNAVAILABLE"
-    assert "nothing was read or recorded" in error["message"]
+    assert "nothing was recorded" in error["message"]
     assert "Try again" in error["message"]
     assert answer.headers["Retry-After"] == "1"

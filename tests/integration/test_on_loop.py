@@ -31,8 +31,10 @@ from sqlalchemy import (
     text,
 )
 
+from isocourse.service.audit import AuditAppends, verify_chain
+from isocourse.service.context import Actor, Call
 from isocourse.settings import Settings
-from isocourse.store.database import InTransaction, OnLoop, Store, open_store
+from isocourse.store.database import DatabaseUnavailable, InTransaction, OnLoop, Store, open_store
 from isocourse.store.tables import Clinic
 from tests.clinic_support import POSTGRES_URL_VARIABLE, fresh_database
 
@@ -233,3 +235,40 @@ def test_the_pool_belongs_to_the_loop_that_opened_it(store: Store) -> None:
     finally:
         loop.close()
     assert run_and_close(on_loop, read()) == [(0,)]
+
+
+def test_an_audit_entry_that_gets_no_connection_in_time_says_the_database_is_unavailable(
+    tmp_path: Path,
+) -> None:
+    """Every connection of the loop's pool busy beyond the wait: the entry's batch is not
+    written, and its caller is told the database is unavailable (503 at the API), not
+    a bare failure; once connections are free the next entry is written."""
+    url = fresh_database("postgresql", tmp_path)
+    store = open_store(
+        Settings(data_dir=tmp_path, database_url=url, server_threads=1, database_wait_seconds=0.3)
+    )
+    on_loop = on_loop_of(store)
+    appends = AuditAppends(store)
+    now = datetime.now(UTC)
+    call = Call(Actor(1, "pharm@a.test", "pharmacist", "clinic-a"), "req-1", now.date(), now)
+
+    async def scenario() -> None:
+        await on_loop.open()
+        await warm(on_loop, on_loop.size)
+        holding = [
+            asyncio.create_task(on_loop.fetch_all(select(func.pg_sleep(1.5))))
+            for _ in range(on_loop.size)
+        ]
+        await asyncio.sleep(0.2)  # each holds a connection
+        with pytest.raises(DatabaseUnavailable, match=r"within 0\.3 s"):
+            await appends.append_async(call, "prescription.verify", patient_id=None)
+        await asyncio.gather(*holding)
+        await appends.append_async(call, "prescription.verify", patient_id=None)
+
+    try:
+        run_and_close(on_loop, scenario())
+        with store.reading() as session:
+            report = verify_chain(session)
+        assert (report.entries, report.intact) == (1, True)
+    finally:
+        store.close()

@@ -62,7 +62,7 @@ ERROR_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
 
 
 DATABASE_UNAVAILABLE: Final = _describe(
-    "the database did not answer in time (PostgreSQL); nothing was read or recorded"
+    "the database did not answer in time (PostgreSQL); nothing was recorded"
 )
 
 
@@ -73,8 +73,8 @@ def install_error_handler(app: FastAPI) -> None:
 
 async def _database_unavailable(_request: Request, error: DatabaseUnavailable) -> JSONResponse:
     message = (
-        f"{error}: nothing was read or recorded. Try again in a moment; if this goes on, "
-        "tell whoever runs the isocourse server"
+        f"{error}: the request was not carried out and nothing was recorded. Try again in "
+        "a moment; if this goes on, tell whoever runs the isocourse server"
     )
     body = {"code": "DATABASE_UNAVAILABLE", "message": message}
     retry = str(max(1, round(error.waited_seconds)))

@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any, cast
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from isocourse.store.group_commit import GroupCommit
+from isocourse.store.database import DatabaseUnavailable
+from isocourse.store.group_commit import GroupCommit, NotWritten
 from isocourse.store.tables import AuditEntryRow, AuditHeadRow
 
 if TYPE_CHECKING:
@@ -132,8 +133,15 @@ class AuditAppends:
         """:meth:`append` for a caller on an event loop, which never blocks on a lock:
         the entries of one turn of the loop are written at its end. On SQLite, on the
         loop if the write lock is free at once, else by the group commit's writer
-        thread; on PostgreSQL, on the loop through the asyncio driver (awaited)."""
-        await self._group.submit_async((AuditRequest(call, action, patient_id, detail),))
+        thread; on PostgreSQL, on the loop through the asyncio driver (awaited).
+        :class:`DatabaseUnavailable` if the database gave the batch no connection in time
+        (the entry, like the rest of its batch, was not written)."""
+        try:
+            await self._group.submit_async((AuditRequest(call, action, patient_id, detail),))
+        except NotWritten as error:
+            if isinstance(error.__cause__, DatabaseUnavailable):
+                raise DatabaseUnavailable(error.__cause__.waited_seconds) from error
+            raise
 
     def waiting(self) -> int:
         """Callers whose entries are queued for the next transaction."""

@@ -270,7 +270,7 @@ _IDLE = psycopg.pq.TransactionStatus.IDLE
 
 class DatabaseUnavailable(Exception):
     """No connection to the database within the wait: it does not answer (or is
-    overwhelmed). Nothing was read or written for the request."""
+    overwhelmed). What needed the connection was not done."""
 
     def __init__(self, waited_seconds: float) -> None:
         super().__init__(f"the database did not answer within {waited_seconds:g} s")
