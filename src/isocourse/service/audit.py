@@ -38,7 +38,7 @@ _MOVE_HEAD_TO = (
     .where(_HEAD.c.id == 1)
     .values(last_id=bindparam("to_id"), last_hash=bindparam("to_hash"))
 )
-# an entry, every value bound by its column's name (for OnLoop, which compiles it once)
+# an entry, every value bound by its column's name (OnLoop compiles it once)
 _INSERT_ENTRY = insert(_ENTRIES).values(
     {column.name: bindparam(column.name) for column in _ENTRIES.c}
 )
@@ -192,7 +192,7 @@ def _append(session: Session, requests: list[AuditRequest]) -> None:
     rows = _chained(requests, head.last_id, head.last_hash)
     last_id, last_hash = rows[-1]["id"], rows[-1]["hash"]
     connection = session.connection()
-    connection.execute(insert(_ENTRIES), rows)
+    connection.execute(_INSERT_ENTRY, rows)
     connection.execute(_MOVE_HEAD_TO, {"to_id": last_id, "to_hash": last_hash})
     head.last_id, head.last_hash = last_id, last_hash
 

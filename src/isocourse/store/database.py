@@ -83,22 +83,14 @@ class OnLoop:
         """The rows of one statement, run outside any transaction. A statement reads one
         snapshot on its own, so it needs no ``BEGIN`` and no ``COMMIT`` (two round trips
         fewer); a second statement would read another snapshot."""
-        try:
-            return await self._fetch_all(statement, parameters)
-        except _LostBeforeCommit:
-            await self._replace_closed_connections()
-        return await self._fetch_all(statement, parameters)
+        return await self._once_more_if_lost(lambda: self._fetch_all(statement, parameters))
 
     async def in_transaction(self, work: Callable[[InTransaction], Awaitable[_T]]) -> _T:
         """``await work(transaction)`` in one transaction, committed if it returns and
         rolled back if it raises. The statements are pipelined: the ``BEGIN`` and those
         sent before a result is needed travel in one round trip, the rest and the
         ``COMMIT`` in the next."""
-        try:
-            return await self._in_transaction(work)
-        except _LostBeforeCommit:
-            await self._replace_closed_connections()
-        return await self._in_transaction(work)
+        return await self._once_more_if_lost(lambda: self._in_transaction(work))
 
     @property
     def size(self) -> int:
@@ -188,14 +180,20 @@ class OnLoop:
             raise RuntimeError("the pool belongs to another event loop: close it there first")
         return self._pool
 
-    async def _replace_closed_connections(self) -> None:
-        await (await self._opened()).check()
+    async def _once_more_if_lost(self, attempt: Callable[[], Awaitable[_T]]) -> _T:
+        """``attempt()``, and once more if it found its connection closed before it wrote
+        anything, after the pool has replaced the closed connections it holds."""
+        try:
+            return await attempt()
+        except _LostBeforeCommit:
+            await (await self._opened()).check()
+        return await attempt()
 
     def _bound(
         self, statement: Executable, parameters: Mapping[str, Any] | None
     ) -> tuple[str, dict[str, Any]]:
         compiled = self._compiled(statement)
-        return compiled.sql, {**compiled.constants, **(parameters or {})}
+        return compiled.sql, compiled.bind(parameters)
 
     def _compiled(self, statement: Executable) -> _Compiled:
         found = self._statements.get(statement)
@@ -226,9 +224,9 @@ class InTransaction:
         await self._connection.execute(*self._on_loop._bound(statement, parameters))
 
     async def execute_many(self, statement: Executable, rows: Sequence[Mapping[str, Any]]) -> None:
-        sql, constants = self._on_loop._bound(statement, None)
+        compiled = self._on_loop._compiled(statement)
         async with self._connection.cursor() as cursor:
-            await cursor.executemany(sql, [{**constants, **row} for row in rows])
+            await cursor.executemany(compiled.sql, [compiled.bind(row) for row in rows])
 
 
 @dataclass(frozen=True)
@@ -255,6 +253,10 @@ class _Compiled:
         if converted:
             raise TypeError(f"needs SQLAlchemy's conversion of {converted}: use a session")
         return cls(compiled.string, dict(compiled.params))
+
+    def bind(self, parameters: Mapping[str, Any] | None) -> dict[str, Any]:
+        """The statement's values: its constants and the caller's."""
+        return {**self.constants, **(parameters or {})}
 
 
 async def _roll_back(connection: psycopg.AsyncConnection[Any]) -> None:
