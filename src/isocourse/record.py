@@ -57,6 +57,11 @@ CounsellingKind = Literal[
     "second_prescriber_agreed",
 ]
 MoodInstrument = Literal["phq9", "phq2"]
+#: who recorded an entry: the store sets it from the signed-in user, never from a
+#: patient's request body (a record without it means what it meant before: clinician)
+Source = Literal["clinician", "patient", "lab", "import"]
+ReviewKind = Literal["medication", "symptom"]
+ReviewOutcome = Literal["not_relevant", "acted_on"]
 
 _FORBID_EXTRA = {"extra": "forbid"}
 
@@ -77,6 +82,7 @@ class Weight:
     date: date
     value: float
     unit: WeightUnit
+    source: Source = "clinician"
 
 
 @dataclass(frozen=True)
@@ -104,6 +110,7 @@ class AcneAssessment:
     nodules: int | None = None
     inflammatory_lesions: int | None = None
     global_score: int | None = None
+    source: Source = "clinician"
 
 
 @dataclass(frozen=True)
@@ -112,6 +119,7 @@ class DosePeriod:
     start: date
     mg_per_day: float
     end: date | None = None
+    source: Source = "clinician"
 
 
 @dataclass(frozen=True)
@@ -119,6 +127,7 @@ class MissedDose:
     __pydantic_config__ = _FORBID_EXTRA
     date: date
     mg: float
+    source: Source = "clinician"
 
 
 @dataclass(frozen=True)
@@ -130,6 +139,7 @@ class LabResult:
     unit: str
     reference_low: float | None = None
     reference_high: float | None = None
+    source: Source = "clinician"
 
 
 @dataclass(frozen=True)
@@ -139,6 +149,7 @@ class PregnancyTest:
     result: TestResult
     method: TestMethod
     setting: TestSetting
+    source: Source = "clinician"
 
 
 @dataclass(frozen=True)
@@ -147,6 +158,7 @@ class Contraception:
     method: ContraceptionMethod
     start: date
     end: date | None = None
+    source: Source = "clinician"
 
 
 @dataclass(frozen=True)
@@ -155,6 +167,7 @@ class Medication:
     name: str
     start: date
     end: date | None = None
+    source: Source = "clinician"
 
 
 @dataclass(frozen=True)
@@ -163,6 +176,7 @@ class MoodScreen:
     date: date
     instrument: MoodInstrument
     items: tuple[int, ...]
+    source: Source = "clinician"
 
     @property
     def total(self) -> int:
@@ -175,6 +189,7 @@ class Symptom:
     date: date
     text: str | None = None
     code: str | None = None
+    source: Source = "clinician"
 
 
 @dataclass(frozen=True)
@@ -182,21 +197,46 @@ class Counselling:
     __pydantic_config__ = _FORBID_EXTRA
     date: date
     kind: CounsellingKind
+    source: Source = "clinician"
 
 
 @dataclass(frozen=True)
 class Prescription:
+    """A prescription written on ``date``. ``id`` names it where the store knows it;
+    ``cancelled`` is the day a prescriber cancelled it (it can no longer be dispensed)."""
+
     __pydantic_config__ = _FORBID_EXTRA
     date: date
     days_supply: int
     mg_per_day: float | None = None
+    id: str | None = None
+    cancelled: date | None = None
+    source: Source = "clinician"
 
 
 @dataclass(frozen=True)
 class Dispense:
+    """A supply handed over on ``date``; ``prescription_id`` names the prescription it
+    filled, where known (else it fills the latest unfilled one written on or before it)."""
+
     __pydantic_config__ = _FORBID_EXTRA
     date: date
     days_supply: int
+    prescription_id: str | None = None
+    source: Source = "clinician"
+
+
+@dataclass(frozen=True)
+class Review:
+    """A clinician's review of free text the program could not map: the exact medication
+    name or symptom text, and what the clinician concluded."""
+
+    __pydantic_config__ = _FORBID_EXTRA
+    date: date
+    kind: ReviewKind
+    text: str
+    outcome: ReviewOutcome
+    source: Source = "clinician"
 
 
 @dataclass(frozen=True)
@@ -222,4 +262,5 @@ class CourseRecord:
     counselling: tuple[Counselling, ...] = ()
     prescriptions: tuple[Prescription, ...] = ()
     dispenses: tuple[Dispense, ...] = ()
+    reviews: tuple[Review, ...] = ()
     proposed_prescription: Prescription | None = None

@@ -32,6 +32,7 @@ LIST_KINDS: Final[Mapping[str, str]] = {
     "counselling": "counselling",
     "prescription": "prescriptions",
     "dispense": "dispenses",
+    "review": "reviews",
 }
 #: event kind -> the course-record field it sets (the latest event wins)
 LATEST_KINDS: Final[Mapping[str, str]] = {
