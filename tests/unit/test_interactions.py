@@ -30,6 +30,18 @@ def planned(name: str, start: str, end: str) -> dict[str, Any]:
     }
 
 
+def review(
+    text: str,
+    day: str = "2026-03-01",
+    *,
+    kind: str = "medication",
+    source: str = "clinician",
+    outcome: str = "not_relevant",
+) -> dict[str, Any]:
+    """A review of ``text`` (the medications above start on 2026-02-20)."""
+    return {"date": day, "kind": kind, "text": text, "outcome": outcome, "source": source}
+
+
 PILL_AND_CONDOM = [
     {"method": "combined_pill", "start": "2025-11-01", "end": None},
     {"method": "male_condom", "start": "2025-11-01", "end": None},
@@ -115,13 +127,30 @@ ALERT_CASES: list[AlertCase] = [
         "DRUG_UNRECOGNISED",
         fires=taking("Zqxtrabolin 5 mg"),
         quiet=taking("ibuprofen 400 mg"),
-        severity="info",
+        severity="block",
     ),
     AlertCase(
         "DRUG_UNRECOGNISED",
         label="ended",
         fires=taking("Zqxtrabolin 5 mg"),
         quiet=ended_yesterday("Zqxtrabolin 5 mg"),
+    ),
+    AlertCase(
+        "DRUG_UNRECOGNISED",
+        label="reviewed-by-a-clinician",
+        fires={
+            **taking("Zqxtrabolin 5 mg"),
+            "reviews": [review("Zqxtrabolin 5 mg", source="patient")],
+        },
+        quiet={**taking("Zqxtrabolin 5 mg"), "reviews": [review("Zqxtrabolin 5 mg")]},
+        severity="block",
+    ),
+    AlertCase(
+        "DRUG_TETRACYCLINE",
+        label="unlisted-cycline-name",
+        fires=taking("XYZcycline 100mg"),
+        quiet=ended_yesterday("XYZcycline 100mg"),
+        severity="block",
     ),
 ]
 
@@ -197,7 +226,9 @@ def test_medication_names_are_read_to_an_ingredient_and_class(
         "tretinoin 0.025% cream",
         "hydrocortisone cream 1%",
         "retinol serum",
-        "minocycline foam",
+        "Solodyn cream",
+        "Amzeeq",
+        "Zilxi",
         "",
         "   ",
         "100 mg",
@@ -333,3 +364,180 @@ def test_an_unrecognised_name_is_shown_as_written() -> None:
     ]
     assert "'Zqxtrabolin 5 mg'" in alert.message
     assert codes(evaluate(**taking("Zqxtrabolin 5 mg"))) >= {"DRUG_UNRECOGNISED"}
+
+
+# -- the cycline stem ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "ingredient"),
+    [
+        ("Tetracyclinex", "tetracyclinex"),
+        ("lymecycline", "lymecycline"),
+        ("LymeCycline 408 mg", "lymecycline"),
+        ("XYZcycline 100mg", "xyzcycline"),
+        ("Doxycyclinex 100 mg", "doxycyclinex"),
+        ("DOXYCYCLINE100MG", "doxycycline"),
+        ("doxycycline gel", "doxycycline"),
+        ("minocycline foam", "minocycline"),
+        ("prednisolone and doxycycline", "doxycycline"),
+        ("Solodyn plus a cycline", "minocycline"),
+    ],
+)
+def test_a_name_with_the_cycline_stem_is_a_tetracycline(text: str, ingredient: str) -> None:
+    match = normalise_medication(text, load_knowledge().drugs)
+    assert match is not None and match.drug_class is not None
+    assert (match.ingredient, match.drug_class.name) == (ingredient, "tetracycline")
+
+
+@given(
+    before=st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCXYZ", max_size=8),
+    after=st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCXYZ", max_size=8),
+    stem=st.sampled_from(["cycline", "CYCLINE", "Cycline", "cYcLiNe"]),
+    extra=st.sampled_from(["", " 100 mg", " gel", " capsules", " with ibuprofen", " ER 90mg"]),
+)
+def test_any_word_containing_cycline_is_a_tetracycline(
+    before: str, after: str, stem: str, extra: str
+) -> None:
+    match = normalise_medication(f"{before}{stem}{after}{extra}", load_knowledge().drugs)
+    assert match is not None and match.drug_class is not None
+    assert match.drug_class.name == "tetracycline"
+
+
+@pytest.mark.parametrize("name", ["Tetracyclinex", "lymecycline", "XYZcycline 100mg"])
+def test_a_cycline_name_blocks_as_a_tetracycline_never_as_unrecognised(name: str) -> None:
+    assessment = evaluate(**taking(name))
+    assert drug_alerts(**taking(name)) == {"DRUG_TETRACYCLINE": "block"}
+    assert assessment.dispense.allowed is False
+    assert "DRUG_TETRACYCLINE" in assessment.dispense.blocking
+
+
+def test_a_topical_cycline_names_its_form_and_blocks() -> None:
+    assert drug_alerts(**taking("minocycline 4% foam")) == {"DRUG_TETRACYCLINE": "block"}
+
+
+@pytest.mark.parametrize(
+    ("text", "ingredient", "drug_class"),
+    [
+        ("LymePak", "doxycycline", "tetracycline"),
+        ("Okebo 100 mg", "doxycycline", "tetracycline"),
+        ("Morgidox 100mg capsules", "doxycycline", "tetracycline"),
+        ("Doxy 100", "doxycycline", "tetracycline"),
+        ("Alodox 20 mg", "doxycycline", "tetracycline"),
+        ("Emrosi 40 mg", "minocycline", "tetracycline"),
+        ("Sebomin MR 100mg", "minocycline", "tetracycline"),
+        ("Sebact MR", "minocycline", "tetracycline"),
+        ("Acnamino MR 100mg capsules", "minocycline", "tetracycline"),
+        ("Ledermycin 150mg", "demeclocycline", "tetracycline"),
+        ("Hemady 20 mg", "dexamethasone", "corticosteroid"),
+        ("Aquasol A 50,000 units", "vitamin a", "vitamin_a"),
+    ],
+)
+def test_the_added_brands_are_read(text: str, ingredient: str, drug_class: str) -> None:
+    match = normalise_medication(text, load_knowledge().drugs)
+    assert match is not None and match.drug_class is not None
+    assert (match.ingredient, match.drug_class.name) == (ingredient, drug_class)
+
+
+def test_every_brand_is_named_in_its_class_source() -> None:
+    for drug_class in load_knowledge().drugs.classes:
+        for ingredient in drug_class.ingredients:
+            for brand in ingredient.brands:
+                assert brand.split()[0] in drug_class.brands_source, (drug_class.name, brand)
+
+
+# -- reviews of unrecognised names -----------------------------------------------------------------
+
+
+def unrecognised(**changes: Any) -> str | None:
+    """DRUG_UNRECOGNISED's message for BASE with ``changes``, or None when it stays quiet."""
+    found = [a for a in evaluate(**changes).alerts if a.code == "DRUG_UNRECOGNISED"]
+    return found[0].message if found else None
+
+
+def test_an_unrecognised_name_blocks_dispense_until_reviewed() -> None:
+    assessment = evaluate(**taking("Zqxtrabolin 5 mg"))
+    assert "DRUG_UNRECOGNISED" in assessment.dispense.blocking
+    assert assessment.dispense.allowed is False
+    reviewed = evaluate(**taking("Zqxtrabolin 5 mg"), reviews=[review("Zqxtrabolin 5 mg")])
+    assert reviewed.dispense.allowed is True
+    assert "DRUG_UNRECOGNISED" not in codes(reviewed)
+
+
+def test_the_message_says_to_review_the_exact_name() -> None:
+    message = unrecognised(**taking("Zqxtrabolin 5 mg"))
+    assert message is not None
+    assert "'Zqxtrabolin 5 mg'" in message
+    assert "review" in message and "Do not prescribe or dispense" in message
+
+
+@pytest.mark.parametrize(
+    "outcome",
+    ["not_relevant", "acted_on"],
+)
+def test_either_outcome_clears(outcome: str) -> None:
+    assert (
+        unrecognised(**taking("Zqxtrabolin"), reviews=[review("Zqxtrabolin", outcome=outcome)])
+        is None
+    )
+
+
+def test_surrounding_white_space_does_not_matter() -> None:
+    assert (
+        unrecognised(**taking("Zqxtrabolin 5 mg "), reviews=[review("  Zqxtrabolin 5 mg")]) is None
+    )
+
+
+def test_a_review_on_the_start_day_counts() -> None:
+    changes = taking("Zqxtrabolin", start="2026-02-20")
+    assert unrecognised(**changes, reviews=[review("Zqxtrabolin", day="2026-02-20")]) is None
+
+
+@pytest.mark.parametrize(
+    ("why", "a_review"),
+    [
+        ("another text", review("Zqxtrabolin")),
+        ("another case", review("zqxtrabolin 5 mg")),
+        ("dated before the start", review("Zqxtrabolin 5 mg", day="2026-02-19")),
+        ("dated after as_of", review("Zqxtrabolin 5 mg", day="2026-03-16")),
+        ("recorded by the patient", review("Zqxtrabolin 5 mg", source="patient")),
+        ("imported", review("Zqxtrabolin 5 mg", source="import")),
+        ("from a lab feed", review("Zqxtrabolin 5 mg", source="lab")),
+        ("a symptom review", review("Zqxtrabolin 5 mg", kind="symptom")),
+    ],
+)
+def test_a_review_that_does_not_match_does_not_clear(why: str, a_review: dict[str, Any]) -> None:
+    assessment = evaluate(**taking("Zqxtrabolin 5 mg"), reviews=[a_review])
+    assert "DRUG_UNRECOGNISED" in assessment.dispense.blocking, why
+
+
+def test_one_reviewed_name_leaves_the_others_blocking() -> None:
+    medications = [
+        {"name": "Zqxtrabolin 5 mg", "start": "2026-02-20", "end": None},
+        {"name": "Plumbofen", "start": "2026-02-20", "end": None},
+    ]
+    message = unrecognised(medications=medications, reviews=[review("Zqxtrabolin 5 mg")])
+    assert message is not None
+    assert "'Plumbofen'" in message and "Zqxtrabolin" not in message
+
+
+def test_a_restarted_medication_needs_a_new_review() -> None:
+    medications = [
+        {"name": "Zqxtrabolin", "start": "2026-01-20", "end": "2026-01-31"},
+        {"name": "Zqxtrabolin", "start": "2026-03-01", "end": None},
+    ]
+    old_review = review("Zqxtrabolin", day="2026-01-21")
+    assert unrecognised(medications=medications, reviews=[old_review]) is not None
+    new_review = review("Zqxtrabolin", day="2026-03-02")
+    assert unrecognised(medications=medications, reviews=[new_review]) is None
+
+
+def test_an_unrecognised_name_on_the_prescription_day_blocks_too() -> None:
+    changes = planned("Zqxtrabolin", start="2026-03-01", end="2026-03-10")
+    assessment = evaluate(**changes)
+    assert "DRUG_UNRECOGNISED" in assessment.dispense.blocking
+
+
+def test_an_unlisted_topical_tetracycline_brand_blocks_until_reviewed() -> None:
+    assert unrecognised(**taking("Amzeeq 4% foam")) is not None
+    assert unrecognised(**taking("Amzeeq 4% foam"), reviews=[review("Amzeeq 4% foam")]) is None

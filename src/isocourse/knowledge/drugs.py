@@ -17,9 +17,19 @@ wins; a name of an interacting class beats a known non-interacting one.
 Route: a class marked ``systemic_only`` does not match text that names a topical form
 ("hydrocortisone cream"), and an ingredient marked ``oral_form_required`` matches by its
 generic name only with an oral form word ("tretinoin capsule"; a brand such as Vesanoid
-matches alone). Such text gets no match (None): the person checks it by hand, which is
-safer than guessing either way. The index is built once per catalogue and names already
-seen are remembered, because a registry re-assesses the same names every day.
+matches alone). Such text gets no match (None): a clinician checks it by hand and records
+a review, which is safer than guessing either way. The index is built once per catalogue
+and names already seen are remembered, because a registry re-assesses the same names
+every day.
+
+Name stem: a class with a ``name_stem`` (the tetracyclines: ``cycline``) claims every
+entry with a word that contains the stem, in any case and anywhere in the word
+("Tetracyclinex", "XYZcycline 100mg", "doxy-cycline"), whatever else the entry names and
+whatever form it names: "doxycycline gel" is the tetracycline class too, never an
+unrecognised name. A brand or generic of the class found in the text gives the
+ingredient; otherwise the ingredient is the word as written (folded). The stem beats the
+topical rule on purpose: a name with the stem is a tetracycline, and a tetracycline
+blocks until it has ended, whereas an unrecognised name could be cleared by a review.
 """
 
 from __future__ import annotations
@@ -65,6 +75,8 @@ class DrugClass:
     brands_source: str
     systemic_only: bool = True
     also_on_prescription_day: bool = False
+    # a word containing this stem (case folded) names the class, whatever the rest says
+    name_stem: str | None = None
     severity_by_programme: Mapping[str, Severity] = field(default_factory=dict)
     # severity when the contraception that qualifies depends on hormonal methods
     hormonal_contraception_severity: Severity | None = None
@@ -97,11 +109,13 @@ class _Name:
 
 @dataclass(frozen=True)
 class MedicationWords:
-    """A medication entry read: its identifying words and the forms it names."""
+    """A medication entry read: its identifying words and the forms it names; ``every``
+    holds all its words (strengths and form words included), for the name-stem check."""
 
     words: tuple[str, ...]
     oral: bool
     topical: bool
+    every: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -128,14 +142,15 @@ class DrugCatalogue:
         noise, oral, topical = self._word_sets
         kept: list[str] = []
         is_oral = is_topical = False
-        for word in _WORD.findall(_fold(text)):
+        every = tuple(_WORD.findall(_fold(text)))
+        for word in every:
             if word[0].isdigit() or word in noise:
                 continue
             is_oral = is_oral or word in oral
             is_topical = is_topical or word in topical
             if word not in oral and word not in topical:
                 kept.append(word)
-        return MedicationWords(tuple(kept), is_oral, is_topical)
+        return MedicationWords(tuple(kept), is_oral, is_topical, every)
 
     @cached_property
     def _index(self) -> Mapping[tuple[str, ...], list[_Name]]:
@@ -182,6 +197,9 @@ class DrugCatalogue:
 
     def _look_up(self, name: MedicationWords) -> DrugMatch | None:
         candidates = self._candidates(name.words)
+        stemmed = self._by_stem(name.every, candidates)
+        if stemmed is not None:
+            return stemmed
         interacting = [c for c in candidates if c.match.drug_class is not None]
         if interacting:
             chosen = interacting[0]
@@ -193,6 +211,27 @@ class DrugCatalogue:
                 return None
             return chosen.match
         return candidates[0].match if candidates else None
+
+    @cached_property
+    def _stems(self) -> tuple[tuple[str, DrugClass], ...]:
+        return tuple(
+            (_fold(drug_class.name_stem), drug_class)
+            for drug_class in self.classes
+            if drug_class.name_stem
+        )
+
+    def _by_stem(self, words: tuple[str, ...], candidates: list[_Name]) -> DrugMatch | None:
+        """The class whose name stem one of the words contains, if any (topical or not)."""
+        for stem, drug_class in self._stems:
+            stemmed = [word for word in words if stem in word]
+            if not stemmed:
+                continue
+            for candidate in candidates:
+                if candidate.match.drug_class is drug_class:
+                    return candidate.match
+            named = re.search(rf"[a-z]*{re.escape(stem)}[a-z]*", stemmed[0])
+            return DrugMatch(named.group(0) if named else stemmed[0], drug_class)
+        return None
 
     def _candidates(self, words: tuple[str, ...]) -> list[_Name]:
         """Known names found as consecutive words, longest first, then left to right."""
@@ -215,6 +254,10 @@ class DrugCatalogue:
         for drug_class in self.classes:
             if drug_class.alert not in knowledge.alerts:
                 found.append(f"classes.{drug_class.name}: unknown alert {drug_class.alert}")
+            if drug_class.name_stem is not None and not _WORD.fullmatch(
+                _fold(drug_class.name_stem)
+            ):
+                found.append(f"classes.{drug_class.name}: name_stem must be one plain word")
             unknown = set(drug_class.severity_by_programme) - _PROGRAMMES
             if unknown:
                 found.append(f"classes.{drug_class.name}: unknown programmes {sorted(unknown)}")

@@ -11,8 +11,13 @@ Decisions (rules.md "Interactions"):
   and the contraception would not qualify without the hormonal methods (asked of
   :func:`isocourse.rules.contraception.contraception_qualifies`); under programme
   ``none`` there is no contraception requirement and it stays a warning.
-- An entry that cannot be mapped (or names a topical form of an interacting drug) and
-  is active on ``as_of`` or on the prescription day raises ``DRUG_UNRECOGNISED``.
+- An entry that cannot be mapped (or names a topical form of an interacting drug other
+  than a tetracycline) and is active on ``as_of`` or on the prescription day raises
+  ``DRUG_UNRECOGNISED``, which blocks, unless a clinician has reviewed that exact name
+  (``reviews[]`` of kind ``medication``, the text equal after stripping surrounding white
+  space, dated from the entry's ``start`` up to ``as_of``; see
+  :mod:`isocourse.rules.reviews`). A name with the ``cycline`` stem is always the
+  tetracycline class, never unrecognised (:mod:`isocourse.knowledge.drugs`).
 """
 
 from __future__ import annotations
@@ -27,24 +32,38 @@ from isocourse.record import CourseRecord, Medication
 from isocourse.rules.alerting import raise_alert
 from isocourse.rules.contraception import contraception_qualifies
 from isocourse.rules.course_facts import active_on, prescription_day
+from isocourse.rules.reviews import is_reviewed
 
 
 def assess_interactions(record: CourseRecord, knowledge: Knowledge, as_of: date) -> Findings:
     days = (as_of, prescription_day(record, as_of))
     by_class: dict[str, list[tuple[Medication, DrugMatch]]] = defaultdict(list)
-    unrecognised: list[Medication] = []
     for medication in record.medications:
         match = knowledge.drugs.normalise(medication.name)
-        if match is None:
-            if any(active_on(medication, day) for day in days):
-                unrecognised.append(medication)
-        elif match.drug_class is not None and _counts(medication, match.drug_class, days):
-            by_class[match.drug_class.name].append((medication, match))
+        drug_class = match.drug_class if match is not None else None
+        if match is not None and drug_class is not None and _counts(medication, drug_class, days):
+            by_class[drug_class.name].append((medication, match))
     alerts = [_class_alert(record, knowledge, as_of, entries) for entries in by_class.values()]
+    unrecognised = unreviewed_medications(record, knowledge, as_of)
     if unrecognised:
         names = ", ".join(repr(medication.name) for medication in unrecognised)
         alerts.append(raise_alert(knowledge, "DRUG_UNRECOGNISED", medications=names))
     return Findings(alerts=tuple(alerts))
+
+
+def unreviewed_medications(
+    record: CourseRecord, knowledge: Knowledge, as_of: date
+) -> list[Medication]:
+    """Entries whose name could not be mapped, active on ``as_of`` or on the prescription
+    day, that no clinician has reviewed yet: each one blocks (``DRUG_UNRECOGNISED``)."""
+    days = (as_of, prescription_day(record, as_of))
+    return [
+        medication
+        for medication in record.medications
+        if knowledge.drugs.normalise(medication.name) is None
+        and any(active_on(medication, day) for day in days)
+        and not is_reviewed(record, "medication", medication.name, medication.start, as_of)
+    ]
 
 
 def _counts(medication: Medication, drug_class: DrugClass, days: tuple[date, date]) -> bool:
