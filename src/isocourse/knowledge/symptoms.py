@@ -2,6 +2,8 @@
 
 A *feature* (``severe_headache``, ``dark_urine`` ...) is found when all the words
 of one of its phrases stand, in any order, in one clause of the text, not negated.
+A *synonym* variant is found the same way (on all its words, filler words included) and
+adds its canonical words to the clause.
 A *rule* turns the features of one entry into an alert code; rules are tried in
 order, and a rule may *consume* features so that a later rule does not use them
 again (dark urine with muscle pain is muscle breakdown, not hepatitis).
@@ -9,9 +11,12 @@ again (dark urine with muscle pain is muscle breakdown, not hepatitis).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
+
+_WORD = re.compile(r"[a-z][a-z']*")
 
 
 @dataclass(frozen=True)
@@ -91,4 +96,32 @@ class SymptomCatalogue:
                 found.append(f"advice names unknown alert {advice.alert}")
         if self.unrecognised_alert not in alerts:
             found.append(f"unknown alert {self.unrecognised_alert}")
+        found.extend(self._wording_problems())
         return found
+
+    def _wording_problems(self) -> list[str]:
+        """Variants and phrases the matcher could not read as meant."""
+        negations, fillers = set(self.negations), set(self.filler_words)
+        clause_words = set(self.clause_words)
+        found = []
+        for synonym in self.synonyms:
+            for variant in synonym.variants:
+                words = set(_words(variant))
+                if not words - fillers:
+                    found.append(f"synonym variant {variant!r} has only filler words")
+                if words & negations:
+                    found.append(f"synonym variant {variant!r} contains a negation")
+                if words & clause_words:
+                    found.append(f"synonym variant {variant!r} contains a clause word")
+        for feature in self.features:
+            for phrase in feature.phrases:
+                words = set(_words(phrase))
+                if not words - fillers - negations:
+                    found.append(f"phrase {phrase!r} has no meaningful word")
+                if words & clause_words:
+                    found.append(f"phrase {phrase!r} contains a clause word")
+        return found
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.lower().replace("-", " "))

@@ -1,11 +1,17 @@
 """Symptoms: the patient's own words (or a catalogue code) turned into alerts.
 
-Matching (rules.md "Symptoms"): synonyms are rewritten first (longest first), the
-text is split into clauses (at , . ; : ! ? and the words "and", "but"), a negation
-covers the rest of its clause, and a feature is found when all the words of one of
-its phrases stand, as word stems and in any order, in one clause. Phrases that
-themselves contain a negation ("no interest") are matched first. The catalogue's
-rules then turn the features of one entry into alert codes.
+Matching: the text is split into clauses (at , . ; : ! ? and the words "and", "but"); a
+negation covers the rest of its clause. Synonyms and catalogue phrases are matched the
+same way: all the words of one variant or phrase stand, as word stems and in any order,
+in one clause, before any negation in it. A synonym variant is matched on all its words,
+filler words included ("end it all" needs end, it and all in one clause, never "end"
+alone); a matched variant adds its canonical words to the clause, and catalogue phrases,
+whose filler words are left out, are then matched against the clause's words. Phrases
+that themselves contain a negation ("no interest") are matched first, as a sequence of
+word stems in their written order (filler words between them allowed), and taken out of
+the clause. The catalogue's rules then turn the features of one entry into alert codes.
+A diary entry whose text matches nothing raises ``SYMPTOM_UNRECOGNISED``, which blocks
+until a clinician has reviewed that exact text (:mod:`isocourse.rules.reviews`).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from isocourse.knowledge.symptoms import SymptomCatalogue
 from isocourse.record import CourseRecord, Symptom
 from isocourse.rules.alerting import raise_alert
 from isocourse.rules.course_facts import within_days_up_to
+from isocourse.rules.reviews import is_reviewed
 
 _CLAUSE_PUNCTUATION = re.compile(r"[,.;:!?\n()]+")
 _WORD = re.compile(r"[a-z][a-z']*")
@@ -40,53 +47,78 @@ def stem(word: str) -> str:
     return word
 
 
+def words_of(text: str) -> list[str]:
+    """The words of ``text`` as matching reads them: lower case, hyphens as spaces,
+    surrounding quotes dropped ("'self-harm'" reads self, harm)."""
+    found = (word.strip("'") for word in _WORD.findall(_normal(text)))
+    return [word for word in found if word]
+
+
 @dataclass(frozen=True)
 class _Phrase:
     feature: str
     stems: frozenset[str]
-    negated_words: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _NegatedPhrase:
+    feature: str
+    stems: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Variant:
+    """A synonym variant: every word's stem (fillers too) and the canonical stems it adds."""
+
+    stems: frozenset[str]
+    canonical: frozenset[str]
 
 
 class SymptomMatcher:
-    """The catalogue compiled once: synonym rewriting, phrase stems, negations."""
+    """The catalogue compiled once: synonym variants, phrase stems, negations."""
 
     def __init__(self, catalogue: SymptomCatalogue) -> None:
         self.catalogue = catalogue
         self.negations = frozenset(catalogue.negations)
         self.clause_words = frozenset(catalogue.clause_words)
         self.fillers = frozenset(catalogue.filler_words)
-        variants = {v.lower(): s.canonical for s in catalogue.synonyms for v in s.variants}
-        ordered = sorted(variants, key=len, reverse=True)
-        self.rewrite = re.compile(
-            r"(?<![\w'])(" + "|".join(re.escape(v) for v in ordered) + r")(?![\w'])"
+        self.variants = tuple(
+            _Variant(
+                frozenset(stem(word) for word in words_of(variant)),
+                self._meaningful(synonym.canonical),
+            )
+            for synonym in catalogue.synonyms
+            for variant in synonym.variants
         )
-        self.variants = variants
         self.phrases, self.negated_phrases = self._phrases(catalogue)
 
-    def _phrases(self, catalogue: SymptomCatalogue) -> tuple[list[_Phrase], list[_Phrase]]:
-        plain, negated = [], []
+    def _meaningful(self, text: str) -> frozenset[str]:
+        return frozenset(stem(word) for word in words_of(text) if word not in self.fillers)
+
+    def _phrases(self, catalogue: SymptomCatalogue) -> tuple[list[_Phrase], list[_NegatedPhrase]]:
+        plain: list[_Phrase] = []
+        negated: list[_NegatedPhrase] = []
         for feature in catalogue.features:
             for phrase in feature.phrases:
-                words = _WORD.findall(phrase.lower())
+                words = words_of(phrase)
                 if any(word in self.negations for word in words):
-                    negated.append(_Phrase(feature.id, frozenset(), tuple(words)))
+                    kept = tuple(stem(word) for word in words if word not in self.fillers)
+                    negated.append(_NegatedPhrase(feature.id, kept))
                 else:
-                    stems = frozenset(stem(w) for w in words if w not in self.fillers)
-                    plain.append(_Phrase(feature.id, stems))
+                    plain.append(_Phrase(feature.id, self._meaningful(phrase)))
         return plain, negated
 
     def features(self, text: str) -> frozenset[str]:
         """The catalogue features the text describes (negated ones left out)."""
-        rewritten = self.rewrite.sub(lambda m: self.variants[m.group(1)], _normal(text))
         found: set[str] = set()
-        for clause in self._clauses(rewritten):
+        for clause in self._clauses(text):
             found |= self._clause_features(clause)
         return frozenset(found)
 
     def _clauses(self, text: str) -> Iterable[list[str]]:
-        for part in _CLAUSE_PUNCTUATION.split(text):
+        for part in _CLAUSE_PUNCTUATION.split(_normal(text)):
             clause: list[str] = []
-            for word in _WORD.findall(part):
+            for word in words_of(part):
                 if word in self.clause_words:
                     yield clause
                     clause = []
@@ -96,25 +128,35 @@ class SymptomMatcher:
 
     def _clause_features(self, words: list[str]) -> set[str]:
         found, words = self._negated_phrase_features(words)
-        negated = False
-        stems = set()
+        meaningful: set[str] = set()  # stems of the words before any negation, no fillers
+        every: set[str] = set()  # the same with filler words: what variants are matched on
         for word in words:
             if word in self.negations:
-                negated = True
-            elif not negated and word not in self.fillers:
-                stems.add(stem(word))
-        found |= {p.feature for p in self.phrases if p.stems and p.stems <= stems}
+                break
+            every.add(stem(word))
+            if word not in self.fillers:
+                meaningful.add(stem(word))
+        added = [variant.canonical for variant in self.variants if variant.stems <= every]
+        meaningful.update(*added)
+        found |= {p.feature for p in self.phrases if p.stems and p.stems <= meaningful}
         return found
 
     def _negated_phrase_features(self, words: list[str]) -> tuple[set[str], list[str]]:
-        """Match "no interest"-style phrases first, and take their words out."""
-        found = set()
+        """Match "no interest"-style phrases first, and take their words out.
+
+        A phrase matches when its words' stems follow one another in its written order
+        among the clause's non-filler words ("no interests", "no interest in anything");
+        another word between them ("no real interest") breaks it."""
+        found: set[str] = set()
         for phrase in self.negated_phrases:
-            size = len(phrase.negated_words)
-            for start in range(len(words) - size + 1):
-                if tuple(words[start : start + size]) == phrase.negated_words:
+            kept = [(i, stem(w)) for i, w in enumerate(words) if w not in self.fillers]
+            size = len(phrase.stems)
+            for start in range(len(kept) - size + 1):
+                window = kept[start : start + size]
+                if tuple(s for _, s in window) == phrase.stems:
                     found.add(phrase.feature)
-                    words = words[:start] + words[start + size :]
+                    taken = {i for i, _ in window}
+                    words = [w for i, w in enumerate(words) if i not in taken]
                     break
         return found, words
 
@@ -193,19 +235,69 @@ def has_muscle_symptom(record: CourseRecord, knowledge: Knowledge, as_of: date) 
     return False
 
 
+def review_key(entry: Symptom) -> str:
+    """The text a clinician's review must repeat to clear this entry: its text, or, for an
+    entry recorded by catalogue code alone, that code."""
+    return entry.text if entry.text is not None else str(entry.code)
+
+
+def unreviewed_symptoms(record: CourseRecord, knowledge: Knowledge, as_of: date) -> list[Symptom]:
+    """Entries in the window whose words match nothing and that no clinician has reviewed
+    yet (``reviews[]`` of kind ``symptom``, the same text, dated on or after the entry):
+    each one blocks (``SYMPTOM_UNRECOGNISED``). Oldest first."""
+    catalogue = knowledge.symptoms
+    return sorted(
+        (
+            entry
+            for entry in recent_entries(record, knowledge, as_of)
+            if entry_codes(entry, catalogue) == [catalogue.unrecognised_alert]
+            and not is_reviewed(record, "symptom", review_key(entry), entry.date, as_of)
+        ),
+        key=lambda entry: entry.date,
+    )
+
+
 def assess_symptoms(record: CourseRecord, knowledge: Knowledge, as_of: date) -> Findings:
+    unrecognised = knowledge.symptoms.unrecognised_alert
     latest_by_code: dict[str, Symptom] = {}
     for entry in sorted(recent_entries(record, knowledge, as_of), key=lambda s: s.date):
         for code in entry_codes(entry, knowledge.symptoms):
-            latest_by_code[code] = entry
+            if code != unrecognised:
+                latest_by_code[code] = entry
     alerts = [_alert(knowledge, code, entry) for code, entry in latest_by_code.items()]
+    unreviewed = unreviewed_symptoms(record, knowledge, as_of)
+    if unreviewed:
+        alerts.append(_unrecognised_alert(knowledge, unreviewed))
     return Findings(alerts=tuple(alerts))
 
 
-def _alert(knowledge: Knowledge, code: str, entry: Symptom) -> Alert:
-    words = entry.text if entry.text is not None else _feature_label(knowledge, entry.code)
+def _unrecognised_alert(knowledge: Knowledge, entries: list[Symptom]) -> Alert:
+    """One alert naming every entry still to be reviewed, newest first."""
+    newest = entries[-1]
+    listed = "; ".join(
+        f"on {entry.date.isoformat()}: “{_words(knowledge, entry)}”" for entry in reversed(entries)
+    )
     return raise_alert(
-        knowledge, code, reported_on=entry.date, date=entry.date.isoformat(), text=words
+        knowledge,
+        knowledge.symptoms.unrecognised_alert,
+        reported_on=newest.date,
+        date=newest.date.isoformat(),
+        text=_words(knowledge, newest),
+        entries=listed,
+    )
+
+
+def _words(knowledge: Knowledge, entry: Symptom) -> str:
+    return entry.text if entry.text is not None else _feature_label(knowledge, entry.code)
+
+
+def _alert(knowledge: Knowledge, code: str, entry: Symptom) -> Alert:
+    return raise_alert(
+        knowledge,
+        code,
+        reported_on=entry.date,
+        date=entry.date.isoformat(),
+        text=_words(knowledge, entry),
     )
 
 
