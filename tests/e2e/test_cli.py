@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -166,3 +167,37 @@ def test_every_command_has_help(command: str) -> None:
     result = runner.invoke(app, [command, "--help"])
     assert result.exit_code == 0
     assert "Usage" in result.output
+
+
+def _evaluated(**changes: object) -> Any:
+    """The assessment ``isocourse evaluate`` prints for the test record with ``changes``."""
+    result = isocourse("evaluate", "-", stdin=json.dumps(record_json(**changes)))
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_evaluate_blocks_a_tetracycline_whatever_its_brand() -> None:
+    """Issue 19: a tetracycline brand missing from the brand list let dispensing through."""
+    started = {"start": "2026-03-01", "end": None}
+    for name in ("LymePak 100 mg", "Doxycyclinex 100 mg"):  # a brand, and any -cycline name
+        assessment = _evaluated(medications=[{"name": name, **started}])
+        assert assessment["dispense"] == {
+            "allowed": False,
+            "blocking": ["DRUG_TETRACYCLINE"],
+            "window_closes": None,
+        }, name
+    # a brand still missing from the list blocks too, until a clinician reviews the name
+    assessment = _evaluated(medications=[{"name": "Avidoxy 100 mg", **started}])
+    assert assessment["dispense"]["allowed"] is False
+    assert assessment["dispense"]["blocking"] == ["DRUG_UNRECOGNISED"]
+
+
+def test_evaluate_stops_for_a_suicidal_statement_in_another_word_order() -> None:
+    """Issue 19: a synonym's words in another order gave only an info alert."""
+    words = "I think everyone would be better off if I were dead"
+    assessment = _evaluated(symptoms=[{"date": "2026-03-12", "text": words}])
+    assert assessment["dispense"]["allowed"] is False
+    assert assessment["dispense"]["blocking"] == ["SYMPTOM_SUICIDAL"]
+    (alert,) = assessment["alerts"]
+    assert alert["code"] == "SYMPTOM_SUICIDAL" and alert["severity"] == "stop"
+    assert words in alert["message"]
