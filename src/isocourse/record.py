@@ -15,6 +15,8 @@ from datetime import date
 from typing import Literal
 
 COURSE_FORMAT = "isocourse.course/1"
+#: ``date`` under another name, for fields declared after a field named ``date``
+Day = date
 
 Programme = Literal["us-ipledge", "eu-ppp", "uk-mhra", "none"]
 WeightUnit = Literal["kg", "lb"]
@@ -63,7 +65,8 @@ Source = Literal["clinician", "patient", "lab", "import"]
 ReviewKind = Literal["medication", "symptom"]
 ReviewOutcome = Literal["not_relevant", "acted_on"]
 
-_FORBID_EXTRA = {"extra": "forbid"}
+#: read by pydantic at the doors: unknown fields and non-finite numbers are refused
+_FORBID_EXTRA = {"extra": "forbid", "allow_inf_nan": False}
 
 
 @dataclass(frozen=True)
@@ -210,7 +213,7 @@ class Prescription:
     days_supply: int
     mg_per_day: float | None = None
     id: str | None = None
-    cancelled: date | None = None
+    cancelled: Day | None = None
     source: Source = "clinician"
 
 

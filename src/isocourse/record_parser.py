@@ -12,9 +12,11 @@ Errors::
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+import re
+from dataclasses import asdict, fields, is_dataclass
 from datetime import date
 from functools import cache
+from itertools import pairwise
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -25,6 +27,13 @@ from isocourse.rules.course_facts import weight_in_kg
 
 _PHQ_LENGTH = {"phq9": 9, "phq2": 2}
 _PHQ_ITEM_MAX = 3
+#: the calendar a record may speak of (course-record format, 2026-12)
+EARLIEST_DAY = date(1900, 1, 1)
+LATEST_DAY = date(2100, 12, 31)
+PATIENT_ID_MAX = 64
+MEDICATION_NAME_MAX = 200
+FREE_TEXT_MAX = 2000
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 class RecordError(ValueError):
@@ -117,6 +126,8 @@ def _plain(problem: Any) -> str:
         return f"not a valid calendar date (YYYY-MM-DD): {problem['input']!r}"
     if kind == "literal_error":
         return f"unknown value {problem['input']!r}; {problem['msg'].lower()}"
+    if kind == "finite_number":
+        return "must be a finite number (not NaN or Infinity)"
     return str(problem["msg"])
 
 
@@ -132,9 +143,12 @@ def _check_against_knowledge(record: CourseRecord, knowledge: Knowledge) -> None
         )
     if record.course.target_mg_per_kg is not None and record.course.target_mg_per_kg <= 0:
         raise RecordError("course.target_mg_per_kg", "must be above 0")
+    _check_dates(record)
+    _check_texts(record)
     _check_weights(record, knowledge)
     _check_periods(record)
-    _check_amounts(record)
+    _check_overlapping_doses(record)
+    _check_amounts(record, knowledge)
     _check_labs(record, knowledge)
     _check_mood(record)
     _check_symptoms(record, knowledge)
@@ -161,24 +175,92 @@ def _check_periods(record: CourseRecord) -> None:
             raise RecordError(f"{where}.end", "ends before it starts")
 
 
-def _check_amounts(record: CourseRecord) -> None:
+def _check_amounts(record: CourseRecord, knowledge: Knowledge) -> None:
+    mg_max = knowledge.course.mg_per_day_max.value
+    supply_max = int(knowledge.course.days_supply_max.value)
+
+    def milligrams(where: str, value: float) -> None:
+        if not 0 < value <= mg_max:
+            raise RecordError(where, f"must be above 0 and at most {mg_max:g} mg")
+
+    def supply(where: str, value: int) -> None:
+        if not 1 <= value <= supply_max:
+            raise RecordError(where, f"a whole number of days from 1 to {supply_max}")
+
     for index, period in enumerate(record.doses):
-        if period.mg_per_day <= 0:
-            raise RecordError(f"doses[{index}].mg_per_day", "must be above 0")
+        milligrams(f"doses[{index}].mg_per_day", period.mg_per_day)
     for index, missed in enumerate(record.missed_doses):
-        if missed.mg <= 0:
-            raise RecordError(f"missed_doses[{index}].mg", "must be above 0")
+        milligrams(f"missed_doses[{index}].mg", missed.mg)
     prescriptions = [(f"prescriptions[{i}]", p) for i, p in enumerate(record.prescriptions)]
     if record.proposed_prescription is not None:
         prescriptions.append(("proposed_prescription", record.proposed_prescription))
     for where, prescription in prescriptions:
-        if prescription.days_supply <= 0:
-            raise RecordError(f"{where}.days_supply", "must be at least 1 day")
-        if prescription.mg_per_day is not None and prescription.mg_per_day <= 0:
-            raise RecordError(f"{where}.mg_per_day", "must be above 0")
+        supply(f"{where}.days_supply", prescription.days_supply)
+        if prescription.mg_per_day is not None:
+            milligrams(f"{where}.mg_per_day", prescription.mg_per_day)
     for index, dispense in enumerate(record.dispenses):
-        if dispense.days_supply <= 0:
-            raise RecordError(f"dispenses[{index}].days_supply", "must be at least 1 day")
+        supply(f"dispenses[{index}].days_supply", dispense.days_supply)
+
+
+def _check_overlapping_doses(record: CourseRecord) -> None:
+    """Two dose periods may not share a day (each day has one dose): name both."""
+    ordered = sorted(enumerate(record.doses), key=lambda item: (item[1].start, item[0]))
+    for (first_index, first), (second_index, second) in pairwise(ordered):
+        if first.end is None or first.end >= second.start:
+            until = "open-ended" if first.end is None else f"to {first.end.isoformat()}"
+            raise RecordError(
+                f"doses[{second_index}]",
+                f"overlaps doses[{first_index}] (from {first.start.isoformat()} {until}); "
+                "end the earlier period the day before the next one starts",
+            )
+
+
+def _check_dates(record: CourseRecord) -> None:
+    for where, day in _dates(record, ""):
+        if not EARLIEST_DAY <= day <= LATEST_DAY:
+            raise RecordError(
+                where,
+                f"{day.isoformat()} is outside {EARLIEST_DAY.isoformat()} to "
+                f"{LATEST_DAY.isoformat()}",
+            )
+
+
+def _dates(value: object, where: str) -> list[tuple[str, date]]:
+    """Every date in the record, with its field path."""
+    if isinstance(value, date):
+        return [(where, value)]
+    if isinstance(value, tuple):
+        return [found for i, item in enumerate(value) for found in _dates(item, f"{where}[{i}]")]
+    if is_dataclass(value):
+        prefix = f"{where}." if where else ""
+        return [
+            found
+            for field in fields(value)
+            for found in _dates(getattr(value, field.name), prefix + field.name)
+        ]
+    return []
+
+
+def _check_texts(record: CourseRecord) -> None:
+    patient_id = record.patient.id
+    if not patient_id.strip() or len(patient_id) > PATIENT_ID_MAX:
+        raise RecordError("patient.id", f"1 to {PATIENT_ID_MAX} characters, not blank")
+    if _CONTROL.search(patient_id):
+        raise RecordError("patient.id", "must not contain a line break or control character")
+    for index, medication in enumerate(record.medications):
+        _text_length(f"medications[{index}].name", medication.name, MEDICATION_NAME_MAX)
+    for index, symptom in enumerate(record.symptoms):
+        if symptom.text is not None:
+            _text_length(f"symptoms[{index}].text", symptom.text, FREE_TEXT_MAX)
+    for index, review in enumerate(record.reviews):
+        _text_length(f"reviews[{index}].text", review.text, FREE_TEXT_MAX)
+
+
+def _text_length(where: str, text: str, limit: int) -> None:
+    if not text.strip():
+        raise RecordError(where, "must not be blank")
+    if len(text) > limit:
+        raise RecordError(where, f"at most {limit:,} characters (got {len(text):,})")
 
 
 def _check_labs(record: CourseRecord, knowledge: Knowledge) -> None:

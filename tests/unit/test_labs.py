@@ -69,8 +69,8 @@ ALERT_CASES: list[AlertCase] = [
     ),
     AlertCase(
         "LAB_TG_SEVERE",
-        fires=with_lab("triglycerides", 880, "mg/dL"),
-        quiet=with_lab("triglycerides", 879.9, "mg/dL"),
+        fires=with_lab("triglycerides", 800.1, "mg/dL"),
+        quiet=with_lab("triglycerides", 800, "mg/dL"),  # the labels: "above 800 mg/dL"
         severity="urgent",
     ),
     AlertCase(
@@ -245,6 +245,11 @@ def test_severe_triglycerides_raise_the_high_alert_too() -> None:
     assert {"LAB_TG_HIGH", "LAB_TG_SEVERE"} <= lab_codes(
         **with_lab("triglycerides", 10.0, "mmol/L")
     )
+
+
+def test_triglycerides_between_800_and_880_are_severe_per_the_us_labels() -> None:
+    assert "LAB_TG_SEVERE" in lab_codes(**with_lab("triglycerides", 850, "mg/dL"))
+    assert "LAB_TG_SEVERE" in lab_codes(**with_lab("triglycerides", 9.1, "mmol/L"))  # 806 mg/dL
 
 
 def test_severe_liver_enzymes_raise_the_high_alert_too() -> None:

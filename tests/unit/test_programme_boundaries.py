@@ -326,12 +326,31 @@ def test_cannot_get_pregnant_gets_no_test_or_contraception_alert() -> None:
     assert _due(assessment, "pregnancy_test") == []
 
 
-def test_uk_measures_follow_rules_md_and_skip_patients_who_cannot_get_pregnant() -> None:
-    # rules.md: under a programme, a patient who cannot get pregnant gets only the
-    # supply, counselling and window codes (the categories are data in programmes.toml).
+def test_uk_2023_measures_apply_to_patients_who_cannot_get_pregnant_too() -> None:
+    # MHRA Drug Safety Update, 31 October 2023: the under-18 second prescriber and the
+    # mental-health assessment apply to every patient (corrected 2026-12).
     first = uk_first_on("2026-01-21", **CANNOT)
     first["counselling"] = [counsel("2026-01-21", "risk_acknowledged")]
+    assert _pp(evaluate(**first)) == {
+        "PP_SECOND_PRESCRIBER_MISSING",
+        "PP_MENTAL_HEALTH_ASSESSMENT_MISSING",
+    }
+
+
+def test_uk_2023_measures_are_met_for_a_patient_who_cannot_get_pregnant() -> None:
+    first = uk_first_on("2026-01-21", **CANNOT)
+    first["counselling"] = [
+        counsel("2026-01-21", "risk_acknowledged"),
+        counsel("2026-01-21", "mental_health_assessed"),
+        counsel("2026-01-21", "second_prescriber_agreed"),
+    ]
     assert _pp(evaluate(**first)) == set()
+
+
+def test_uk_mental_health_assessment_still_applies_to_every_patient_from_2026() -> None:
+    first = uk_first_on("2026-03-15", **CANNOT)
+    first["counselling"] = [counsel("2026-03-15", "risk_acknowledged")]
+    assert _pp(evaluate(**first)) == {"PP_MENTAL_HEALTH_ASSESSMENT_MISSING"}
 
 
 # --- Due tasks ---------------------------------------------------------------------

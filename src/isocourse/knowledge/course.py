@@ -17,6 +17,8 @@ class CourseDefaults:
     __pydantic_config__ = {"extra": "forbid"}
     target_mg_per_kg: SourcedNumber
     weight_max_kg: SourcedNumber
+    mg_per_day_max: SourcedNumber
+    days_supply_max: SourcedNumber
     kg_per_lb: SourcedNumber
     weight_stale_days: SourcedNumber
     usual_course_days: SourcedNumber

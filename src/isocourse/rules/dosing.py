@@ -64,14 +64,28 @@ def cumulative_dose(record: CourseRecord, knowledge: Knowledge, as_of: date) -> 
         total_mg += period.mg_per_day * ((last - period.start).days + 1)
         if weights is not None:
             total_mg_per_kg += _period_mg_per_kg(period, last, weights)
-    for missed in record.missed_doses:
-        if missed.date > as_of:
-            continue
-        missed_mg = min(missed.mg, _scheduled_mg(record.doses, missed.date, as_of))
+    for day, missed_mg in missed_mg_by_day(record, as_of).items():
         total_mg -= missed_mg
         if weights is not None:
-            total_mg_per_kg -= missed_mg / weights.on(missed.date)
-    return CumulativeDose(mg=total_mg, mg_per_kg=total_mg_per_kg if weights is not None else None)
+            total_mg_per_kg -= missed_mg / weights.on(day)
+    return CumulativeDose(
+        mg=max(total_mg, 0.0),
+        mg_per_kg=max(total_mg_per_kg, 0.0) if weights is not None else None,
+    )
+
+
+def missed_mg_by_day(record: CourseRecord, as_of: date) -> dict[date, float]:
+    """The mg missed on each day up to ``as_of``. The entries of one day count once: the
+    largest of them, at most the dose scheduled that day (the same miss reported twice,
+    by the patient and by the clinic say, subtracts once; a morning and an evening miss
+    are one entry of the day's whole dose)."""
+    reported: dict[date, float] = {}
+    for missed in record.missed_doses:
+        if missed.date <= as_of:
+            reported[missed.date] = max(reported.get(missed.date, 0.0), missed.mg)
+    return {
+        day: min(mg, _scheduled_mg(record.doses, day, as_of)) for day, mg in reported.items()
+    }
 
 
 def _period_mg_per_kg(period: DosePeriod, last: date, weights: _WeightTimeline) -> float:

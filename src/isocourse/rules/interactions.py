@@ -46,7 +46,7 @@ def assess_interactions(record: CourseRecord, knowledge: Knowledge, as_of: date)
     alerts = [_class_alert(record, knowledge, as_of, entries) for entries in by_class.values()]
     unrecognised = unreviewed_medications(record, knowledge, as_of)
     if unrecognised:
-        names = ", ".join(repr(medication.name) for medication in unrecognised)
+        names = ", ".join(dict.fromkeys(repr(medication.name) for medication in unrecognised))
         alerts.append(raise_alert(knowledge, "DRUG_UNRECOGNISED", medications=names))
     return Findings(alerts=tuple(alerts))
 
@@ -81,7 +81,9 @@ def _class_alert(
 ) -> Alert:
     drug_class = entries[0][1].drug_class
     assert drug_class is not None
-    listed = ", ".join(f"{medication.name!r} ({match.ingredient})" for medication, match in entries)
+    listed = ", ".join(
+        dict.fromkeys(f"{medication.name!r} ({match.ingredient})" for medication, match in entries)
+    )
     return raise_alert(
         knowledge,
         drug_class.alert,

@@ -156,11 +156,13 @@ def _triglycerides(reading: Reading | None, knowledge: Knowledge) -> list[Alert]
         return []
     thresholds = knowledge.labs.thresholds
     alerts: list[Alert] = []
-    for code, limit in (
-        ("LAB_TG_HIGH", thresholds.tg_high_mg_per_dl.value),
-        ("LAB_TG_SEVERE", thresholds.tg_severe_mg_per_dl.value),
+    # LAB_TG_HIGH at or above its limit; LAB_TG_SEVERE strictly above its (the labels'
+    # "above 800 mg/dL")
+    for code, limit, at_limit_fires in (
+        ("LAB_TG_HIGH", thresholds.tg_high_mg_per_dl.value, True),
+        ("LAB_TG_SEVERE", thresholds.tg_severe_mg_per_dl.value, False),
     ):
-        if reading.value >= limit:
+        if reading.value > limit or (at_limit_fires and reading.value == limit):
             alerts.append(
                 raise_alert(
                     knowledge,

@@ -8,18 +8,31 @@ from isocourse.assessment import Alert, Due, Findings
 from isocourse.knowledge.model import Knowledge
 from isocourse.record import CourseRecord, MoodScreen
 from isocourse.rules.alerting import raise_alert
-from isocourse.rules.course_facts import in_treatment, latest, within_days_up_to
+from isocourse.rules.course_facts import in_treatment, latest, on_or_before, within_days_up_to
 
 _PHQ9_SELF_HARM_ITEM = 8  # item 9, counted from 0
 
 
 def assess_mood(record: CourseRecord, knowledge: Knowledge, as_of: date) -> Findings:
     alerts: list[Alert] = []
-    screen = latest(record.mood_screens, as_of)
-    if screen is not None:
-        alerts.extend(_screen_alerts(screen, knowledge))
+    for standing in reversed(standing_screens(record, as_of)):  # newest first: its day shows
+        alerts.extend(_screen_alerts(standing, knowledge))
     alerts.extend(_missing_screen(record, knowledge))
+    screen = latest(record.mood_screens, as_of)
     return Findings(alerts=tuple(alerts), due=_next_screen(record, knowledge, as_of, screen))
+
+
+def standing_screens(record: CourseRecord, as_of: date) -> list[MoodScreen]:
+    """The screens whose alerts stand on ``as_of``: the latest one a clinician recorded,
+    and every screen the patient reported after it (or, with none by a clinician, every
+    screen the patient reported). A patient's screen adds its alerts; it never clears
+    the clinician's (a tie on the day goes by the order recorded)."""
+    dated = on_or_before(record.mood_screens, as_of)
+    by_clinician = [i for i, screen in enumerate(dated) if screen.source != "patient"]
+    if not by_clinician:
+        return dated
+    last = by_clinician[-1]
+    return [dated[last], *(s for s in dated[last + 1 :] if s.source == "patient")]
 
 
 def _next_screen(

@@ -67,7 +67,14 @@ class ProgrammeCase:
         return min([*days, self.prescription_day])
 
     def tests_known(self) -> list[PregnancyTest]:
-        """Pregnancy tests with a specimen on or before ``as_of``, oldest first."""
+        """The tests the programme rules may rely on: specimens on or before ``as_of``,
+        oldest first, recorded by the clinic or a lab (decision: a test the patient
+        reported, a home test, qualifies nothing until a clinician records it; it can
+        still stop the course, see :meth:`tests_reported_by_patient`)."""
+        return [t for t in self.all_tests_known() if t.source != "patient"]
+
+    def all_tests_known(self) -> list[PregnancyTest]:
+        """Every test with a specimen on or before ``as_of``, oldest first (stable)."""
         known = [t for t in self.record.pregnancy_tests if t.date <= self.as_of]
         return sorted(known, key=lambda t: t.date)
 
@@ -108,11 +115,13 @@ def test_evidence(record: CourseRecord, test: PregnancyTest) -> str:
     index = record.pregnancy_tests.index(test)
     return (
         f"pregnancy_tests[{index}]: {test.date.isoformat()} {test.result} "
-        f"{test.method} {test.setting}"
+        f"{test.method} {test.setting}" + (" (source: patient)" if test.source == "patient" else "")
     )
 
 
 def test_text(test: PregnancyTest) -> str:
+    if test.source == "patient":  # a patient's own result counts as a home test
+        return f"{test.date.isoformat()}, {test.method}, home, reported by the patient"
     return f"{test.date.isoformat()}, {test.method}, {test.setting}"
 
 

@@ -70,20 +70,32 @@ def window_closes(case: ProgrammeCase) -> date | None:
 
 
 def judge_positive(case: ProgrammeCase) -> Verdicts:
-    """The latest test on or before ``as_of`` (any test of that day) is positive."""
+    """PP_PREGNANCY_TEST_POSITIVE: a test of the latest day with a test by the clinic or a
+    lab is positive, or a test the patient reported after the clinic's latest is. A
+    patient's negative never clears the clinic's positive (rules: a patient's entry may
+    raise an alert, never clear one); a newer test by the clinic does."""
     verdicts = Verdicts()
-    known = case.tests_known()
-    if not known:
+    clinical = case.tests_known()
+    standing = [t for t in clinical if t.date == clinical[-1].date] if clinical else []
+    standing += _reported_after(case, clinical[-1] if clinical else None)
+    if not standing:
         return verdicts
-    latest_day = known[-1].date
-    positives = [t for t in known if t.date == latest_day and t.result == "positive"]
+    positives = [t for t in standing if t.result == "positive"]
     source = case.knowledge.alerts["PP_PREGNANCY_TEST_POSITIVE"].source
-    evidence = test_evidence(case.record, positives[0] if positives else known[-1])
+    evidence = test_evidence(case.record, positives[-1] if positives else standing[-1])
     if not verdicts.check("the latest pregnancy test is negative", not positives, evidence, source):
         verdicts.alerts.append(
-            case.alert("PP_PREGNANCY_TEST_POSITIVE", test=test_text(positives[0]))
+            case.alert("PP_PREGNANCY_TEST_POSITIVE", test=test_text(positives[-1]))
         )
     return verdicts
+
+
+def _reported_after(case: ProgrammeCase, clinical: PregnancyTest | None) -> list[PregnancyTest]:
+    """The patient's own tests after ``clinical`` (all of them when there is none); a
+    test of the same day counts when it was recorded after it."""
+    every = case.all_tests_known()
+    after = every[every.index(clinical) + 1 :] if clinical is not None else every
+    return [t for t in after if t.source == "patient"]
 
 
 def judge_qualifying_test(case: ProgrammeCase) -> Verdicts:

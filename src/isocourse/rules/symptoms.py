@@ -275,7 +275,10 @@ def _unrecognised_alert(knowledge: Knowledge, entries: list[Symptom]) -> Alert:
     """One alert naming every entry still to be reviewed, newest first."""
     newest = entries[-1]
     listed = "; ".join(
-        f"on {entry.date.isoformat()}: “{_words(knowledge, entry)}”" for entry in reversed(entries)
+        dict.fromkeys(
+            f"on {entry.date.isoformat()}: “{_words(knowledge, entry)}”"
+            for entry in reversed(entries)
+        )
     )
     return raise_alert(
         knowledge,
