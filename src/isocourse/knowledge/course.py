@@ -19,6 +19,8 @@ class CourseDefaults:
     weight_max_kg: SourcedNumber
     mg_per_day_max: SourcedNumber
     days_supply_max: SourcedNumber
+    supply_in_hand_days: SourcedNumber
+    open_prescription_days: SourcedNumber
     kg_per_lb: SourcedNumber
     weight_stale_days: SourcedNumber
     usual_course_days: SourcedNumber

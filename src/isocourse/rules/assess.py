@@ -8,7 +8,16 @@ from datetime import date
 from isocourse.assessment import SEVERITIES, Alert, Assessment, DispenseDecision, Findings
 from isocourse.knowledge.model import Knowledge
 from isocourse.record import CourseRecord
-from isocourse.rules import dosing, interactions, labs, mood, programme, response, screening
+from isocourse.rules import (
+    dosing,
+    interactions,
+    labs,
+    mood,
+    programme,
+    response,
+    screening,
+    supply,
+)
 from isocourse.rules import symptoms as symptom_rules
 
 Concern = Callable[[CourseRecord, Knowledge, date], Findings]
@@ -22,6 +31,7 @@ CONCERNS: tuple[Concern, ...] = (
     interactions.assess_interactions,
     mood.assess_mood,
     symptom_rules.assess_symptoms,
+    supply.assess_supply,
 )
 
 _SEVERITY_RANK = {severity: rank for rank, severity in enumerate(SEVERITIES)}
