@@ -16,6 +16,7 @@ from isocourse.knowledge.loader import load_knowledge
 from isocourse.record_parser import course_record_from_json, course_record_to_json
 from isocourse.store.fold import (
     ENTERED_IN_ERROR,
+    PRESCRIPTION_CANCELLED,
     StoredEvent,
     StoredEventText,
     events_from_record,
@@ -44,11 +45,49 @@ def normalised(document: dict[str, Any]) -> dict[str, Any]:
     return course_record_to_json(record)
 
 
+def without_log_fields(document: dict[str, Any]) -> dict[str, Any]:
+    """The record without what the log decides (prescription ids, dispense links)."""
+    copy = json.loads(json.dumps(document))
+    for prescription in copy["prescriptions"]:
+        prescription["id"] = None
+    return copy
+
+
 @pytest.mark.parametrize("document", [example_record(), *demo_records(TODAY)])
 def test_folding_a_records_events_gives_the_record_back(document: dict[str, Any]) -> None:
     original = normalised(document)
     folded = fold_events(as_events(original), as_of=date.fromisoformat(original["as_of"]))
-    assert normalised(folded) == original
+    assert without_log_fields(normalised(folded)) == original
+
+
+def test_each_prescription_is_named_by_its_event_and_a_dispense_by_what_it_filled() -> None:
+    events = [
+        *as_events(normalised(example_record())),
+        StoredEvent("rx1", "prescription", {"date": "2026-03-15", "days_supply": 30}),
+        StoredEvent("d1", "dispense", {"date": "2026-03-16", "days_supply": 30}, fills="rx1"),
+    ]
+    folded = fold_events(events, as_of=TODAY)
+    assert folded["prescriptions"][-1]["id"] == "rx1"
+    assert folded["dispenses"][-1] == {
+        "date": "2026-03-16",
+        "days_supply": 30,
+        "prescription_id": "rx1",
+    }
+
+
+def test_a_cancellation_marks_its_prescription_and_a_retracted_one_does_not() -> None:
+    events = [
+        *as_events(normalised(example_record())),
+        StoredEvent("rx1", "prescription", {"date": "2026-03-15", "days_supply": 30}),
+        StoredEvent(
+            "c1",
+            PRESCRIPTION_CANCELLED,
+            {"prescription_id": "rx1", "date": "2026-03-16", "reason": "dose changed"},
+        ),
+    ]
+    assert fold_events(events, as_of=TODAY)["prescriptions"][-1]["cancelled"] == "2026-03-16"
+    events.append(StoredEvent("x", ENTERED_IN_ERROR, {"event_id": "c1"}, corrects="c1"))
+    assert "cancelled" not in fold_events(events, as_of=TODAY)["prescriptions"][-1]
 
 
 def test_an_entry_marked_in_error_drops_out_of_the_fold() -> None:
@@ -74,7 +113,7 @@ def test_a_written_prescription_settles_the_proposed_one() -> None:
     events.append(StoredEvent("rx", "prescription", written))
     folded = fold_events(events, as_of=TODAY)
     assert folded["proposed_prescription"] is None
-    assert folded["prescriptions"][-1] == written
+    assert folded["prescriptions"][-1] == {**written, "id": "rx"}
 
 
 def test_a_left_out_event_is_skipped() -> None:
@@ -91,7 +130,9 @@ def test_an_unknown_event_kind_is_an_error_not_silence() -> None:
 
 
 def as_texts(events: list[StoredEvent]) -> list[StoredEventText]:
-    return [StoredEventText(e.id, e.kind, json.dumps(e.payload), e.corrects) for e in events]
+    return [
+        StoredEventText(e.id, e.kind, json.dumps(e.payload), e.corrects, e.fills) for e in events
+    ]
 
 
 #: events beyond a record's own: corrections, notes, later details, a proposal after a
@@ -104,6 +145,11 @@ EXTRA_EVENTS = [
     StoredEvent("w2", "weight", {"date": "2026-03-15", "value": 71.5, "unit": "kg"}),
     StoredEvent("x1", ENTERED_IN_ERROR, {"event_id": "e3"}, corrects="e3"),
     StoredEvent("x2", ENTERED_IN_ERROR, {"event_id": "w2"}, corrects="w2"),
+    StoredEvent("d9", "dispense", {"date": "2026-03-16", "days_supply": 30}, fills="rx"),
+    StoredEvent(
+        "c9", PRESCRIPTION_CANCELLED, {"prescription_id": "rx", "date": "2026-03-17", "reason": "r"}
+    ),
+    StoredEvent("empty-rx", "prescription", {}),
 ]
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Final
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
@@ -69,6 +71,38 @@ DATABASE_UNAVAILABLE: Final = _describe(
 def install_error_handler(app: FastAPI) -> None:
     app.add_exception_handler(ServiceError, _service_error)  # type: ignore[arg-type]
     app.add_exception_handler(DatabaseUnavailable, _database_unavailable)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]
+
+
+async def _invalid_request(_request: Request, error: RequestValidationError) -> JSONResponse:
+    """422 naming the field, in the one error shape (plus FastAPI's ``detail`` list). The
+    input itself is never echoed: it may not even be JSON (NaN, bytes) and it may be
+    someone's health data."""
+    problems = [
+        {
+            "loc": [str(part) for part in problem["loc"]],
+            "msg": str(problem["msg"]),
+            "type": str(problem["type"]),
+        }
+        for problem in error.errors()
+    ]
+    first = problems[0] if problems else {"loc": ["body"], "msg": "invalid request"}
+    field = _field_path(first["loc"])
+    body = {"code": "INVALID_INPUT", "message": f"{field}: {first['msg']}", "field": field}
+    return JSONResponse({"error": body, "detail": problems}, status_code=422)
+
+
+def _field_path(location: Sequence[str]) -> str:
+    """``["body", "entry", "items", "0"]`` -> ``entry.items[0]`` (where the value was)."""
+    parts = (
+        location[1:]
+        if location and location[0] in ("body", "query", "path", "header", "cookie")
+        else location
+    )
+    path = ""
+    for part in parts:
+        path += f"[{part}]" if part.isdigit() else (f".{part}" if path else part)
+    return path or (location[0] if location else "request")
 
 
 async def _database_unavailable(_request: Request, error: DatabaseUnavailable) -> JSONResponse:

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from isocourse.api.errors import ERROR_RESPONSES
+from isocourse.api.schemas import day_query
 from isocourse.api.wiring import ReadCall, WiringDep, WriteCall
 from isocourse.service.documents import read_calendar, read_report_pdf
 from isocourse.service.observation_import import import_bundle
@@ -41,7 +42,7 @@ def get_report_pdf(
     patient_id: str,
     wired: WiringDep,
     call: ReadCall,
-    as_of: Annotated[date | None, Query(description="the day reported; default: today")] = None,
+    as_of: Annotated[date | None, day_query("the day reported; default: today")] = None,
 ) -> Response:
     """The course summary a clinician files (PDF)."""
     pdf = read_report_pdf(wired.system, call, patient_id, as_of)

@@ -3,23 +3,28 @@ record events and corrections, prescribe."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from isocourse.api.errors import ERROR_RESPONSES
-from isocourse.api.schemas import CorrectionIn, CourseRecordBody, EventIn, PrescriptionIn
+from isocourse.api.schemas import (
+    AsOf,
+    CancellationIn,
+    CorrectionIn,
+    CourseRecordBody,
+    EventIn,
+    PrescriptionIn,
+)
 from isocourse.api.wiring import ReadCall, WiringDep, WriteCall
 from isocourse.service.enrolment import enrol_patient
-from isocourse.service.prescribing import PrescriptionOrder, prescribe
+from isocourse.service.prescribing import PrescriptionOrder, cancel_prescription, prescribe
 from isocourse.service.reading import list_events, read_assessment, read_record
 from isocourse.service.recording import correct_entry, record_event
 
 router = APIRouter(prefix="/patients", tags=["patients"], responses=ERROR_RESPONSES)
 
 PatientId = Annotated[str, "the patient's id in this system (from POST /patients)"]
-AsOf = Annotated[date | None, Query(description="the day evaluated; default: today")]
 
 
 @router.post("", status_code=201)
@@ -81,3 +86,16 @@ def post_prescription(
     """Prescribe (prescriber). Re-evaluated on the server: 409 with the blocking alerts."""
     prescription = PrescriptionOrder(order.days_supply, order.mg_per_day)
     return prescribe(wired.system, call, patient_id, prescription)
+
+
+@router.post("/{patient_id}/prescriptions/{prescription_id}/cancel", status_code=201)
+def post_cancellation(
+    patient_id: PatientId,
+    prescription_id: str,
+    cancellation: CancellationIn,
+    wired: WiringDep,
+    call: WriteCall,
+) -> dict[str, Any]:
+    """Cancel an open prescription (prescriber), with a reason: it can no longer be
+    dispensed, and a new one may be written. 409 when it was dispensed or cancelled."""
+    return cancel_prescription(wired.system, call, patient_id, prescription_id, cancellation.reason)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from isocourse.api.errors import DATABASE_UNAVAILABLE, ERROR_RESPONSES
-from isocourse.api.schemas import DispenseIn
+from isocourse.api.schemas import DispenseIn, day_query
 from isocourse.api.wiring import ReadCaller, WiringDep, WriteCall
 from isocourse.service.dispensing import dispense, verify_prescription_async
 
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/prescriptions", tags=["pharmacy"], responses=ERROR_R
 @router.get("/{prescription_id}/verification", responses={503: DATABASE_UNAVAILABLE})
 async def get_verification(
     prescription_id: str,
-    birth_date: Annotated[date, Query(description="the patient's date of birth")],
+    birth_date: Annotated[date, day_query("the patient's date of birth")],
     wired: WiringDep,
     caller: ReadCaller,
 ) -> dict[str, Any]:

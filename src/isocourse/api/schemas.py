@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import Body
+from fastapi import Body, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from isocourse.record_parser import EARLIEST_DAY, LATEST_DAY
 from isocourse.service.recording import RECORDABLE_KINDS
 
 EventKind = Literal[RECORDABLE_KINDS]  # type: ignore[valid-type]
@@ -22,6 +23,19 @@ COURSE_RECORD_EXAMPLE: dict[str, Any] = {
     "course": {"product": "isotretinoin", "start_date": "2026-01-15"},
     "doses": [{"start": "2026-01-15", "end": None, "mg_per_day": 40}],
 }
+
+
+def day_query(description: str) -> Any:
+    """A date query parameter inside the calendar a record may speak of (else 422)."""
+    return Query(
+        description=f"{description} (1900-01-01 to 2100-12-31)",
+        ge=EARLIEST_DAY,  # type: ignore[arg-type]  # pydantic compares dates too
+        le=LATEST_DAY,  # type: ignore[arg-type]
+    )
+
+
+#: the day evaluated, as a query parameter
+AsOf = Annotated[date | None, day_query("the day evaluated; default: today")]
 
 
 class _Strict(BaseModel):
@@ -43,12 +57,20 @@ class CorrectionIn(_Strict):
 
 
 class PrescriptionIn(_Strict):
-    days_supply: int = Field(ge=1, le=366)
-    mg_per_day: float = Field(gt=0, le=1000, allow_inf_nan=False)
+    days_supply: int = Field(ge=1, le=90, description="whole days, 1 to 90")
+    mg_per_day: float = Field(gt=0, le=400, allow_inf_nan=False, description="above 0, at most 400")
+
+
+class CancellationIn(_Strict):
+    reason: str = Field(min_length=1, max_length=500, description="why it is cancelled")
 
 
 class DispenseIn(_Strict):
-    birth_date: date = Field(description="the patient's date of birth, as on the prescription")
+    birth_date: date = Field(
+        ge=EARLIEST_DAY,
+        le=LATEST_DAY,
+        description="the patient's date of birth, as on the prescription",
+    )
 
 
 class TokenOut(BaseModel):

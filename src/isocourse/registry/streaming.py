@@ -80,8 +80,8 @@ def _events_for(connection: Connection, first_id: str, last_id: str) -> list[tup
 
 def all_event_rows(*, payload_as_text: bool = True) -> Select[*tuple[Any, ...]]:
     """Every event row in (patient, sequence) order: patient id, sequence, event id,
-    kind, payload (as the database's JSON text, or decoded as the schema types it) and
-    the event it corrects."""
+    kind, payload (as the database's JSON text, or decoded as the schema types it), the
+    event it corrects and the prescription it fills."""
     return select(
         EventRow.patient_id,
         EventRow.sequence,
@@ -97,7 +97,7 @@ def fold_page(
     folded = []
     for patient_id, clinic_id in page:
         rows = by_patient.get(patient_id, [])
-        stored = [StoredEventText(row[2], row[3], row[4], row[5]) for row in rows]
+        stored = [StoredEventText(*row[2:7]) for row in rows]
         last = max((row[1] for row in rows), default=0)
         document = fold_event_texts(stored, as_of=as_of)
         folded.append(FoldedPatient(patient_id, clinic_id, last, document))

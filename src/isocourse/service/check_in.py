@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from isocourse.rules.capsule_plan import daily_doses
 from isocourse.rules.dosing import current_mg_per_day
 from isocourse.service.audit import record_audit
-from isocourse.service.context import Call, ClinicSystem, require_role
+from isocourse.service.context import Call, ClinicSystem, require_role, source_of
 from isocourse.service.errors import Conflict, InvalidInput
 from isocourse.service.patients import folded_document, patient_for, record_from_document
 from isocourse.service.unit_of_work import Answer, fingerprint, write_once
@@ -41,6 +41,7 @@ def check_in_dose(
             payload=payload,
             recorded_at=call.now,
             recorded_by=call.actor.user_id,
+            source=source_of(call.actor),
         )
         record_audit(session, call, f"event.record.{kind}", patient_id=patient_id)
         return {"kind": kind, "entry": payload}

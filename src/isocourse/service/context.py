@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Final, Literal
 
 from isocourse.knowledge.model import Knowledge
+from isocourse.record import Source
 from isocourse.service.audit import AuditAppends
 from isocourse.service.errors import Forbidden
 from isocourse.store.database import Store
@@ -62,6 +63,12 @@ class ClinicSystem:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "audit_appends", AuditAppends(self.store))
+
+
+def source_of(actor: Actor) -> Source:
+    """Who recorded an entry, from the signed-in user: a patient's entries are the
+    patient's, whatever a request body claims; the clinic's staff record as clinicians."""
+    return "patient" if actor.role == "patient" else "clinician"
 
 
 def require_role(actor: Actor, *roles: Role) -> None:

@@ -19,13 +19,19 @@ from isocourse.assessment import Assessment
 from isocourse.auth.users import ACTOR_COLUMNS, actor_from_columns, user_gone
 from isocourse.record_parser import RecordError, course_record_from_text
 from isocourse.service.audit import record_audit
-from isocourse.service.context import Actor, Call, Caller, ClinicSystem, require_role
+from isocourse.service.context import Actor, Call, Caller, ClinicSystem, require_role, source_of
 from isocourse.service.decisions import assess_closed, decision_json, refuse_unless_allowed
-from isocourse.service.errors import Conflict, NotFound, Refused
+from isocourse.service.errors import BlockingReason, Conflict, NotFound, Refused
 from isocourse.service.patients import stored_record_invalid
 from isocourse.service.unit_of_work import Answer, fingerprint, unit_of_work, write_once
 from isocourse.store.event_log import append_event, event_by_id, stored_event_columns
-from isocourse.store.fold import ENTERED_IN_ERROR, StoredEventText, fold_event_texts
+from isocourse.store.fold import (
+    ENTERED_IN_ERROR,
+    PRESCRIPTION_CANCELLED,
+    StoredEventText,
+    fold_event_texts,
+    with_fields_text,
+)
 from isocourse.store.tables import EventRow, PatientRow, UserRow
 
 
@@ -57,6 +63,8 @@ class PrescriptionCheck:
     prescription: Prescription
     assessment: Assessment
     dispensed: bool
+    #: the standing cancellation (``{"date", "reason", ...}``), if a prescriber cancelled it
+    cancelled: dict[str, Any] | None = None
 
 
 def verify_prescription(
@@ -123,6 +131,8 @@ def dispense(system: ClinicSystem, call: Call, prescription_id: str, birth_date:
         check = _check_prescription(system, call, read, birth_date)
         if check.dispensed:
             raise _already_dispensed()
+        if check.cancelled is not None:
+            raise Conflict(_cancelled_words(check.cancelled), code="PRESCRIPTION_CANCELLED")
         refuse_unless_allowed(check.assessment, "dispense")
         payload = {
             "date": call.today.isoformat(),
@@ -152,6 +162,7 @@ def _append_dispense(
                 payload=payload,
                 recorded_at=call.now,
                 recorded_by=call.actor.user_id,
+                source=source_of(call.actor),
                 fills_prescription=prescription.id,
             )
     except IntegrityError as error:
@@ -174,7 +185,7 @@ def _check_prescription(
         read.events,
         as_of=call.today,
         leave_out=frozenset({prescription.id}),
-        proposed_prescription=prescription.payload_text,
+        proposed_prescription=with_fields_text(prescription.payload_text, {"id": prescription.id}),
     )
     try:
         record = course_record_from_text(text, system.knowledge)
@@ -187,7 +198,26 @@ def _check_prescription(
     if record.patient.birth_date != birth_date:
         raise _no_such_prescription()
     assessment = assess_closed(record, system.knowledge)
-    return PrescriptionCheck(prescription, assessment, read.dispensed)
+    cancelled = _cancellation(read.events, prescription.id)
+    return PrescriptionCheck(prescription, assessment, read.dispensed, cancelled)
+
+
+def _cancellation(events: Sequence[StoredEventText], prescription_id: str) -> dict[str, Any] | None:
+    """The standing cancellation of the prescription among its patient's events."""
+    retracted = {e.corrects for e in events if e.kind == ENTERED_IN_ERROR}
+    for event in events:
+        if event.kind == PRESCRIPTION_CANCELLED and event.id not in retracted:
+            payload: dict[str, Any] = json.loads(event.payload)
+            if payload.get("prescription_id") == prescription_id:
+                return payload
+    return None
+
+
+def _cancelled_words(cancelled: dict[str, Any]) -> str:
+    return (
+        f"this prescription was cancelled by the prescriber on {cancelled['date']} "
+        f"({cancelled['reason']}): do not dispense it; the patient needs a new prescription"
+    )
 
 
 def _read(connection: Connection, user_id: int, prescription_id: str) -> Read:
@@ -266,10 +296,18 @@ def _answer(check: PrescriptionCheck) -> Answer:
     decision = decision_json(check.assessment)
     if check.dispensed:
         decision["allowed"] = False
+    if check.cancelled is not None:
+        decision["allowed"] = False
+        decision["window_closes"] = None
+        cancelled = BlockingReason(
+            "PRESCRIPTION_CANCELLED", "block", _cancelled_words(check.cancelled)
+        )
+        decision["blocking"] = [vars(cancelled), *decision["blocking"]]
     return {
         "prescription_id": check.prescription.id,
         "prescription": dict(check.prescription.payload),
         "already_dispensed": check.dispensed,
+        "cancelled": check.cancelled,
         **decision,
     }
 

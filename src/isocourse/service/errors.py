@@ -68,6 +68,8 @@ class Conflict(ServiceError):
 class Refused(Conflict):
     code = "REFUSED"
 
-    def __init__(self, message: str, blocking: Sequence[BlockingReason]) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, blocking: Sequence[BlockingReason], *, code: str | None = None
+    ) -> None:
+        super().__init__(message, code=code)
         self.blocking = tuple(blocking)

@@ -138,6 +138,7 @@ def _write_patient(
             payload=entry,
             recorded_at=call.now,
             recorded_by=call.actor.user_id,
+            source="lab",
         )
     record_audit(
         session, call, "labs.import", patient_id=patient_id, detail=f"{len(entries)} lab results"

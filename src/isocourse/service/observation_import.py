@@ -115,5 +115,6 @@ def _append(session: Session, call: Call, patient_id: str, kind: str, entry: dic
         payload=entry,
         recorded_at=call.now,
         recorded_by=call.actor.user_id,
+        source="import",  # another system's entry (FHIR)
     )
     return row.id

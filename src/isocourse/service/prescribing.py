@@ -1,5 +1,13 @@
 """Prescribe: the record is re-evaluated on the server with the new prescription proposed;
-a blocking alert refuses it (and the refusal is audited)."""
+a blocking alert refuses it (and the refusal is audited). Cancel: a prescriber ends an
+open prescription with a reason (an audited ``prescription_cancelled`` event); the
+pharmacy then sees it as cancelled.
+
+One dispensable prescription at a time: while one is open the rules block another
+(``PRESCRIPTION_OPEN``), and the refusal names it. Writers are serialised (every
+write holds the audit head), so two submits of the same form at once give one
+prescription and one refusal.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +16,16 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from isocourse.assessment import Assessment
 from isocourse.service.audit import record_audit
-from isocourse.service.context import Call, ClinicSystem, require_role
-from isocourse.service.decisions import assess_closed, decision_json, refuse_unless_allowed
-from isocourse.service.errors import Refused
+from isocourse.service.context import Call, ClinicSystem, require_role, source_of
+from isocourse.service.decisions import (
+    assess_closed,
+    blocking_reasons,
+    decision_json,
+    refuse_unless_allowed,
+)
+from isocourse.service.errors import Conflict, InvalidInput, NotFound, Refused
 from isocourse.service.patients import (
     audited_record,
     folded_document,
@@ -19,7 +33,15 @@ from isocourse.service.patients import (
     record_from_document,
 )
 from isocourse.service.unit_of_work import Answer, fingerprint, unit_of_work, write_once
-from isocourse.store.event_log import append_event
+from isocourse.store.event_log import (
+    append_event,
+    event_by_id,
+    is_retracted,
+    prescription_cancellation,
+    prescription_filled,
+)
+from isocourse.store.fold import PRESCRIPTION_CANCELLED
+from isocourse.store.tables import EventRow
 
 
 @dataclass(frozen=True)
@@ -41,6 +63,7 @@ def prescribe(
         assessment = assess_closed(
             record_from_document(document, system.knowledge, call.today), system.knowledge
         )
+        _refuse_while_open(assessment)
         refuse_unless_allowed(assessment, "prescription")
         row = append_event(
             session,
@@ -49,6 +72,7 @@ def prescribe(
             payload=payload,
             recorded_at=call.now,
             recorded_by=call.actor.user_id,
+            source=source_of(call.actor),
         )
         record_audit(session, call, "prescription.issue", patient_id=patient_id, detail=row.id)
         return {"prescription_id": row.id, "prescription": payload, **decision_json(assessment)}
@@ -58,6 +82,65 @@ def prescribe(
     except Refused as refusal:
         _audit_refusal(system, call, patient_id, refusal)
         raise
+
+
+def _refuse_while_open(assessment: Assessment) -> None:
+    """A refusal whose code says what to do first: dispense or cancel the open one."""
+    if "PRESCRIPTION_OPEN" not in assessment.dispense.blocking:
+        return
+    reasons = blocking_reasons(assessment)
+    opened = next(reason for reason in reasons if reason.code == "PRESCRIPTION_OPEN")
+    raise Refused(opened.message, reasons, code="PRESCRIPTION_OPEN")
+
+
+def cancel_prescription(
+    system: ClinicSystem, call: Call, patient_id: str, prescription_id: str, reason: str
+) -> Answer:
+    """End an open prescription (prescriber): it can no longer be dispensed."""
+    require_role(call.actor, "prescriber")
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("reason", "say why the prescription is cancelled")
+
+    def work(session: Session) -> Answer:
+        patient_for(session, call.actor, patient_id)
+        prescription = _open_prescription(session, patient_id, prescription_id)
+        payload = {
+            "prescription_id": prescription.id,
+            "date": call.today.isoformat(),
+            "reason": reason,
+        }
+        row = append_event(
+            session,
+            patient_id=patient_id,
+            kind=PRESCRIPTION_CANCELLED,
+            payload=payload,
+            recorded_at=call.now,
+            recorded_by=call.actor.user_id,
+        )
+        record_audit(
+            session, call, "prescription.cancel", patient_id=patient_id, detail=prescription.id
+        )
+        return {"event_id": row.id, "prescription_id": prescription.id, "cancelled": payload}
+
+    key = fingerprint("cancel", patient_id, prescription_id, reason)
+    return write_once(system, call, key, work)
+
+
+def _open_prescription(session: Session, patient_id: str, prescription_id: str) -> EventRow:
+    row = event_by_id(session, prescription_id)
+    if row is None or row.patient_id != patient_id or row.kind != "prescription":
+        raise NotFound("no such prescription in this patient's record")
+    if is_retracted(session, row.id):
+        raise Conflict("this prescription was marked entered in error", code="ALREADY_CORRECTED")
+    if prescription_filled(session, row.id):
+        raise Conflict(
+            "this prescription has already been dispensed; it cannot be cancelled",
+            code="ALREADY_DISPENSED",
+        )
+    if prescription_cancellation(session, patient_id, row.id) is not None:
+        raise Conflict("this prescription is already cancelled", code="ALREADY_CANCELLED")
+    return row
 
 
 def _audit_refusal(system: ClinicSystem, call: Call, patient_id: str, refusal: Refused) -> None:

@@ -26,7 +26,7 @@ from isocourse.service.patients import (
     record_from_document,
 )
 from isocourse.service.unit_of_work import Answer
-from isocourse.store.event_log import event_rows
+from isocourse.store.event_log import entry_source, event_rows, recorders_of
 from isocourse.store.tables import PatientRow
 from isocourse.worklist import alert_titles, worklist
 
@@ -46,9 +46,13 @@ def read_assessment(
 
 
 def list_events(system: ClinicSystem, call: Call, patient_id: str) -> list[dict[str, Any]]:
+    """The patient's event log, oldest first: each entry with who recorded it (the user's
+    e-mail and role, and the entry's ``source``)."""
     require_role(call.actor, "prescriber", "patient")
     with system.store.reading() as session:
         patient_for(session, call.actor, patient_id)
+        rows = event_rows(session, patient_id)
+        recorders = recorders_of(session, {row.recorded_by for row in rows})
         events = [
             {
                 "event_id": row.id,
@@ -56,8 +60,10 @@ def list_events(system: ClinicSystem, call: Call, patient_id: str) -> list[dict[
                 "entry": row.payload,
                 "corrects": row.corrects_event_id,
                 "recorded_at": row.recorded_at.isoformat(),
+                "recorded_by": None if row.recorded_by is None else recorders.get(row.recorded_by),
+                "source": entry_source(row.kind, row.payload),
             }
-            for row in event_rows(session, patient_id)
+            for row in rows
         ]
     system.audit_appends.append(call, "events.read", patient_id=patient_id)
     return events

@@ -6,7 +6,7 @@ There is deliberately no update and no delete here.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -14,8 +14,15 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, Text, bindparam, cast, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from isocourse.store.fold import ENTERED_IN_ERROR, StoredEvent
-from isocourse.store.tables import EventRow
+from isocourse.record import Source
+from isocourse.store.fold import (
+    ENTERED_IN_ERROR,
+    LIST_KINDS,
+    LOG_FIELDS,
+    PRESCRIPTION_CANCELLED,
+    StoredEvent,
+)
+from isocourse.store.tables import EventRow, UserRow
 
 
 def append_event(
@@ -26,14 +33,22 @@ def append_event(
     payload: Mapping[str, Any],
     recorded_at: datetime,
     recorded_by: int | None,
+    source: Source | None = None,
     corrects: str | None = None,
     fills_prescription: str | None = None,
 ) -> EventRow:
+    """Append one event. ``source`` (who recorded it: the use case says, from the
+    signed-in user) is written into the payload of an entry of the course record,
+    replacing whatever the payload claimed; the fields the log decides (a prescription's
+    id, a dispense's prescription) are never taken from a payload."""
+    stored = {k: v for k, v in payload.items() if k not in LOG_FIELDS.get(kind, ())}
+    if source is not None and kind in LIST_KINDS:
+        stored["source"] = source
     row = EventRow(
         id=str(uuid.uuid4()),
         patient_id=patient_id,
         kind=kind,
-        payload=dict(payload),
+        payload=stored,
         corrects_event_id=corrects,
         fills_prescription_id=fills_prescription,
         recorded_at=recorded_at,
@@ -59,7 +74,7 @@ def stored_events(session: Session, patient_id: str) -> list[StoredEvent]:
 
 
 @cache
-def _stored_events_query() -> Select[str, str, dict[str, Any], str | None]:
+def _stored_events_query() -> Select[str, str, dict[str, Any], str | None, str | None]:
     return (
         select(*stored_event_columns(EventRow))
         .where(EventRow.patient_id == bindparam("patient_id"))
@@ -74,7 +89,7 @@ def stored_event_columns(
     :class:`StoredEvent` in its fields' order, or with ``payload_as_text`` a
     :class:`StoredEventText` (the payload as the database's JSON text, not decoded)."""
     payload = cast(events.payload, Text) if payload_as_text else events.payload
-    return events.id, events.kind, payload, events.corrects_event_id
+    return events.id, events.kind, payload, events.corrects_event_id, events.fills_prescription_id
 
 
 def is_retracted(session: Session, event_id: str) -> bool:
@@ -84,5 +99,46 @@ def is_retracted(session: Session, event_id: str) -> bool:
     return session.scalar(query) is not None
 
 
+def prescription_filled(session: Session, prescription_id: str) -> bool:
+    query = select(EventRow.id).where(EventRow.fills_prescription_id == prescription_id)
+    return session.scalar(query) is not None
+
+
+def prescription_cancellation(
+    session: Session, patient_id: str, prescription_id: str
+) -> EventRow | None:
+    """The standing cancellation of a prescription (not itself entered in error), if any."""
+    query = (
+        select(EventRow)
+        .where(EventRow.kind == PRESCRIPTION_CANCELLED, EventRow.patient_id == patient_id)
+        .order_by(EventRow.sequence)
+    )
+    for row in session.scalars(query):
+        if row.payload.get("prescription_id") == prescription_id and not is_retracted(
+            session, row.id
+        ):
+            return row
+    return None
+
+
 def event_by_id(session: Session, event_id: str) -> EventRow | None:
     return session.scalar(select(EventRow).where(EventRow.id == event_id))
+
+
+def recorders_of(session: Session, user_ids: Iterable[int | None]) -> dict[int, dict[str, str]]:
+    """user id -> ``{"email", "role"}`` of the users who recorded events."""
+    wanted = {user_id for user_id in user_ids if user_id is not None}
+    if not wanted:
+        return {}
+    query = select(UserRow.id, UserRow.email, UserRow.role).where(UserRow.id.in_(wanted))
+    return {
+        user_id: {"email": email, "role": role} for user_id, email, role in session.execute(query)
+    }
+
+
+def entry_source(kind: str, payload: Mapping[str, Any]) -> str | None:
+    """Who an entry of the record says recorded it (``clinician`` when it does not say);
+    None for an event that is not an entry of the record's lists."""
+    if kind not in LIST_KINDS:
+        return None
+    return str(payload.get("source", "clinician"))
