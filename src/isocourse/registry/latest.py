@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from isocourse import __version__
 from isocourse.assessment import SEVERITIES, Assessment
+from isocourse.assessment_json import assessment_from_json, assessment_to_json
 from isocourse.knowledge.model import Knowledge
-from isocourse.registry.assessment_json import assessment_from_json
 from isocourse.store.tables import EventRow, LatestAssessmentRow
 from isocourse.worklist import worklist
 
@@ -63,7 +63,7 @@ def latest_row(
         "top_severity": None,
         "blocking": True,
         "window_closes": None,
-        "assessment": None if assessment is None else assessment.to_json(),
+        "assessment": None if assessment is None else assessment_to_json(assessment),
         "error": patient.error,
         "events_through": patient.events_through,
         "knowledge_digest": digest,
