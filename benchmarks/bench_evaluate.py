@@ -14,6 +14,7 @@ import statistics
 import time
 from datetime import date
 
+from isocourse.assessment_json import assessment_to_json
 from isocourse.demo_patients import demo_records
 from isocourse.knowledge.loader import load_knowledge
 from isocourse.record_parser import parse_course_record
@@ -42,7 +43,7 @@ def main() -> None:
     def end_to_end() -> None:
         for text in texts:
             record = parse_course_record(text, knowledge, today=TODAY)
-            json.dumps(assess(record, knowledge, as_of=record.as_of).to_json())
+            json.dumps(assessment_to_json(assess(record, knowledge, as_of=record.as_of)))
 
     results = {
         name: _per_record(run, rounds, len(texts))

@@ -1,14 +1,15 @@
 """The assessment: the clinical core's answer for one record on one day.
 
 Format ``isocourse.assessment/1`` (see ``course-record.md``). Frozen values; a
-finding is data (an :class:`Alert`), never an exception.
+finding is data (an :class:`Alert`), never an exception. The JSON form is written and
+read at the edge, by :mod:`isocourse.assessment_json` (the core stays free of pydantic).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Literal
+from typing import Literal
 
 ASSESSMENT_FORMAT = "isocourse.assessment/1"
 
@@ -94,67 +95,3 @@ class Assessment:
     alerts: tuple[Alert, ...]
     due: tuple[Due, ...]
     checks: tuple[Check, ...] = field(default=(), compare=False)
-
-    def to_json(self, *, explain: bool = False) -> dict[str, Any]:
-        """The JSON form of the contract (dates as ISO strings)."""
-        document: dict[str, Any] = {
-            "format": ASSESSMENT_FORMAT,
-            "as_of": self.as_of.isoformat(),
-            "patient_id": self.patient_id,
-            "weight_kg": self.weight_kg,
-            "dose": {
-                "mg_per_day": _number(self.dose.mg_per_day),
-                "mg_per_kg_per_day": self.dose.mg_per_kg_per_day,
-            },
-            "cumulative": {
-                "mg": _number(self.cumulative.mg),
-                "mg_per_kg": self.cumulative.mg_per_kg,
-                "target_mg_per_kg": _number(self.cumulative.target_mg_per_kg),
-                "fraction": self.cumulative.fraction,
-                "days_on_treatment": self.cumulative.days_on_treatment,
-                "projected_completion": _iso(self.cumulative.projected_completion),
-            },
-            "dispense": {
-                "allowed": self.dispense.allowed,
-                "blocking": list(self.dispense.blocking),
-                "window_closes": _iso(self.dispense.window_closes),
-            },
-            "alerts": [_alert_json(alert) for alert in self.alerts],
-            "due": [
-                {"task": d.task, "due": d.due.isoformat(), "overdue": d.overdue} for d in self.due
-            ],
-        }
-        if explain:
-            document["explain"] = [
-                {
-                    "condition": c.condition,
-                    "holds": c.holds,
-                    "evidence": c.evidence,
-                    "source": c.source,
-                }
-                for c in self.checks
-            ]
-        return document
-
-
-def _alert_json(alert: Alert) -> dict[str, Any]:
-    document: dict[str, Any] = {
-        "code": alert.code,
-        "severity": alert.severity,
-        "message": alert.message,
-        "source": alert.source,
-    }
-    if alert.since is not None:
-        document["since"] = alert.since.isoformat()
-    return document
-
-
-def _iso(day: date | None) -> str | None:
-    return day.isoformat() if day is not None else None
-
-
-def _number(value: float | None) -> float | int | None:
-    """Whole numbers print as integers (``60``, not ``60.0``), as in the contract."""
-    if value is None:
-        return None
-    return int(value) if float(value).is_integer() else value

@@ -15,6 +15,7 @@ from datetime import date
 from itertools import islice
 from typing import Any
 
+from isocourse.assessment_json import assessment_to_json
 from isocourse.knowledge.loader import load_knowledge
 from isocourse.record_parser import RecordError, course_record_from_json
 from isocourse.rules import assess
@@ -77,7 +78,7 @@ def _assess_chunk(chunk: list[Document], as_of: date) -> list[BatchResult]:
             results.append(BatchResult(patient_id, None, str(error)))
             continue
         assessment = assess(record, knowledge, as_of=as_of)
-        results.append(BatchResult(patient_id, assessment.to_json()))
+        results.append(BatchResult(patient_id, assessment_to_json(assessment)))
     return results
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from isocourse.assessment_json import assessment_to_json
 from isocourse.knowledge.loader import load_knowledge
 from isocourse.record_parser import course_record_from_json, course_record_to_json
 from isocourse.rules import assess
@@ -20,7 +21,8 @@ def varied_records() -> list[dict[str, Any]]:
 def evaluated(document: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     knowledge = load_knowledge()
     record = course_record_from_json(document, knowledge, today=TODAY)
-    return course_record_to_json(record), assess(record, knowledge, as_of=record.as_of).to_json()
+    assessment = assess(record, knowledge, as_of=record.as_of)
+    return course_record_to_json(record), assessment_to_json(assessment)
 
 
 def test_every_imported_record_reads_back_with_the_same_record_and_assessment(

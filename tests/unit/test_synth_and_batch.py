@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from isocourse.assessment_json import assessment_to_json
 from isocourse.batch import assess_documents
 from isocourse.knowledge.loader import load_knowledge
 from isocourse.record_parser import course_record_from_json
@@ -52,7 +53,7 @@ def test_batch_results_in_worker_processes_match_one_by_one_evaluation() -> None
     for document, result in zip(documents, parallel, strict=True):
         record = course_record_from_json(document, knowledge, today=TODAY)
         assert result.patient_id == record.patient.id
-        assert result.assessment == assess(record, knowledge, as_of=TODAY).to_json()
+        assert result.assessment == assessment_to_json(assess(record, knowledge, as_of=TODAY))
 
 
 def test_batch_reports_progress_and_refusals() -> None:

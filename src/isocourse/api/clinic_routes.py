@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from isocourse.api.errors import ERROR_RESPONSES
 from isocourse.api.schemas import CourseRecordBody
 from isocourse.api.wiring import ReadCall, WiringDep
+from isocourse.assessment_json import assessment_to_json
 from isocourse.record_parser import RecordError, course_record_from_json
 from isocourse.rules import assess
 from isocourse.service.errors import InvalidInput
@@ -34,4 +35,4 @@ def evaluate(
         parsed = course_record_from_json(record, wired.system.knowledge, today=call.today)
     except RecordError as error:
         raise InvalidInput(error.field, error.message) from error
-    return assess(parsed, wired.system.knowledge, as_of=parsed.as_of).to_json()
+    return assessment_to_json(assess(parsed, wired.system.knowledge, as_of=parsed.as_of))

@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 
+from isocourse.assessment_json import assessment_to_json
 from isocourse.cli.common import EXIT_INVALID, fail, knowledge, settings
 from isocourse.cli.render import render_assessment
 from isocourse.knowledge.model import Knowledge
@@ -66,7 +67,12 @@ def evaluate(
     if output_format is OutputFormat.text:
         render_assessment(assessment, Console(), explain=explain)
     else:
-        json.dump(assessment.to_json(explain=explain), sys.stdout, indent=2, ensure_ascii=False)
+        json.dump(
+            assessment_to_json(assessment, explain=explain),
+            sys.stdout,
+            indent=2,
+            ensure_ascii=False,
+        )
         sys.stdout.write("\n")
 
 
@@ -97,7 +103,8 @@ def _evaluate_lines(stream: TextIO, known: Knowledge, today: date, *, explain: b
                     "message": error.message,
                 }
             else:
-                document = assess(record, known, as_of=record.as_of).to_json(explain=explain)
+                assessment = assess(record, known, as_of=record.as_of)
+                document = assessment_to_json(assessment, explain=explain)
             sys.stdout.write(json.dumps(document, ensure_ascii=False) + "\n")
             progress.advance(task)
     return invalid

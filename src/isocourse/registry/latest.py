@@ -20,13 +20,17 @@ from sqlalchemy.orm import Session
 
 from isocourse import __version__
 from isocourse.assessment import SEVERITIES, Assessment
+from isocourse.assessment_json import assessment_from_json, assessment_to_json
 from isocourse.knowledge.model import Knowledge
-from isocourse.registry.assessment_json import assessment_from_json
 from isocourse.store.tables import EventRow, LatestAssessmentRow
 from isocourse.worklist import worklist
 
 _LATEST = LatestAssessmentRow.__table__
 _DIGESTS: dict[int, tuple[Knowledge, str]] = {}
+#: the stored JSON form's version, part of the digest: a row written by a program whose
+#: form differs is stale. 2: written by ``assessment_to_json``, every field kept (form 1
+#: dropped the alerts' ``since``, so the work-list order from stored rows differed).
+_STORED_FORM = 2
 
 
 @dataclass(frozen=True)
@@ -41,10 +45,10 @@ class AssessedPatient:
 
 
 def knowledge_digest(knowledge: Knowledge) -> str:
-    """A short digest of the program version and the clinical knowledge it runs on."""
+    """A short digest of the program version, the stored form and the clinical knowledge."""
     kept = _DIGESTS.get(id(knowledge))
     if kept is None or kept[0] is not knowledge:
-        text = f"{__version__}\n{knowledge!r}"
+        text = f"{__version__}\n{_STORED_FORM}\n{knowledge!r}"
         kept = (knowledge, hashlib.sha256(text.encode("utf-8")).hexdigest()[:32])
         _DIGESTS[id(knowledge)] = kept
     return kept[1]
@@ -63,7 +67,7 @@ def latest_row(
         "top_severity": None,
         "blocking": True,
         "window_closes": None,
-        "assessment": None if assessment is None else assessment.to_json(),
+        "assessment": None if assessment is None else assessment_to_json(assessment),
         "error": patient.error,
         "events_through": patient.events_through,
         "knowledge_digest": digest,
@@ -98,7 +102,10 @@ def upsert_latest(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> 
 def fresh_assessments(
     session: Session, clinic_id: str, today: date, knowledge: Knowledge
 ) -> dict[str, Assessment]:
-    """The clinic's stored assessments that are still fresh for ``today``, by patient id."""
+    """The clinic's stored assessments that are still fresh for ``today``, by patient id.
+
+    A stored row that does not read back as an assessment is left out, so the caller
+    computes that patient's assessment from the events instead."""
     last_event = (
         select(func.max(EventRow.sequence))
         .where(EventRow.patient_id == LatestAssessmentRow.patient_id)
@@ -111,4 +118,10 @@ def fresh_assessments(
         LatestAssessmentRow.error.is_(None),
         LatestAssessmentRow.events_through == last_event,
     )
-    return {row[0]: assessment_from_json(row[1]) for row in session.execute(query) if row[1]}
+    fresh: dict[str, Assessment] = {}
+    for patient_id, document in session.execute(query):
+        try:
+            fresh[patient_id] = assessment_from_json(document if document is not None else {})
+        except ValueError:
+            continue  # unreadable (not a stored form of this program): computed afresh
+    return fresh

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from isocourse.assessment import Assessment
+from isocourse.assessment_json import assessment_to_json
 from isocourse.service.audit import record_audit
 from isocourse.service.context import Call, ClinicSystem, require_role, source_of
 from isocourse.service.decisions import (
@@ -158,7 +159,7 @@ def check_prescription(
     record = audited_record(
         system, call, patient_id, call.today, "prescription.check", proposed=payload
     )
-    return assess_closed(record, system.knowledge).to_json()
+    return assessment_to_json(assess_closed(record, system.knowledge))
 
 
 def _proposal(call: Call, order: PrescriptionOrder) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from isocourse.assessment import Assessment
+from isocourse.assessment_json import assessment_to_json
 from isocourse.record_parser import course_record_to_json
 from isocourse.registry.latest import fresh_assessments
 from isocourse.rules import assess
@@ -42,7 +43,7 @@ def read_assessment(
 ) -> Answer:
     require_role(call.actor, "prescriber", "patient")
     record = audited_record(system, call, patient_id, as_of, "assessment.read")
-    return assess(record, system.knowledge, as_of=as_of).to_json(explain=explain)
+    return assessment_to_json(assess(record, system.knowledge, as_of=as_of), explain=explain)
 
 
 def list_events(system: ClinicSystem, call: Call, patient_id: str) -> list[dict[str, Any]]:
@@ -92,7 +93,7 @@ def read_worklist(system: ClinicSystem, call: Call) -> list[dict[str, Any]]:
             "record_patient_id": row.patient_id,
             "reason": row.reason,
             "dispense_allowed": row.assessment.dispense.allowed,
-            "assessment": row.assessment.to_json(),
+            "assessment": assessment_to_json(row.assessment),
         }
         for row in worklist(assessments, call.today, alert_titles(system.knowledge))
     ]

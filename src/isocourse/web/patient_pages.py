@@ -12,6 +12,7 @@ from fastapi.responses import Response
 
 from isocourse.api.wiring import wiring
 from isocourse.assessment import Assessment
+from isocourse.assessment_json import assessment_to_json
 from isocourse.guide.html import guide_html_fragment, section_html
 from isocourse.guide.model import guide_options_from_record
 from isocourse.guide.render import render_guide
@@ -101,7 +102,7 @@ def _today(
     known = system(request).knowledge
     record, assessment = _course(request, call, patient_id)
     guide = render_guide(known, guide_options_from_record(record, assessment))
-    decision = assessment.to_json()
+    decision = assessment_to_json(assessment)
     context: dict[str, Any] = {
         "today": call.today.isoformat(),
         "flash": flash,
