@@ -87,8 +87,8 @@ ALERT_CASES: list[AlertCase] = [
     ),
     AlertCase(
         "LAB_AST_HIGH",
-        fires=with_lab("ast", 120.1, "U/L"),
-        quiet=with_lab("ast", 120, "U/L"),
+        fires=with_lab("ast", 105.1, "U/L"),
+        quiet=with_lab("ast", 105, "U/L"),
         severity="warning",
     ),
     AlertCase(
@@ -100,8 +100,8 @@ ALERT_CASES: list[AlertCase] = [
     AlertCase(
         "LAB_LIVER_SEVERE",
         label="ast",
-        fires=with_lab("ast", 200.1, "IU/L"),
-        quiet=with_lab("ast", 200, "IU/L"),
+        fires=with_lab("ast", 175.1, "IU/L"),
+        quiet=with_lab("ast", 175, "IU/L"),
     ),
     AlertCase(
         "LAB_CK_HIGH",
@@ -172,7 +172,7 @@ def test_default_upper_limits_come_from_the_catalogue() -> None:
     }
     assert {k: v.value if v else None for k, v in limits.items()} == {
         "alt": 40,
-        "ast": 40,
+        "ast": 35,
         "ck": 200,
         "glucose": None,
     }
