@@ -44,9 +44,23 @@ def test_the_plan_never_exceeds_the_label_maximum() -> None:
     assert plan.mg_per_day / 35 <= PRODUCTS["absorica-ld"].dose_max_mg_per_kg
 
 
-def test_amnesteem_cannot_make_30_mg_as_one_capsule_but_can_as_two_doses() -> None:
-    assert is_composable(30, PRODUCTS["amnesteem"])  # 20 + 10
+def test_amnesteem_makes_60_mg_from_two_30_mg_capsules() -> None:
+    plan = plan_capsules(
+        "amnesteem",
+        PRODUCTS["amnesteem"],
+        weight_kg=60,
+        mg_per_kg_per_day=1.0,
+        target_mg_per_kg=120,
+    )
+    assert (plan.morning, plan.evening) == ((30,), (30,))
     assert not is_composable(15, PRODUCTS["amnesteem"])
+
+
+def test_generic_doses_made_with_25_or_35_mg_capsules_are_composable() -> None:
+    # the current generic labels list 25 and 35 mg: 35 = 25 + 10, 55 = 30 + 25, 65 = 35 + 30
+    for mg in (35, 55, 65):
+        assert is_composable(mg, PRODUCTS["isotretinoin"])
+    assert not is_composable(42, PRODUCTS["isotretinoin"])
 
 
 @given(product_id=st.sampled_from(sorted(PRODUCTS)))
