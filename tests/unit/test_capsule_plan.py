@@ -63,6 +63,41 @@ def test_generic_doses_made_with_25_or_35_mg_capsules_are_composable() -> None:
     assert not is_composable(42, PRODUCTS["isotretinoin"])
 
 
+def test_the_plan_names_the_label_each_capsule_strength_comes_from() -> None:
+    plan = plan_capsules(
+        "isotretinoin",
+        PRODUCTS["isotretinoin"],
+        weight_kg=70,
+        mg_per_kg_per_day=0.8,
+        target_mg_per_kg=150,
+    )
+    assert plan.mg_per_day == 55
+    by_mg = {source.mg: [label.id for label in source.labels] for source in plan.sources}
+    assert by_mg[25] == ["zydus-isotretinoin-absorica-type"]
+    assert "zydus-isotretinoin" in by_mg[30]
+    assert [label.id for label in plan.labels_listing_every_strength] == [
+        "zydus-isotretinoin-absorica-type"
+    ]
+
+
+def test_a_plan_whose_strengths_no_single_label_lists_says_so() -> None:
+    from dataclasses import replace
+
+    generic = PRODUCTS["isotretinoin"]
+    split = tuple(
+        replace(label, strengths_mg=(25,))
+        if label.id == "zydus-isotretinoin-absorica-type"
+        else label
+        for label in generic.labels
+    )
+    product = replace(generic, labels=split)
+    plan = plan_capsules(
+        "isotretinoin", product, weight_kg=70, mg_per_kg_per_day=0.8, target_mg_per_kg=150
+    )
+    assert {source.mg for source in plan.sources} == {25, 30}
+    assert plan.labels_listing_every_strength == ()
+
+
 @given(product_id=st.sampled_from(sorted(PRODUCTS)))
 def test_every_planned_split_adds_up_to_the_daily_dose(product_id: str) -> None:
     product = PRODUCTS[product_id]
