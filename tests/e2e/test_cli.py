@@ -117,6 +117,22 @@ def test_plan_gives_capsules_morning_and_evening() -> None:
     assert plan["days_to_target"] == 310
 
 
+def test_plan_says_which_label_each_capsule_strength_comes_from() -> None:
+    args = ["plan", "--weight", "70kg", "--mg-per-kg", "0.8", "--product", "isotretinoin"]
+    result = runner.invoke(app, [*args, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.output)
+    assert plan["mg_per_day"] == 55  # 30 + 25: 25 mg is on a current generic label
+    assert "any current label" in plan["strength_rule"]
+    sources = {source["mg"]: source["labels"] for source in plan["capsule_sources"]}
+    (label,) = sources[25]
+    assert (label["labeler"], label["version"]) == ("Zydus Lifesciences Limited", 1)
+    assert label["url"].startswith("https://")
+    text = runner.invoke(app, args)
+    assert text.exit_code == 0
+    assert "25 mg: Isotretinoin capsules (generic of Absorica" in text.output
+
+
 def test_plan_accepts_pounds() -> None:
     result = runner.invoke(
         app, ["plan", "--weight", "136.7lb", "--mg-per-kg", "1", "--product", "isotretinoin"]

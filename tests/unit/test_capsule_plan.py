@@ -44,9 +44,58 @@ def test_the_plan_never_exceeds_the_label_maximum() -> None:
     assert plan.mg_per_day / 35 <= PRODUCTS["absorica-ld"].dose_max_mg_per_kg
 
 
-def test_amnesteem_cannot_make_30_mg_as_one_capsule_but_can_as_two_doses() -> None:
-    assert is_composable(30, PRODUCTS["amnesteem"])  # 20 + 10
+def test_amnesteem_makes_60_mg_from_two_30_mg_capsules() -> None:
+    plan = plan_capsules(
+        "amnesteem",
+        PRODUCTS["amnesteem"],
+        weight_kg=60,
+        mg_per_kg_per_day=1.0,
+        target_mg_per_kg=120,
+    )
+    assert (plan.morning, plan.evening) == ((30,), (30,))
     assert not is_composable(15, PRODUCTS["amnesteem"])
+
+
+def test_generic_doses_made_with_25_or_35_mg_capsules_are_composable() -> None:
+    # the current generic labels list 25 and 35 mg: 35 = 25 + 10, 55 = 30 + 25, 65 = 35 + 30
+    for mg in (35, 55, 65):
+        assert is_composable(mg, PRODUCTS["isotretinoin"])
+    assert not is_composable(42, PRODUCTS["isotretinoin"])
+
+
+def test_the_plan_names_the_label_each_capsule_strength_comes_from() -> None:
+    plan = plan_capsules(
+        "isotretinoin",
+        PRODUCTS["isotretinoin"],
+        weight_kg=70,
+        mg_per_kg_per_day=0.8,
+        target_mg_per_kg=150,
+    )
+    assert plan.mg_per_day == 55
+    by_mg = {source.mg: [label.id for label in source.labels] for source in plan.sources}
+    assert by_mg[25] == ["zydus-isotretinoin-absorica-type"]
+    assert "zydus-isotretinoin" in by_mg[30]
+    assert [label.id for label in plan.labels_listing_every_strength] == [
+        "zydus-isotretinoin-absorica-type"
+    ]
+
+
+def test_a_plan_whose_strengths_no_single_label_lists_says_so() -> None:
+    from dataclasses import replace
+
+    generic = PRODUCTS["isotretinoin"]
+    split = tuple(
+        replace(label, strengths_mg=(25,))
+        if label.id == "zydus-isotretinoin-absorica-type"
+        else label
+        for label in generic.labels
+    )
+    product = replace(generic, labels=split)
+    plan = plan_capsules(
+        "isotretinoin", product, weight_kg=70, mg_per_kg_per_day=0.8, target_mg_per_kg=150
+    )
+    assert {source.mg for source in plan.sources} == {25, 30}
+    assert plan.labels_listing_every_strength == ()
 
 
 @given(product_id=st.sampled_from(sorted(PRODUCTS)))

@@ -41,7 +41,7 @@ ALERT_CASES = [
     ),
     AlertCase("DOSE_ABOVE_RANGE", proposed(70), proposed(62), severity="warning"),
     AlertCase("DOSE_ABOVE_MAXIMUM", proposed(130), proposed(124), severity="block"),
-    AlertCase("DOSE_NOT_COMPOSABLE", proposed(45), proposed(50)),
+    AlertCase("DOSE_NOT_COMPOSABLE", proposed(42), proposed(45)),
     # 2980 mg / 62 kg = 48.06 mg/kg so far
     AlertCase(
         "CUMULATIVE_TARGET_REACHED",

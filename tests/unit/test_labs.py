@@ -87,8 +87,8 @@ ALERT_CASES: list[AlertCase] = [
     ),
     AlertCase(
         "LAB_AST_HIGH",
-        fires=with_lab("ast", 120.1, "U/L"),
-        quiet=with_lab("ast", 120, "U/L"),
+        fires=with_lab("ast", 105.1, "U/L"),
+        quiet=with_lab("ast", 105, "U/L"),
         severity="warning",
     ),
     AlertCase(
@@ -100,8 +100,8 @@ ALERT_CASES: list[AlertCase] = [
     AlertCase(
         "LAB_LIVER_SEVERE",
         label="ast",
-        fires=with_lab("ast", 200.1, "IU/L"),
-        quiet=with_lab("ast", 200, "IU/L"),
+        fires=with_lab("ast", 175.1, "IU/L"),
+        quiet=with_lab("ast", 175, "IU/L"),
     ),
     AlertCase(
         "LAB_CK_HIGH",
@@ -172,7 +172,7 @@ def test_default_upper_limits_come_from_the_catalogue() -> None:
     }
     assert {k: v.value if v else None for k, v in limits.items()} == {
         "alt": 40,
-        "ast": 40,
+        "ast": 35,
         "ck": 200,
         "glucose": None,
     }
@@ -382,7 +382,7 @@ def test_peak_dose_labs_done_on_the_due_day_are_no_longer_due() -> None:
     assert labs_due(labs=labs, **{"course.start_date": "2026-01-01"}) == []
 
 
-def test_peak_dose_labs_up_to_two_weeks_early_count() -> None:
+def test_peak_dose_labs_drawn_after_the_increase_but_before_day_60_count() -> None:
     labs = [
         *BASE["labs"],
         {"date": "2026-02-16", "test": "triglycerides", "value": 140, "unit": "mg/dL"},
@@ -391,13 +391,93 @@ def test_peak_dose_labs_up_to_two_weeks_early_count() -> None:
     assert labs_due(labs=labs, **{"course.start_date": "2026-01-01"}) == []
 
 
-def test_peak_dose_labs_more_than_two_weeks_early_do_not_count() -> None:
+def test_peak_dose_labs_drawn_the_day_before_the_dose_increase_do_not_count() -> None:
+    # BASE's dose rises from 40 to 60 mg/day on 2026-02-15: a lab of 2026-02-14 is not at peak
+    labs = [
+        *BASE["labs"],
+        {"date": "2026-02-14", "test": "triglycerides", "value": 140, "unit": "mg/dL"},
+        {"date": "2026-02-14", "test": "alt", "value": 25, "unit": "U/L"},
+    ]
+    assert labs_due(labs=labs, **{"course.start_date": "2026-01-01"}) == [(date(2026, 3, 2), True)]
+
+
+def test_peak_dose_labs_drawn_on_the_first_day_of_the_highest_dose_count() -> None:
     labs = [
         *BASE["labs"],
         {"date": "2026-02-15", "test": "triglycerides", "value": 140, "unit": "mg/dL"},
         {"date": "2026-02-15", "test": "alt", "value": 25, "unit": "U/L"},
     ]
-    assert labs_due(labs=labs, **{"course.start_date": "2026-01-01"}) == [(date(2026, 3, 2), True)]
+    assert labs_due(labs=labs, **{"course.start_date": "2026-01-01"}) == []
+
+
+# a course at 40 mg/day raised to 60 mg/day on day 55 (2026-03-11), as of 2026-03-20
+RAISED_LATE = {
+    "as_of": "2026-03-20",
+    "doses": [
+        {"start": "2026-01-15", "end": "2026-03-10", "mg_per_day": 40},
+        {"start": "2026-03-11", "end": None, "mg_per_day": 60},
+    ],
+}
+
+
+def lab_pair(day: str) -> list[dict[str, Any]]:
+    return [
+        *BASE["labs"],
+        {"date": day, "test": "triglycerides", "value": 140, "unit": "mg/dL"},
+        {"date": day, "test": "alt", "value": 25, "unit": "U/L"},
+    ]
+
+
+def test_a_lab_inside_the_old_two_week_window_but_before_an_increase_does_not_count() -> None:
+    # 2026-03-05 was inside "two weeks before day 60" (from 2026-03-02) but before the increase
+    assert labs_due(labs=lab_pair("2026-03-05"), **RAISED_LATE) == [(date(2026, 3, 16), True)]
+    assert labs_due(labs=lab_pair("2026-03-12"), **RAISED_LATE) == []
+
+
+def test_a_dose_raised_after_day_60_makes_the_peak_check_due_again_on_the_increase() -> None:
+    changes = {
+        "as_of": "2026-04-01",
+        "doses": [
+            {"start": "2026-01-15", "end": "2026-03-24", "mg_per_day": 40},
+            {"start": "2026-03-25", "end": None, "mg_per_day": 60},
+        ],
+    }
+    # the day-60 lab (2026-03-16) was drawn at 40 mg/day: due again from 2026-03-25
+    assert labs_due(labs=lab_pair("2026-03-16"), **changes) == [(date(2026, 3, 25), True)]
+    assert labs_due(labs=lab_pair("2026-03-26"), **changes) == []
+
+
+def test_reaching_the_highest_dose_again_after_a_reduction_is_a_new_peak() -> None:
+    doses = [
+        {"start": "2026-01-15", "end": "2026-02-14", "mg_per_day": 60},
+        {"start": "2026-02-15", "end": "2026-02-28", "mg_per_day": 40},
+        {"start": "2026-03-01", "end": None, "mg_per_day": 60},
+    ]
+    assert labs_due(labs=lab_pair("2026-02-01"), doses=doses) == [(date(2026, 3, 16), False)]
+    assert labs_due(labs=lab_pair("2026-03-01"), doses=doses) == []
+
+
+def test_a_period_continuing_the_same_dose_does_not_restart_the_peak() -> None:
+    doses = [
+        {"start": "2026-01-15", "end": "2026-02-14", "mg_per_day": 40},
+        {"start": "2026-02-15", "end": "2026-02-28", "mg_per_day": 60},
+        {"start": "2026-03-01", "end": None, "mg_per_day": 60},
+    ]
+    assert labs_due(labs=lab_pair("2026-02-20"), doses=doses) == []
+
+
+def test_a_lab_on_the_first_day_of_a_constant_dose_course_is_the_baseline() -> None:
+    doses = [{"start": "2026-01-15", "end": None, "mg_per_day": 40}]
+    assert labs_due(labs=lab_pair("2026-01-15"), doses=doses) == [(date(2026, 3, 16), False)]
+    assert labs_due(labs=lab_pair("2026-01-16"), doses=doses) == []
+
+
+def test_a_dose_period_starting_after_as_of_is_not_yet_the_peak() -> None:
+    doses = [
+        {"start": "2026-01-15", "end": "2026-03-19", "mg_per_day": 40},
+        {"start": "2026-03-20", "end": None, "mg_per_day": 60},
+    ]
+    assert labs_due(labs=lab_pair("2026-03-01"), doses=doses) == []
 
 
 def test_no_labs_are_due_after_the_course_has_ended() -> None:

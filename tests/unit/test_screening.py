@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.builders import DELETE, AlertCase, codes, evaluate
 
 FIRST_PRESCRIPTION = {
@@ -40,6 +42,21 @@ ALERT_CASES = [
         {"patient.allergies": ["retinoids"]},
         {"patient.allergies": []},
         label="drug",
+    ),
+    # parabens: only Zenatane's current label lists them (Claravis's does not)
+    AlertCase(
+        "SCREEN_HYPERSENSITIVITY",
+        {"patient.allergies": ["parabens"], "course.product": "zenatane"},
+        {"patient.allergies": ["parabens"], "course.product": "claravis"},
+        label="parabens",
+    ),
+    # peanut: the EU/UK SmPC contraindication (soya oil), not a US label one
+    AlertCase(
+        "SCREEN_HYPERSENSITIVITY",
+        {"patient.allergies": ["peanut"], "programme": "eu-ppp"},
+        {"patient.allergies": ["peanut"], "programme": "us-ipledge"},
+        label="peanut-by-region",
+        severity="block",
     ),
     AlertCase(
         "SCREEN_UNDER_12",
@@ -109,6 +126,37 @@ ALERT_CASES = [
         severity="info",
     ),
 ]
+
+
+@pytest.mark.parametrize("product", ["isotretinoin", "claravis", "amnesteem", "myorisan"])
+def test_a_paraben_allergy_does_not_block_products_without_parabens(product: str) -> None:
+    assessment = evaluate(**{"patient.allergies": ["parabens"], "course.product": product})
+    assert "SCREEN_HYPERSENSITIVITY" not in codes(assessment)
+
+
+@pytest.mark.parametrize(("programme", "blocks"), [("uk-mhra", True), ("us-ipledge", False)])
+def test_peanut_allergy_is_judged_by_the_programme_region(programme: str, blocks: bool) -> None:
+    changes = {"patient.allergies": ["peanut"], "programme": programme}
+    for product in ("isotretinoin", "absorica", "zenatane"):
+        found = codes(evaluate(**changes, **{"course.product": product}))
+        assert ("SCREEN_HYPERSENSITIVITY" in found) is blocks
+
+
+def test_peanut_allergy_blocks_without_a_programme_because_the_region_is_unknown() -> None:
+    assert "SCREEN_HYPERSENSITIVITY" in codes(evaluate(**{"patient.allergies": ["peanut"]}))
+
+
+def test_the_peanut_message_says_it_is_the_soya_oil() -> None:
+    assessment = evaluate(**{"patient.allergies": ["peanut"], "programme": "eu-ppp"})
+    (alert,) = [a for a in assessment.alerts if a.code == "SCREEN_HYPERSENSITIVITY"]
+    assert "peanut" in alert.message and "soya" in alert.message
+    assert "Do not prescribe" in alert.message
+
+
+def test_soy_and_peanut_together_name_both_reasons_in_one_alert() -> None:
+    assessment = evaluate(**{"patient.allergies": ["soy", "peanut"], "programme": "uk-mhra"})
+    (alert,) = [a for a in assessment.alerts if a.code == "SCREEN_HYPERSENSITIVITY"]
+    assert "soy (soybean oil)" in alert.message and "peanut:" in alert.message
 
 
 def test_liver_disease_blocks_under_uk_mhra_but_only_warns_under_us_ipledge() -> None:

@@ -11,6 +11,7 @@ from isocourse.cli import catalogue, demo, evaluate, plan, programmes, store_com
 from isocourse.cli import guide as guide_command
 from isocourse.cli.backup_commands import backup, restore
 from isocourse.cli.interop_commands import import_labs, remind, report
+from isocourse.cli.knowledge_commands import knowledge_app
 from isocourse.cli.registry_commands import reassess, synth
 
 app = typer.Typer(
@@ -37,6 +38,7 @@ app.command("report")(report)
 app.command("remind")(remind)
 app.command("synth")(synth)
 app.command("reassess")(reassess)
+app.add_typer(knowledge_app, name="knowledge")
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from isocourse.cli.common import fail, knowledge
 from isocourse.knowledge.model import Knowledge
+from isocourse.knowledge.products import ProductLabel
 from isocourse.rules.capsule_plan import CapsulePlan, plan_capsules
 from isocourse.weight_text import weight_kg_from_text
 
@@ -37,7 +38,9 @@ def plan(
 ) -> None:
     """Plan the daily dose the product's capsules can make, split morning and evening.
 
-    Shows the mg/kg/day it really gives and the days to the cumulative target.
+    Shows the mg/kg/day it really gives, the days to the cumulative target, and for each
+    capsule strength used the current label(s) that list it: a strength is offered when
+    any current label of the product lists it.
     """
     known = knowledge()
     weight_kg = parse_weight_kg(weight, known)
@@ -83,6 +86,39 @@ def plan_to_json(result: CapsulePlan) -> dict[str, object]:
         "mg_per_kg_per_day": result.mg_per_kg_per_day,
         "target_mg_per_kg": result.target_mg_per_kg,
         "days_to_target": result.days_to_target,
+        "strength_rule": STRENGTH_RULE,
+        "capsule_sources": [
+            {"mg": source.mg, "labels": [label_json(label) for label in source.labels]}
+            for source in result.sources
+        ],
+        "one_label_lists_every_strength": bool(result.labels_listing_every_strength),
+    }
+
+
+MIXED_LABELS = (
+    "No single current label lists every strength of this plan: the capsules would come "
+    "from different manufacturers' products. Check with the pharmacy that they can be "
+    "supplied together, or choose a dose one label's strengths can make."
+)
+
+
+STRENGTH_RULE = "a strength is offered when any current label of the product lists it"
+
+
+def label_json(label: ProductLabel) -> dict[str, object]:
+    """A label's citation: who, which document, which version, where to read it."""
+    effective = label.effective_date_known
+    updated = label.dailymed_updated_known
+    return {
+        "id": label.id,
+        "labeler": label.labeler,
+        "title": label.title,
+        "set_id": label.set_id,
+        "version": label.version,
+        "effective_date": effective.isoformat() if effective else "unknown",
+        "dailymed_updated": updated.isoformat() if updated else "unknown",
+        "url": label.url,
+        "unverified": label.unverified or None,
     }
 
 
@@ -101,6 +137,17 @@ def _render(result: CapsulePlan, known: Knowledge, console: Console) -> None:
         f"{result.days_to_target} days to {result.target_mg_per_kg:g} mg/kg.",
         highlight=False,
     )
+    console.print(f"Capsule strengths ({STRENGTH_RULE}):", highlight=False)
+    for source in result.sources:
+        for label in source.labels:
+            console.print(
+                f"  {source.mg:g} mg: {label.citation()}",
+                highlight=False,
+                markup=False,
+                soft_wrap=True,
+            )
+    if not result.labels_listing_every_strength:
+        console.print(f"[bold]Note:[/bold] {MIXED_LABELS}", highlight=False)
     console.print(product.food_text, highlight=False)
     console.print(
         "[dim]A plan to support the prescriber's decision; check it against the label.[/dim]"

@@ -89,6 +89,7 @@ def build_context(
         "contraindications": _conditions(knowledge, options, blocking=True),
         "cautions": _conditions(knowledge, options, blocking=False),
         "allergy_words": _allergy_words(knowledge, product),
+        "cross_reactions": _cross_reactions(knowledge, product, options.programme),
         "medicines": _medicines(knowledge, options, catalogue),
         "serious_symptoms": _symptom_rows(knowledge, red_flag=True),
         "common_symptoms": _symptom_rows(knowledge, red_flag=False),
@@ -157,10 +158,11 @@ def _conditions(knowledge: Knowledge, options: GuideOptions, *, blocking: bool) 
 
 
 def _allergy_words(knowledge: Knowledge, product: Product) -> dict[str, str]:
-    allergies = knowledge.conditions.allergies
+    conditions = knowledge.conditions
+    allergies = conditions.allergies
     return {
         "drug": wording.listing(
-            (allergies[a].label for a in knowledge.conditions.drug_allergies if a in allergies),
+            (allergies[a].label for a in conditions.drug_allergies if a in allergies),
             last="or",
         ),
         "product": wording.listing(
@@ -168,6 +170,16 @@ def _allergy_words(knowledge: Knowledge, product: Product) -> dict[str, str]:
             last="or",
         ),
     }
+
+
+def _cross_reactions(knowledge: Knowledge, product: Product, programme: str) -> list[Row]:
+    """Allergies that rule the product out here because of an excipient (peanut: soya oil)."""
+    conditions = knowledge.conditions
+    reactions = conditions.cross_reactions_for(product.excipient_allergens, programme)
+    return [
+        Row(f"{conditions.allergies[r.allergy].label}: {r.patient_words}", "cross-reactions")
+        for r in reactions
+    ]
 
 
 @dataclass(frozen=True)
@@ -325,6 +337,7 @@ def _knowledge_entry_sources(knowledge: Knowledge) -> dict[str, str]:
     conditions = knowledge.conditions
     texts = {label("condition", c): e.source for c, e in conditions.conditions.items()}
     texts["drug-allergies"] = conditions.drug_allergies_source
+    texts["cross-reactions"] = "; ".join(r.source for r in conditions.cross_reactions)
     texts.update({label("drug", d.name): d.source for d in knowledge.drugs.classes})
     texts["hormonal-contraception"] = knowledge.drugs.hormonal_contraception_source
     texts.update(

@@ -94,14 +94,18 @@ class LabThresholds:
 
 @dataclass(frozen=True)
 class LabSchedule:
-    """When monitoring labs are needed: at baseline and once at about peak dose."""
+    """When monitoring labs are needed: at baseline and once at about peak dose.
+
+    A peak-dose result counts only when drawn on or after the start of the highest
+    dose so far (``peak_dose_rule_source``); ``peak_check_days`` is when it falls due.
+    """
 
     __pydantic_config__ = {"extra": "forbid"}
     monitored_tests: tuple[str, ...]
     monitored_tests_source: str
     baseline_days_before: SourcedNumber
     peak_check_days: SourcedNumber
-    peak_check_early_days: SourcedNumber
+    peak_dose_rule_source: str
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,9 @@
 
 A daily dose is given as two doses (morning and evening, per the US labels); each
 dose is one or two capsules of the product's strengths (rules.md DOSE_NOT_COMPOSABLE).
+A strength is offered when any current label of the product lists it; the plan names,
+for each capsule strength it uses, the labels that list it (:attr:`CapsulePlan.sources`),
+because a strength one manufacturer makes may not be on the pharmacy's shelf.
 """
 
 from __future__ import annotations
@@ -11,9 +14,17 @@ from dataclasses import dataclass
 from functools import cache
 from itertools import combinations_with_replacement
 
-from isocourse.knowledge.products import Product
+from isocourse.knowledge.products import Product, ProductLabel
 
 Capsules = tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class StrengthSource:
+    """A capsule strength the plan uses and the current labels that list it."""
+
+    mg: float
+    labels: tuple[ProductLabel, ...]
 
 
 @dataclass(frozen=True)
@@ -27,6 +38,17 @@ class CapsulePlan:
     mg_per_kg_per_day: float
     target_mg_per_kg: float
     days_to_target: int
+    sources: tuple[StrengthSource, ...] = ()
+
+    @property
+    def labels_listing_every_strength(self) -> tuple[ProductLabel, ...]:
+        """The labels that list every capsule strength of the plan (empty: mixed labels)."""
+        if not self.sources:
+            return ()
+        common = list(self.sources[0].labels)
+        return tuple(
+            label for label in common if all(label in source.labels for source in self.sources[1:])
+        )
 
 
 @cache
@@ -96,6 +118,10 @@ def plan_capsules(
         mg_per_kg_per_day=round(mg_per_day / weight_kg, 2),
         target_mg_per_kg=target_mg_per_kg,
         days_to_target=math.ceil(round(remaining_mg) / mg_per_day),
+        sources=tuple(
+            StrengthSource(mg, product.labels_for_strength(mg))
+            for mg in sorted(set(morning) | set(evening))
+        ),
     )
 
 

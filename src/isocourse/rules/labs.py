@@ -13,8 +13,17 @@ Decisions (rules.md "Laboratory monitoring" leaves them open):
   P−30 ... P, the prescription day included (rules.md "in the 30 days before it").
 - Due task ``labs``: before the course starts, due on the prescription day (the proposed
   prescription's date, else ``as_of``) until a baseline exists; once treatment runs,
-  due on start + 60 days (knowledge) until ALT and TG are both dated on or after it.
-  Nothing is due after treatment ended (no post-treatment checks, Xia 2022).
+  the peak-dose check is due on start + 60 days (knowledge), or on the first day of the
+  highest dose if the dose rises to it later, until ALT and TG are both drawn at peak
+  dose. Nothing is due after treatment ended (no post-treatment checks, Xia 2022).
+- At peak dose (rules.md, 2026-12): a result counts only when dated on or after the
+  first day of the highest mg/day so far (:func:`peak_dose_start`), so a result drawn
+  before a dose increase never counts. Decisions: "so far" is the dose periods started
+  on or before ``as_of``; when the highest dose is reached again after a lower dose or a
+  pause, its latest start counts (that is a dose increase too), while a period that
+  continues the day after one at the same dose does not restart it; a result dated on
+  the course's first day or before is the baseline, never the peak-dose check; with no
+  dose period recorded the course start stands for the peak start.
 """
 
 from __future__ import annotations
@@ -261,11 +270,38 @@ def labs_due(
         return (Due(task=LABS_TASK, due=day, overdue=as_of > day),)
     if not in_treatment(record, as_of):
         return ()
-    due = start + timedelta(days=int(schedule.peak_check_days.value))
-    earliest = due - timedelta(days=int(schedule.peak_check_early_days.value))
+    peak = peak_dose_start(record, as_of) or start
+    due = max(start + timedelta(days=int(schedule.peak_check_days.value)), peak)
+    earliest = max(peak, start + timedelta(days=1))
     if not _tests_missing(readings, schedule.monitored_tests, earliest, None):
         return ()
     return (Due(task=LABS_TASK, due=due, overdue=as_of > due),)
+
+
+def peak_dose_start(record: CourseRecord, as_of: date) -> date | None:
+    """The first day of the highest mg/day so far (its latest rise), or None without doses.
+
+    Dose periods starting after ``as_of`` are not yet taken. A period at the highest
+    dose that follows, the next day, one at the same dose continues it; reaching the
+    highest dose again after a lower dose or a gap is a new rise, and its start counts.
+    """
+    periods = sorted((p for p in record.doses if p.start <= as_of), key=lambda p: p.start)
+    peak_mg: float | None = None
+    peak_start: date | None = None
+    previous = None
+    for period in periods:
+        continues = (
+            previous is not None
+            and previous.mg_per_day == period.mg_per_day
+            and previous.end is not None
+            and previous.end + timedelta(days=1) >= period.start
+        )
+        if peak_mg is None or period.mg_per_day > peak_mg:
+            peak_mg, peak_start = period.mg_per_day, period.start
+        elif period.mg_per_day == peak_mg and not continues:
+            peak_start = period.start
+        previous = period
+    return peak_start
 
 
 def _number(value: float) -> str:

@@ -46,14 +46,33 @@ def _conditions(record: CourseRecord, knowledge: Knowledge) -> list[Alert]:
 
 
 def _hypersensitivity(record: CourseRecord, knowledge: Knowledge) -> list[Alert]:
+    """An allergy to the drug, to an excipient of the product, or one that cross-reacts.
+
+    The product's excipient allergens are the union over the labels it cites. A
+    cross-reaction (peanut with soya oil under the EU/UK product information) applies
+    under the programmes the knowledge lists for it.
+    """
     product = knowledge.products.products[record.course.product]
-    forbidden = set(knowledge.conditions.drug_allergies) | set(product.excipient_allergens)
-    allergens = sorted(forbidden & set(record.patient.allergies))
-    if not allergens:
+    conditions = knowledge.conditions
+    allergies = set(record.patient.allergies)
+    named = set(conditions.drug_allergies) | set(product.excipient_allergens)
+    reasons = [
+        f"{conditions.allergies[code].label}: {product.name} is or contains it"
+        for code in sorted(named & allergies)
+    ]
+    reasons += [
+        f"{conditions.allergies[reaction.allergy].label}: {reaction.reason}"
+        for reaction in conditions.cross_reactions_for(
+            product.excipient_allergens, record.programme
+        )
+        if reaction.allergy in allergies and reaction.allergy not in named
+    ]
+    if not reasons:
         return []
-    labels = ", ".join(knowledge.conditions.allergies[code].label for code in allergens)
     return [
-        raise_alert(knowledge, "SCREEN_HYPERSENSITIVITY", allergens=labels, product=product.name)
+        raise_alert(
+            knowledge, "SCREEN_HYPERSENSITIVITY", allergens="; ".join(reasons), product=product.name
+        )
     ]
 
 
