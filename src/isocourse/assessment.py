@@ -21,13 +21,17 @@ BLOCKING_SEVERITIES: frozenset[str] = frozenset({"block", "stop"})
 @dataclass(frozen=True)
 class Alert:
     """A finding. ``since``: the day of the entry that raised it, where one did (a symptom,
-    a mood screen), so that what the patient reported most recently can be seen first."""
+    a mood screen), so that what the patient reported most recently can be seen first.
+    ``subject``: see below."""
 
     code: str
     severity: Severity
     message: str
     source: str
     since: date | None = None
+    #: the record's own words the alert is about, where a person must read them (an
+    #: unrecognised medication name or symptom text): the work-list shows them
+    subject: str | None = None
 
     @property
     def blocks(self) -> bool:

@@ -10,7 +10,7 @@ What the contract adds to the dataclasses' plain form is in this module only:
 - ``format`` comes first;
 - ``dose.mg_per_day``, ``cumulative.mg`` and ``cumulative.target_mg_per_kg`` print as
   integers when whole (``60``, not ``60.0``);
-- an alert's ``since`` is present only when it is set;
+- an alert's ``since`` and ``subject`` are present only when they are set;
 - the checks appear, as ``explain``, only when asked for (``explain=True``); the reader
   takes them back when they are there.
 
@@ -46,8 +46,9 @@ def assessment_to_json(assessment: Assessment, *, explain: bool = False) -> dict
     for part, name in _WHOLE_NUMBERS:
         body[part][name] = _whole(body[part][name])
     for alert in body["alerts"]:
-        if alert["since"] is None:
-            del alert["since"]
+        for optional in ("since", "subject"):
+            if alert[optional] is None:
+                del alert[optional]
     if explain:
         body["explain"] = body.pop("checks")
     return {"format": ASSESSMENT_FORMAT, **body}

@@ -44,7 +44,12 @@ def _row(assessment: Assessment, today: date, titles: Mapping[str, str]) -> Work
 
 
 def _words(alerts: list[Alert], titles: Mapping[str, str]) -> str:
-    return ", ".join(titles.get(alert.code, alert.code) for alert in alerts)
+    """Each alert's title, with the record's own words where a person must read them
+    (an unrecognised medication or symptom: "needs a clinician's review: 'Avidoxy'")."""
+    return ", ".join(
+        titles.get(alert.code, alert.code) + (f": {alert.subject}" if alert.subject else "")
+        for alert in alerts
+    )
 
 
 def _tier(assessment: Assessment, today: date, titles: Mapping[str, str]) -> tuple[str, str]:

@@ -93,7 +93,7 @@ def test_a_bundle_import_appends_events_with_one_audit_entry(system: ClinicSyste
         assert row is not None
         assert (row.kind, row.payload) == (
             "weight",
-            {"date": "2026-03-14", "value": 70.5, "unit": "kg"},
+            {"date": "2026-03-14", "value": 70.5, "unit": "kg", "source": "import"},
         )
     assert audit_actions(system)[-1] == ("fhir.import", patient_id)
 

@@ -14,6 +14,7 @@ def raise_alert(
     *,
     severity: Severity | None = None,
     reported_on: date | None = None,
+    subject: str | None = None,
     **details: object,
 ) -> Alert:
     """The catalogue's alert for ``code``, its message filled with ``details``.
@@ -29,4 +30,5 @@ def raise_alert(
         message=message,
         source=definition.source,
         since=reported_on,
+        subject=subject,
     )

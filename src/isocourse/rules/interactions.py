@@ -47,7 +47,9 @@ def assess_interactions(record: CourseRecord, knowledge: Knowledge, as_of: date)
     unrecognised = unreviewed_medications(record, knowledge, as_of)
     if unrecognised:
         names = ", ".join(dict.fromkeys(repr(medication.name) for medication in unrecognised))
-        alerts.append(raise_alert(knowledge, "DRUG_UNRECOGNISED", medications=names))
+        alerts.append(
+            raise_alert(knowledge, "DRUG_UNRECOGNISED", subject=names, medications=names)
+        )
     return Findings(alerts=tuple(alerts))
 
 

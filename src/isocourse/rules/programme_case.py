@@ -85,6 +85,7 @@ class ProgrammeCase:
             code,
             severity=None,
             reported_on=None,
+            subject=None,
             ruleset=self.ruleset.id,
             **details,
         )

@@ -21,7 +21,9 @@ Decisions:
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Literal
 
 from isocourse.assessment import Alert, Findings
 from isocourse.knowledge.model import Knowledge
@@ -158,3 +160,31 @@ def _supply_in_hand(record: CourseRecord, knowledge: Knowledge) -> list[Alert]:
             days=days,
         )
     ]
+
+
+@dataclass(frozen=True)
+class PrescriptionState:
+    """Where one written prescription stands on a day, in a pharmacist's words."""
+
+    prescription: Prescription
+    state: Literal["open", "dispensed", "cancelled", "lapsed"]
+    #: open: the last day it may be dispensed; cancelled: the day it was cancelled
+    until: date | None
+
+
+def prescription_states(
+    record: CourseRecord, knowledge: Knowledge, as_of: date
+) -> list[PrescriptionState]:
+    """Every written prescription of the course and where it stands, newest first."""
+    filled = filled_prescriptions(record)
+    states = []
+    for index, prescription in enumerate(record.prescriptions):
+        if index in filled:
+            states.append(PrescriptionState(prescription, "dispensed", None))
+        elif prescription.cancelled is not None and prescription.cancelled <= as_of:
+            states.append(PrescriptionState(prescription, "cancelled", prescription.cancelled))
+        else:
+            last = last_dispensable_day(record, knowledge, prescription, as_of)
+            state: Literal["open", "lapsed"] = "open" if as_of <= last else "lapsed"
+            states.append(PrescriptionState(prescription, state, last))
+    return sorted(states, key=lambda s: s.prescription.date, reverse=True)

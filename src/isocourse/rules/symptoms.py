@@ -280,10 +280,12 @@ def _unrecognised_alert(knowledge: Knowledge, entries: list[Symptom]) -> Alert:
             for entry in reversed(entries)
         )
     )
+    texts = "; ".join(dict.fromkeys(f"“{_words(knowledge, e)}”" for e in reversed(entries)))
     return raise_alert(
         knowledge,
         knowledge.symptoms.unrecognised_alert,
         reported_on=newest.date,
+        subject=texts,
         date=newest.date.isoformat(),
         text=_words(knowledge, newest),
         entries=listed,

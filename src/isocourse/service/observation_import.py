@@ -72,11 +72,13 @@ def _entries(result: ImportResult) -> list[tuple[str, dict[str, Any]]]:
 
 
 def entry_json(fields: Mapping[str, Any]) -> dict[str, Any]:
-    """A record entry as stored: dates as ISO text, absent optional values left out."""
+    """A record entry's content: dates as ISO text, absent optional values left out, and
+    without who recorded it (the store writes ``source``), so that the same result
+    recorded by anyone compares equal."""
     return {
         name: value.isoformat() if isinstance(value, date) else value
         for name, value in fields.items()
-        if value is not None
+        if value is not None and name != "source"
     }
 
 

@@ -11,9 +11,15 @@ from isocourse.record_parser import course_record_from_json
 from isocourse.reports.charts import cumulative_chart_png, lab_chart_png
 from isocourse.reports.lab_series import lab_series
 from isocourse.rules import assess
+from isocourse.service.course_view import pending_reviews, written_prescriptions
 from isocourse.service.documents import read_calendar, read_report_pdf
-from isocourse.service.errors import InvalidInput, ServiceError
-from isocourse.service.prescribing import PrescriptionOrder, check_prescription, prescribe
+from isocourse.service.errors import Conflict, InvalidInput, NotFound, ServiceError
+from isocourse.service.prescribing import (
+    PrescriptionOrder,
+    cancel_prescription,
+    check_prescription,
+    prescribe,
+)
 from isocourse.service.reading import list_events, read_assessment, read_record, read_worklist
 from isocourse.service.recording import correct_entry, record_event
 from isocourse.web.forms import event_forms, form_for
@@ -85,6 +91,8 @@ def _patient_page(
     events = list_events(system(request), call, patient_id)
     product = known.products.products[record["course"]["product"]]
     course = course_record_from_json(record, known, today=call.today)
+    issued = request.query_params.get("issued", "")
+    prescriptions = written_prescriptions(course, known, call.today)
     context = {
         "patient_id": patient_id,
         "name": record["patient"]["id"],
@@ -94,6 +102,9 @@ def _patient_page(
         "lab_tests": [series.test_name for series in lab_series(course, known)],
         "event_forms": event_forms(known, call.today),
         "timeline": timeline_rows(events),
+        "pending_reviews": pending_reviews(course, known, call.today),
+        "prescriptions": prescriptions,
+        "issued": next((p for p in prescriptions if p.prescription.id == issued), None),
         "error": error,
         "flash": flash,
         "open_form": open_form,
@@ -164,11 +175,48 @@ async def prescribe_page(request: Request, patient_id: str) -> Response:
             error=f"Prescription refused. {words}",
             status=409 if reasons else 422,
         )
-    return _patient_page(
-        request,
-        patient_id,
-        flash=f"Prescription {answer['prescription_id']} issued; give the patient this id.",
-    )
+    # post, then redirect: reloading the page afterwards sends nothing again
+    return redirect(f"/patients/{patient_id}?issued={answer['prescription_id']}")
+
+
+@router.post("/patients/{patient_id}/prescriptions/{prescription_id}/cancel")
+async def cancel_page(request: Request, patient_id: str, prescription_id: str) -> Response:
+    await check_csrf(request)
+    _, call = signed_in(request, "prescriber")
+    form = await request.form()
+    reason = str(form.get("reason", ""))
+    try:
+        cancel_prescription(system(request), call, patient_id, prescription_id, reason)
+    except (InvalidInput, Conflict, NotFound) as error:
+        return _patient_page(
+            request,
+            patient_id,
+            error=f"Not cancelled. {error.message}",
+            status=422 if isinstance(error, InvalidInput) else 409,
+        )
+    return redirect(f"/patients/{patient_id}")
+
+
+@router.post("/patients/{patient_id}/reviews")
+async def review_page(request: Request, patient_id: str) -> Response:
+    """One click: a clinician records that they read an unrecognised entry, and the
+    outcome (``not_relevant`` or ``acted_on``)."""
+    await check_csrf(request)
+    _, call = signed_in(request, "prescriber")
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    entry = {
+        "date": call.today.isoformat(),
+        "kind": form.get("kind", ""),
+        "text": form.get("text", ""),
+        "outcome": form.get("outcome", ""),
+    }
+    try:
+        record_event(system(request), call, patient_id, "review", entry)
+    except InvalidInput as error:
+        return _patient_page(
+            request, patient_id, error=f"Not recorded. {error.message}", status=422
+        )
+    return redirect(f"/patients/{patient_id}")
 
 
 def _course(request: Request, patient_id: str) -> tuple[Any, Any]:

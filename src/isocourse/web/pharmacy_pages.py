@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from isocourse.service.dispensing import dispense, verify_prescription
-from isocourse.service.errors import InvalidInput, NotFound, Refused
+from isocourse.service.errors import BlockingReason, Conflict, InvalidInput, NotFound, Refused
 from isocourse.web.rendering import PageRoute, render, signed_in, system
 from isocourse.web.session import check_csrf
 
@@ -59,6 +59,12 @@ async def pharmacy_dispense(request: Request) -> Response:
         answer = dispense(system(request), call, prescription_id, birth_date)
     except Refused as refusal:
         verification = {"allowed": False, "blocking": refusal.blocking}
+        return render(
+            request, "pharmacy.html", {**context, "verification": verification}, status=409
+        )
+    except Conflict as conflict:  # already dispensed, or cancelled by the prescriber
+        reason = BlockingReason(conflict.code, "block", conflict.message)
+        verification = {"allowed": False, "blocking": [reason]}
         return render(
             request, "pharmacy.html", {**context, "verification": verification}, status=409
         )
