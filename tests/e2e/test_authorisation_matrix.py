@@ -61,7 +61,27 @@ class Scene:
     def doctor_of(self, relation: str) -> dict[str, str]:
         return self.clinic.as_user(f"doc_{CLINIC_OF[relation]}")
 
+    def no_open_prescription(self, relation: str) -> None:
+        """No supply in hand and no open prescription (one supply at a time: another
+        would be refused), as setup, outside the call the matrix checks: the matrix's own
+        dispenses are taken back as entered in error, then open prescriptions cancelled."""
+        patient = f"{API}/patients/{self.patients[relation]}"
+        headers = self.doctor_of(relation)
+        events = self.clinic.client.get(f"{patient}/events", headers=headers).json()
+        retracted = {e["corrects"] for e in events}
+        for event in events:
+            if event["kind"] == "dispense" and event["event_id"] not in retracted:
+                correction = {"event_id": event["event_id"], "reason": "matrix setup"}
+                self.clinic.client.post(f"{patient}/corrections", json=correction, headers=headers)
+        record = self.clinic.client.get(f"{patient}/record", headers=headers).json()
+        filled = {d.get("prescription_id") for d in record["dispenses"]}
+        for prescription in record["prescriptions"]:
+            if prescription["id"] not in filled and prescription["cancelled"] is None:
+                url = f"{patient}/prescriptions/{prescription['id']}/cancel"
+                self.clinic.client.post(url, json={"reason": "matrix setup"}, headers=headers)
+
     def fresh_prescription(self, relation: str) -> str:
+        self.no_open_prescription(relation)
         url = f"{API}/patients/{self.patients[relation]}/prescriptions"
         answer = self.clinic.client.post(url, json=PRESCRIPTION, headers=self.doctor_of(relation))
         assert answer.status_code == 201, answer.text
@@ -97,6 +117,27 @@ def _post(path: str, *, json: Any = None, form: dict[str, str] | None = None) ->
     def build(s: Scene, r: str) -> Call:
         url = path.format(p=_patient(r, s)) if r != "none" else path
         return Call("POST", url, json=json, form=form)
+
+    return build
+
+
+def _prescribe(path: str, *, json: Any = None, form: dict[str, str] | None = None) -> Builder:
+    """A new prescription for a patient with none open (the setup cancels any)."""
+
+    def build(s: Scene, r: str) -> Call:
+        if r != "none":
+            s.no_open_prescription(r)
+        return _post(path, json=json, form=form)(s, r)
+
+    return build
+
+
+def _cancel(path: str, *, api: bool) -> Builder:
+    def build(s: Scene, r: str) -> Call:
+        url = path.format(p=s.patients[r], rx=s.fresh_prescription(r))
+        if api:
+            return Call("POST", url, json={"reason": "matrix"})
+        return Call("POST", url, form={"reason": "matrix"})
 
     return build
 
@@ -156,8 +197,11 @@ BUILDERS: dict[tuple[str, str], Builder] = {
         f"{API}/patients/{s.patients[r]}/corrections",
         json={"event_id": s.fresh_event(r), "reason": "matrix"},
     ),
-    ("POST", f"{API}/patients/{{patient_id}}/prescriptions"): _post(
+    ("POST", f"{API}/patients/{{patient_id}}/prescriptions"): _prescribe(
         f"{P}/prescriptions", json=PRESCRIPTION
+    ),
+    ("POST", f"{API}/patients/{{patient_id}}/prescriptions/{{prescription_id}}/cancel"): _cancel(
+        f"{API}/patients/{{p}}/prescriptions/{{rx}}/cancel", api=True
     ),
     ("GET", f"{API}/prescriptions/{{prescription_id}}/verification"): lambda s, r: Call(
         "GET",
@@ -192,8 +236,15 @@ BUILDERS: dict[tuple[str, str], Builder] = {
     ("POST", "/patients/{patient_id}/prescribe/check"): _post(
         "/patients/{p}/prescribe/check", form={"days_supply": "30", "mg_per_day": "60"}
     ),
-    ("POST", "/patients/{patient_id}/prescribe"): _post(
+    ("POST", "/patients/{patient_id}/prescribe"): _prescribe(
         "/patients/{p}/prescribe", form={"days_supply": "30", "mg_per_day": "60"}
+    ),
+    ("POST", "/patients/{patient_id}/prescriptions/{prescription_id}/cancel"): _cancel(
+        "/patients/{p}/prescriptions/{rx}/cancel", api=False
+    ),
+    ("POST", "/patients/{patient_id}/reviews"): _post(
+        "/patients/{p}/reviews",
+        form={"kind": "symptom", "text": "a strange feeling", "outcome": "not_relevant"},
     ),
     ("GET", "/patients/{patient_id}/charts/cumulative.png"): _get(
         "/patients/{p}/charts/cumulative.png"

@@ -100,8 +100,11 @@ def is_retracted(session: Session, event_id: str) -> bool:
 
 
 def prescription_filled(session: Session, prescription_id: str) -> bool:
+    """Was the prescription dispensed (by a dispense not since marked entered in error)?
+    A prescription whose dispense was taken back can be cancelled, not dispensed again."""
     query = select(EventRow.id).where(EventRow.fills_prescription_id == prescription_id)
-    return session.scalar(query) is not None
+    fill = session.scalar(query)
+    return fill is not None and not is_retracted(session, fill)
 
 
 def prescription_cancellation(
