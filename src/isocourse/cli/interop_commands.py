@@ -247,7 +247,12 @@ def _send_all(
                 try:
                     for address in item.recipients:
                         message = reminder_email(
-                            item.reminders, to=address, sender=config.sender, today=today
+                            item.reminders,
+                            to=address,
+                            sender=config.sender,
+                            today=today,
+                            sent_at=datetime.now(tz=now.tzinfo),
+                            message_id=config.message_id(),
                         )
                         send(connection, message)
                 except MailError as error:
