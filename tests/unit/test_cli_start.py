@@ -129,3 +129,24 @@ def _environment() -> dict[str, str]:
         part for part in (source, environment.get("PYTHONPATH", "")) if part
     )
     return environment
+
+
+def test_a_dated_record_does_not_depend_on_today_so_evaluate_may_skip_the_settings() -> None:
+    """``isocourse evaluate`` reads the settings (a fifth of its start-up) only for a record
+    without ``as_of``, passing a placeholder day otherwise (cli/evaluate.py ``_parse``).
+    That holds while the parser uses ``today`` for nothing but a missing ``as_of``: if it
+    ever does more, this fails, and evaluate must read the settings for every record."""
+    from datetime import date
+
+    from isocourse.demo_patients import demo_records
+    from isocourse.knowledge.loader import load_knowledge
+    from isocourse.record_parser import parse_course_record
+
+    known = load_knowledge()
+    texts = [EXAMPLE.read_text(encoding="utf-8")]
+    texts += [json.dumps(document) for document in demo_records(date(2026, 3, 15))]
+    for text in texts:
+        assert "as_of" in json.loads(text)
+        placeholder = parse_course_record(text, known, today=date.min)
+        assert placeholder == parse_course_record(text, known, today=date(2026, 3, 15))
+        assert placeholder == parse_course_record(text, known, today=date.max)
