@@ -4,7 +4,9 @@ docs/schemas/ are the generated ones."""
 
 from __future__ import annotations
 
+import importlib
 import json
+import pkgutil
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -14,15 +16,15 @@ import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
+import tests.unit
 from isocourse.demo_patients import demo_records
 from isocourse.formats import DIALECT, SCHEMAS, json_schema, schema_file_name, schema_text
 from isocourse.knowledge.loader import load_knowledge
 from isocourse.record_parser import course_record_from_json
 from isocourse.rules import assess
 from isocourse.synth import synth_records
-from tests.builders import DELETE, record_json
+from tests.builders import DELETE, AlertCase, record_json
 from tests.unit import programme_records as programme
-from tests.unit.test_alert_catalogue import CASES
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples").glob("*.json"))
@@ -54,6 +56,17 @@ TRUST_ADDITIONS: dict[str, Any] = {
 }
 
 
+def alert_cases() -> list[AlertCase]:
+    """Every module's ALERT_CASES, as test_alert_catalogue gathers them (which imports
+    every test module, this one included: hence not imported from there)."""
+    cases: list[AlertCase] = []
+    for found in pkgutil.iter_modules(tests.unit.__path__):
+        if found.name.startswith("test_") and found.name not in {__name__.rsplit(".", 1)[1]}:
+            module = importlib.import_module(f"tests.unit.{found.name}")
+            cases.extend(getattr(module, "ALERT_CASES", []))
+    return cases
+
+
 def validator(name: str) -> Draft202012Validator:
     schema = json_schema(name)
     Draft202012Validator.check_schema(schema)
@@ -75,7 +88,7 @@ def valid_records() -> Iterator[tuple[str, dict[str, Any]]]:
         yield f"programme_records.{helper.__name__}", record_json(**helper())
     yield "programme_records.eu_first", record_json(**programme.eu_first())
     yield "programme_records.uk_first_on", record_json(**programme.uk_first_on("2026-03-15"))
-    for case in CASES:
+    for case in alert_cases():
         yield f"{case.id} fires", record_json(**case.fires)
         yield f"{case.id} quiet", record_json(**case.quiet)
     for day in (TODAY, date(2026, 9, 1)):
