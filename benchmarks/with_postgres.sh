@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Run a command against a throwaway PostgreSQL server (as root, the recipe of
-# shared/spec/toolchain.md), stopped and removed by a trap however the command ends.
+# Run a command against a throwaway PostgreSQL server (as root, the recipe of .ci/run),
+# stopped and removed by a trap however the command ends.
 #
 #   benchmarks/with_postgres.sh python benchmarks/bench_reassess.py --patients 100000
 #   benchmarks/with_postgres.sh python -m pytest tests/integration -q

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
+from email.utils import make_msgid, parseaddr
 
 from isocourse.settings import Settings
 
@@ -33,10 +34,31 @@ class SmtpConfig:
     user: str | None = None
     password: str | None = None
 
+    @property
+    def domain(self) -> str:
+        """The clinic's mail domain: the part of the From address after the @."""
+        return sender_domain(self.sender)
+
+    def message_id(self) -> str:
+        """A new, unique ``Message-ID`` in the clinic's domain."""
+        return make_msgid(idstring="isocourse", domain=self.domain)
+
+
+def sender_domain(sender: str) -> str:
+    """``clinic.example`` of ``Clinic <reminders@clinic.example>``; "" when it has none."""
+    _name, address = parseaddr(sender)
+    local, at, domain = address.rpartition("@")
+    return domain.strip().lower() if at and local and "." in domain else ""
+
 
 def smtp_config(settings: Settings) -> SmtpConfig:
     if not settings.smtp_host or not settings.smtp_from:
         raise MailError("set ISOCOURSE_SMTP_HOST and ISOCOURSE_SMTP_FROM to send e-mail")
+    if not sender_domain(settings.smtp_from):
+        raise MailError(
+            f"ISOCOURSE_SMTP_FROM {settings.smtp_from!r} is not an e-mail address with a "
+            "domain (reminders@clinic.example); its domain names the messages (Message-ID)"
+        )
     password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
     return SmtpConfig(
         settings.smtp_host, settings.smtp_port, settings.smtp_from, settings.smtp_user, password

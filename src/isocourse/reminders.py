@@ -1,6 +1,9 @@
 """What a patient is reminded of today, and the e-mail that says it (pure: no clock, no I/O).
 
-Three reasons, decided from the assessment and the patient's check-ins:
+When a ``stop`` alert stands (a positive pregnancy test, suicidal thoughts, a red-flag
+symptom ...: stop treatment now), the patient is asked only to contact the clinic
+today: no "due today" or "collect your prescription" for a course that must not go on.
+Otherwise three reasons, decided from the assessment and the patient's check-ins:
 
 - the dispense window closes within ``window_days`` (today included);
 - a task (tests, weight, mood questionnaire ...) is due within ``due_days`` or overdue;
@@ -17,14 +20,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from email.message import EmailMessage
+from email.utils import format_datetime
 from typing import Final
 
 from isocourse.assessment import Assessment, Due
 
 WINDOW_TASK: Final = "dispense_window_closes"
 SUBJECT: Final = "A reminder from your clinic"
+#: what a patient whose course must stop is told, instead of any programme reminder
+CONTACT_CLINIC: Final = "Please contact your clinic today about your treatment."
 #: a due task in the words a patient uses
 TASK_WORDS: Final = {
     "labs": "blood tests",
@@ -64,6 +70,8 @@ def reminders_for(
     assessment: Assessment, check_ins: CheckIns, policy: ReminderPolicy = DEFAULT_POLICY
 ) -> tuple[Reminder, ...]:
     today = assessment.as_of
+    if any(alert.severity == "stop" for alert in assessment.alerts):
+        return (Reminder("contact_clinic", CONTACT_CLINIC),)
     found = [
         *_window(assessment.dispense.window_closes, today, policy),
         *_due(assessment.due, today, policy),
@@ -128,14 +136,26 @@ def _check_in(check_ins: CheckIns, today: date, policy: ReminderPolicy) -> list[
 
 
 def reminder_email(
-    reminders: Iterable[Reminder], *, to: str, sender: str, today: date
+    reminders: Iterable[Reminder],
+    *,
+    to: str,
+    sender: str,
+    today: date,
+    sent_at: datetime,
+    message_id: str,
 ) -> EmailMessage:
-    """One e-mail to one address of one patient."""
+    """One e-mail to one address of one patient. ``sent_at`` (time-zone aware) is its
+    ``Date``; ``message_id`` its ``Message-ID`` (``email.utils.make_msgid`` with the
+    clinic's domain). ``Auto-Submitted: auto-generated`` (RFC 3834) tells mail servers
+    and auto-responders that no person sent it."""
     lines = [f"- {reminder.text}" for reminder in reminders]
     message = EmailMessage()
     message["Subject"] = SUBJECT
     message["From"] = sender
     message["To"] = to
+    message["Date"] = format_datetime(sent_at)
+    message["Message-ID"] = message_id
+    message["Auto-Submitted"] = "auto-generated"
     message.set_content(
         "\n".join(
             [

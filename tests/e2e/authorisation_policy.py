@@ -79,6 +79,7 @@ POLICY: Final[Mapping[tuple[str, str], Rule]] = {
     ("GET", "/health"): public(),
     # the JSON API
     ("POST", f"{API}/auth/token"): public(),
+    ("GET", f"{API}/schemas/{{name}}"): public(),  # format documentation, no patient data
     ("POST", f"{API}/patients"): roles("prescriber"),
     ("GET", f"{API}/patients/{{patient_id}}/record"): about_a_patient(patient=True),
     ("GET", f"{API}/patients/{{patient_id}}/assessment"): about_a_patient(patient=True),

@@ -187,6 +187,7 @@ BUILDERS: dict[tuple[str, str], Builder] = {
     ("POST", f"{API}/auth/token"): _post(
         f"{API}/auth/token", form={"username": "doc_a@a.test", "password": PASSWORD}
     ),
+    ("GET", f"{API}/schemas/{{name}}"): _get(f"{API}/schemas/course-record"),
     ("POST", f"{API}/patients"): _post(f"{API}/patients", json=demo(ALLOWED_DEMO)),
     ("GET", f"{API}/patients/{{patient_id}}/record"): _get(f"{P}/record"),
     ("GET", f"{API}/patients/{{patient_id}}/assessment"): _get(f"{P}/assessment"),

@@ -173,9 +173,14 @@ def test_programmes_lists_the_rule_sets() -> None:
         assert programme in result.output
 
 
-def test_demo_shows_the_work_list_with_the_most_urgent_first() -> None:
+def test_demo_shows_the_work_list_with_the_most_urgent_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ISOCOURSE_DATA_DIR", str(tmp_path))  # never the tree's own folder
+    monkeypatch.delenv("ISOCOURSE_DATABASE_URL", raising=False)
     result = runner.invoke(app, ["demo", "--no-serve"])
     assert result.exit_code == 0, result.output
+    assert "Demo clinic work-list" in result.output
 
 
 @pytest.mark.parametrize("command", ["evaluate", "plan", "rules", "programmes", "demo"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import pytest
@@ -14,11 +15,12 @@ from typer.testing import CliRunner
 
 from isocourse.cli import app
 from isocourse.knowledge.loader import load_knowledge
+from isocourse.reminders import CONTACT_CLINIC
 from isocourse.service.context import ClinicSystem
 from isocourse.service.reminders import set_reminder_preference
 from isocourse.settings import Settings
 from isocourse.store.database import Store, migrate, open_store
-from tests.clinic_support import ALLOWED_DEMO, demo
+from tests.clinic_support import ALLOWED_DEMO, BLOCKED_DEMO, demo
 from tests.interop_support import (
     PRESCRIBER,
     SmtpServer,
@@ -177,6 +179,40 @@ def test_remind_mails_each_patient_alone_and_never_an_opted_out_one(
         assert "demo-0" not in body
         assert "isotretinoin" not in body.lower()
         assert "mg" not in body.split()
+
+
+def test_reminders_carry_date_message_id_in_the_clinics_domain_and_auto_submitted(
+    store: Store, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    remind_scene(store)
+    smtp_env(monkeypatch, smtp_server)
+    result = runner.invoke(app, ["remind", "--as-of", "2026-03-18"])
+    assert result.exit_code == 0, result.output
+    messages = [message for _to, message in smtp_server.sink.received]
+    assert len(messages) == 2
+    for message in messages:
+        assert parsedate_to_datetime(message["Date"]).tzinfo is not None
+        assert re.fullmatch(r"<[^@<>\s]+@north\.test>", message["Message-ID"])
+        assert message["Auto-Submitted"] == "auto-generated"
+    assert len({message["Message-ID"] for message in messages}) == 2
+
+
+def test_a_patient_with_a_stop_alert_is_asked_to_contact_the_clinic_and_nothing_else(
+    store: Store, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """demo-04 has suicidal thoughts on the mood screen (a stop alert) and programme tasks
+    due: no "Due ..." e-mail, only "contact your clinic"."""
+    (stopped,) = seed(store, [demo(BLOCKED_DEMO)])
+    add_patient_login(store, "kim@mail.test", stopped)
+    smtp_env(monkeypatch, smtp_server)
+    result = runner.invoke(app, ["remind", "--as-of", "2026-03-18"])
+    assert result.exit_code == 0, result.output
+    ((to, message),) = smtp_server.sink.received
+    assert to == ["kim@mail.test"]
+    body = message.get_content()
+    assert CONTACT_CLINIC in body
+    assert "Due" not in body and "Overdue" not in body and "collected" not in body
+    assert "check-in" not in body
 
 
 def test_remind_sends_once_a_day_and_a_dry_run_sends_nothing(

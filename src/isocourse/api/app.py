@@ -19,6 +19,7 @@ from isocourse.api import (
     interop_routes,
     patient_routes,
     pharmacy_routes,
+    schema_routes,
 )
 from isocourse.api.errors import install_error_handler
 from isocourse.api.request_ids import RequestIds
@@ -77,6 +78,7 @@ def create_app(
     app.add_middleware(SecurityHeaders, production=settings.environment == "production")
     for module in (auth_routes, patient_routes, pharmacy_routes, clinic_routes, interop_routes):
         app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(schema_routes.router, prefix=API_PREFIX)
     app.include_router(fhir_routes.router)
     install_pages(app)
     app.add_api_route(

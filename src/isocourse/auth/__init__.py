@@ -1,2 +1,2 @@
 """Users, roles and bearer tokens. Roles: prescriber, pharmacist, patient, admin, each
-bound to one clinic (see architecture.md)."""
+bound to one clinic (see docs/api.md, "Roles" and "Who may do what")."""

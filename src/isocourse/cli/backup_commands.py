@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from isocourse.cli.common import fail, settings
-from isocourse.service.audit import verify_chain
-from isocourse.settings import Settings
-from isocourse.store.backup import BackupError
-from isocourse.store.backup import backup as make_backup
-from isocourse.store.backup import restore as restore_backup
-from isocourse.store.database import open_store
+
+if TYPE_CHECKING:
+    from isocourse.settings import Settings
 
 
 def backup(
@@ -22,6 +19,9 @@ def backup(
     """Write a consistent snapshot of the database (safe while the server runs).
 
     SQLite: the online backup API. PostgreSQL: pg_dump, custom format."""
+    from isocourse.store.backup import BackupError
+    from isocourse.store.backup import backup as make_backup
+
     try:
         make_backup(settings().sqlalchemy_url(), file)
     except BackupError as error:
@@ -36,6 +36,9 @@ def restore(
     ] = False,
 ) -> None:
     """Bring a backup back (stop the server first). Refuses a non-empty database unless --force."""
+    from isocourse.store.backup import BackupError
+    from isocourse.store.backup import restore as restore_backup
+
     configured = settings()
     try:
         restore_backup(configured.sqlalchemy_url(), file, force=force)
@@ -45,6 +48,9 @@ def restore(
 
 
 def _audit_summary(configured: Settings) -> str:
+    from isocourse.service.audit import verify_chain
+    from isocourse.store.database import open_store
+
     store = open_store(configured)
     try:
         with store.transaction() as session:

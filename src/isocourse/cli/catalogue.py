@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 import sys
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from isocourse.cli.common import knowledge
-from isocourse.knowledge.model import Knowledge
+
+if TYPE_CHECKING:
+    from isocourse.knowledge.model import Knowledge
 
 
 class CatalogueFormat(StrEnum):
@@ -26,7 +26,10 @@ def rules(
         CatalogueFormat, typer.Option("--format", help="text, json, or markdown (docs/rules.md).")
     ] = CatalogueFormat.text,
 ) -> None:
-    """List every alert code: its severity, what it means and its source."""
+    """List every alert code: its severity, what it means and its source.
+
+    Piped or redirected, text is one tab-separated line per code, values whole.
+    """
     known = knowledge()
     if output_format is CatalogueFormat.json:
         json.dump(catalogue_json(known), sys.stdout, indent=2, ensure_ascii=False)
@@ -34,12 +37,22 @@ def rules(
     elif output_format is CatalogueFormat.markdown:
         sys.stdout.write(catalogue_markdown(known))
     else:
-        table = Table(title="isocourse alert codes", show_lines=True, expand=True)
-        for column in ("code", "severity", "meaning", "source"):
-            table.add_column(column)
-        for definition in sorted(known.alerts.values(), key=lambda d: (d.concern, d.code)):
-            table.add_row(definition.code, definition.severity, definition.title, definition.source)
-        Console().print(table)
+        from isocourse.cli.output import Column, print_listing, stdout_console
+
+        print_listing(
+            stdout_console(),
+            "isocourse alert codes",
+            (
+                Column("code", key=True),
+                Column("severity", key=True),
+                Column("meaning", label=""),
+                Column("source"),
+            ),
+            [
+                (d.code, d.severity, d.title, d.source)
+                for d in sorted(known.alerts.values(), key=lambda d: (d.concern, d.code))
+            ],
+        )
 
 
 def catalogue_json(known: Knowledge) -> list[dict[str, str]]:

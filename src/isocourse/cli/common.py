@@ -1,24 +1,27 @@
-"""What the commands share: the knowledge, the settings, error output."""
+"""What the commands share: the knowledge, the settings, error output.
+
+The command line starts fast: a module of ``isocourse.cli`` imports at its top only
+what every command needs (Typer, the standard library); a command imports its heavy
+machinery (the database, the web app, the PDF and chart libraries, the FHIR models)
+inside its own function. ``tests/unit/test_cli_start.py`` keeps it so.
+"""
 
 from __future__ import annotations
 
 import sys
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
-from pydantic import ValidationError
-from rich.console import Console
-
-from isocourse.knowledge.loader import KnowledgeError, load_knowledge
-from isocourse.knowledge.model import Knowledge
-from isocourse.settings import Settings
+if TYPE_CHECKING:
+    from isocourse.knowledge.model import Knowledge
+    from isocourse.settings import Settings
 
 EXIT_INVALID = 2
 EXIT_BROKEN = 3
 
-error_console = Console(stderr=True)
-
 
 def knowledge() -> Knowledge:
+    from isocourse.knowledge.loader import KnowledgeError, load_knowledge
+
     try:
         return load_knowledge()
     except KnowledgeError as error:
@@ -28,6 +31,10 @@ def knowledge() -> Knowledge:
 def settings() -> Settings:
     """The settings from the environment; a refused setting (a default secret in
     production ...) stops the command with its message, before anything starts."""
+    from pydantic import ValidationError
+
+    from isocourse.settings import Settings
+
     try:
         return Settings()
     except ValidationError as error:
@@ -36,7 +43,9 @@ def settings() -> Settings:
 
 
 def fail(message: str, code: int = EXIT_INVALID) -> NoReturn:
-    # one line, never wrapped at the terminal's width: a path or a field name in the
+    # plain text, never wrapped at the terminal's width: a path or a field name in the
     # message must stay whole for the user to copy (and for a script to match)
-    error_console.print(f"isocourse: {message}", markup=False, highlight=False, soft_wrap=True)
+    sys.stdout.flush()
+    sys.stderr.write(f"isocourse: {message}\n")
+    sys.stderr.flush()
     sys.exit(code)

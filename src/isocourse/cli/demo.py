@@ -1,35 +1,31 @@
 """``isocourse demo``: a fictional clinic in the default database, its logins, and the server.
 
-Migrates the database, seeds clinic ``demo`` with the fictional demo patients (once),
-creates one login per role, prints them and the work-list, then serves the API.
+Checks that the port is free (unless ``--no-serve``), migrates the database, seeds clinic
+``demo`` with the fictional demo patients (once), creates one login per role, prints the
+work-list, the logins and the sign-in address, then serves the API and the pages.
+``--reset`` first deletes the demo's own SQLite database (and nothing else).
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from sqlalchemy import select
 
-from isocourse.auth.users import actor_of, add_user
 from isocourse.cli.common import fail, knowledge, settings
-from isocourse.cli.render import DISCLAIMER
-from isocourse.cli.store_commands import serve
-from isocourse.demo_patients import demo_patients
-from isocourse.service.context import Actor, Call, ClinicSystem
-from isocourse.service.enrolment import enrol_patient
-from isocourse.service.reading import read_worklist
-from isocourse.settings import Settings
-from isocourse.store.database import migrate, open_store
-from isocourse.store.tables import Clinic, UserRow
+from isocourse.cli.output import Column, print_line, print_listing, stdout_console
+
+if TYPE_CHECKING:
+    from isocourse.service.context import Actor, ClinicSystem
+    from isocourse.settings import Settings
 
 DEMO_CLINIC = "demo"
 DEMO_PASSWORD = "demo-password"
 DEMO_ROLES = ("prescriber", "pharmacist", "admin")
+SQLITE_FILE = "isocourse.sqlite3"
 
 
 def demo(
@@ -38,11 +34,31 @@ def demo(
     ] = False,
     host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    reset: Annotated[
+        bool,
+        typer.Option(
+            "--reset",
+            help="Delete the demo's SQLite database (ISOCOURSE_DATA_DIR/isocourse.sqlite3) "
+            "and seed it again. Refused when ISOCOURSE_DATABASE_URL is set or when the "
+            "database holds any clinic but the demo's.",
+        ),
+    ] = False,
 ) -> None:
-    """Run the demo clinic: fictional patients, one login per role, the API on HOST:PORT."""
+    """Run the demo clinic: fictional patients, one login per role, the server on HOST:PORT.
+
+    Its data lives in the default SQLite database, ISOCOURSE_DATA_DIR/isocourse.sqlite3
+    (./isocourse-data/ unless set); --reset starts it again from scratch.
+    """
+    from isocourse.service.context import ClinicSystem
+    from isocourse.store.database import migrate, open_store
+
     current = settings()
     if current.environment == "production":
         fail("the demo has known passwords; it does not run with ISOCOURSE_ENVIRONMENT=production")
+    if not no_serve:
+        _check_port_free(host, port)  # before anything is written or printed
+    if reset:
+        _reset(current)
     migrate(current.sqlalchemy_url())
     system = ClinicSystem(open_store(current), knowledge())
     try:
@@ -50,18 +66,89 @@ def demo(
         _print_worklist(system, current, prescriber)
     finally:
         system.store.close()
-    console = Console()
-    console.print(f"Demo logins (password [bold]{DEMO_PASSWORD}[/]):")
-    for role in (*DEMO_ROLES, "patient"):
-        console.print(f"  {role:<11} {role}@{DEMO_CLINIC}.test")
-    console.print(f"[dim]{DISCLAIMER}[/dim]")
+    _print_logins(current, host, port, serving=not no_serve)
     if not no_serve:
-        console.print(f"API on http://{host}:{port}/docs")
+        from isocourse.cli.store_commands import serve
+
         serve(host=host, port=port)
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Refuse, naming the port and the option, when the server could not listen there."""
+    import errno
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as error:
+        fail(f"cannot listen on {host}:{port}: {error.strerror}; check --host")
+    family, kind, proto, _name, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        # as the server binds: SO_REUSEADDR lets a port in TIME_WAIT be reused, not a taken one
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as error:
+            why = "is in use" if error.errno == errno.EADDRINUSE else f"refused: {error.strerror}"
+            fail(
+                f"port {port} on {host} {why}; stop what listens there, or choose another "
+                f"port with --port (e.g. --port {port + 1}). Nothing was changed."
+            )
+
+
+def demo_database(current: Settings) -> Path | None:
+    """The demo's own SQLite file, or None when the database is configured elsewhere."""
+    if current.database_url:
+        return None
+    return current.data_dir / SQLITE_FILE
+
+
+def _reset(current: Settings) -> None:
+    """Delete the demo's SQLite database, only if it holds nothing but the demo clinic."""
+    path = demo_database(current)
+    if path is None:
+        fail(
+            "--reset deletes only the demo's own SQLite database under ISOCOURSE_DATA_DIR; "
+            "ISOCOURSE_DATABASE_URL is set, so the demo uses a database it did not create. "
+            "Unset it to reset the demo."
+        )
+    if not path.exists():
+        return
+    others = _other_clinics(path)
+    if others:
+        fail(
+            f"--reset refused: {path} holds clinic(s) other than the demo's "
+            f"({', '.join(others)}); it is not only demo data. Point ISOCOURSE_DATA_DIR at "
+            "another folder for the demo."
+        )
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    print_line(stdout_console(), f"deleted the demo database {path.resolve()}")
+
+
+def _other_clinics(path: Path) -> list[str]:
+    import sqlite3
+
+    try:
+        with sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True) as connection:
+            rows = connection.execute("SELECT id FROM clinics WHERE id != ?", (DEMO_CLINIC,))
+            return sorted(str(row[0]) for row in rows)
+    except sqlite3.Error as error:
+        if "no such table" in str(error):
+            return []  # created but never migrated: nothing in it
+        fail(f"--reset refused: {path} is not a readable isocourse database ({error})")
 
 
 def _seed(system: ClinicSystem, current: Settings) -> Actor:
     """The demo prescriber; seeds the clinic the first time (fictional patients only)."""
+    from sqlalchemy import select
+
+    from isocourse.auth.users import add_user
+    from isocourse.demo_patients import demo_patients
+    from isocourse.service.context import Call
+    from isocourse.service.enrolment import enrol_patient
+    from isocourse.store.tables import Clinic
+
     now = datetime.now(tz=UTC)
     with system.store.transaction() as session:
         seeded = session.scalar(select(Clinic).where(Clinic.id == DEMO_CLINIC)) is not None
@@ -96,27 +183,72 @@ def _seed(system: ClinicSystem, current: Settings) -> Actor:
 
 
 def _demo_actor(system: ClinicSystem) -> Actor:
+    from sqlalchemy import select
+
+    from isocourse.auth.users import actor_of
+    from isocourse.store.tables import UserRow
+
     with system.store.transaction() as session:
         row = session.scalar(
             select(UserRow).where(UserRow.email == f"prescriber@{DEMO_CLINIC}.test")
         )
         if row is None:
-            fail("clinic 'demo' exists without its demo prescriber; use a fresh data directory")
+            fail(
+                "clinic 'demo' exists without its demo prescriber; "
+                "start again with `isocourse demo --reset`"
+            )
         return actor_of(row)
 
 
 def _print_worklist(system: ClinicSystem, current: Settings, prescriber: Actor) -> None:
+    from isocourse.cli.output import Cell
+    from isocourse.demo_patients import demo_patients
+    from isocourse.service.context import Call
+    from isocourse.service.reading import read_worklist
+
     today = current.today()
     call = Call(prescriber, f"demo-{uuid.uuid4()}", today, datetime.now(tz=UTC))
-    table = Table(title=f"Demo clinic work-list, {today.isoformat()} (fictional patients)")
-    for column in ("patient", "why", "dispense"):
-        table.add_column(column)
     names = {p.record["patient"]["id"]: p.name for p in demo_patients(today)}
-    for row in read_worklist(system, call):
-        allowed = "[green]allowed[/]" if row["dispense_allowed"] else "[red]blocked[/]"
-        table.add_row(
+    rows = [
+        (
             f"{names.get(row['record_patient_id'], '?')} ({row['record_patient_id']})",
             row["reason"],
-            allowed,
+            Cell("allowed", "green") if row["dispense_allowed"] else Cell("blocked", "red"),
         )
-    Console().print(table)
+        for row in read_worklist(system, call)
+    ]
+    print_listing(
+        stdout_console(),
+        f"Demo clinic work-list, {today.isoformat()} (fictional patients)",
+        (Column("patient", key=True), Column("why", label=""), Column("dispense", key=True)),
+        rows,
+        show_lines=False,
+    )
+
+
+def sign_in_url(host: str, port: int) -> str:
+    """The address a browser opens: the sign-in page."""
+    shown = "127.0.0.1" if host in ("", "0.0.0.0") else host  # any interface: this machine
+    shown = "[::1]" if shown == "::" else (f"[{shown}]" if ":" in shown else shown)
+    return f"http://{shown}:{port}/login"
+
+
+def _print_logins(current: Settings, host: str, port: int, *, serving: bool) -> None:
+    from isocourse.cli.render import DISCLAIMER
+
+    console = stdout_console()
+    print_line(console, f"Demo logins (password {DEMO_PASSWORD}):")
+    for role in (*DEMO_ROLES, "patient"):
+        print_line(console, f"  {role:<11} {role}@{DEMO_CLINIC}.test")
+    where = demo_database(current)
+    if where is not None:
+        print_line(
+            console,
+            f"Demo data: {where.resolve()} (start again with `isocourse demo --reset`)",
+        )
+    url = sign_in_url(host, port)
+    if serving:
+        print_line(console, f"Sign in at {url}", "bold")
+    else:
+        print_line(console, f"Start the server with `isocourse serve`, then sign in at {url}")
+    print_line(console, DISCLAIMER, "dim")

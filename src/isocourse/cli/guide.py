@@ -6,26 +6,17 @@ import sys
 from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from isocourse.cli.common import fail, knowledge, settings
-from isocourse.guide.html import guide_html
-from isocourse.guide.model import (
-    PROGRAMMES,
-    GuideError,
-    GuideOptions,
-    category_of,
-    guide_options_from_record,
-)
-from isocourse.guide.pdf import guide_pdf
-from isocourse.guide.render import RenderedGuide, render_guide
-from isocourse.guide.search import search_markdown
-from isocourse.knowledge.model import Knowledge
-from isocourse.record import Programme
-from isocourse.record_parser import RecordError, parse_course_record
-from isocourse.rules import assess
+
+if TYPE_CHECKING:
+    from isocourse.guide.model import GuideOptions
+    from isocourse.guide.render import RenderedGuide
+    from isocourse.knowledge.model import Knowledge
+    from isocourse.record import Programme
 
 
 class GuideFormat(StrEnum):
@@ -80,6 +71,9 @@ def guide(
     Without options it prints the general guide (generic isotretinoin, no programme).
     Exits 2 with a message naming the option when an option or the record is invalid.
     """
+    from isocourse.guide.model import GuideError, GuideOptions, category_of
+    from isocourse.guide.render import render_guide
+
     known = knowledge()
     if record is not None:
         options = _options_from_record(known, record, product, programme, can_get_pregnant)
@@ -99,6 +93,8 @@ def guide(
 
 
 def _programme(value: str) -> Programme:
+    from isocourse.guide.model import PROGRAMMES
+
     for programme in PROGRAMMES:
         if programme == value:
             return programme
@@ -113,6 +109,10 @@ def _options_from_record(
     can_get_pregnant: bool | None,
 ) -> GuideOptions:
     """Options from the record and its assessment; an option that disagrees is an error."""
+    from isocourse.guide.model import category_of, guide_options_from_record
+    from isocourse.record_parser import RecordError, parse_course_record
+    from isocourse.rules import assess
+
     if not file.is_file():
         fail(f"--record: no such file: {file}")
     try:
@@ -142,14 +142,20 @@ def _write(
     search: str | None,
 ) -> None:
     if search is not None:
+        from isocourse.guide.search import search_markdown
+
         if output_format is not GuideFormat.md:
             fail("--search: search results are printed as Markdown; leave out --format")
         _write_text(search_markdown(rendered, search), output)
     elif output_format is GuideFormat.pdf:
         if output is None:
             fail("--output: a PDF needs a file name, e.g. --output guide.pdf")
+        from isocourse.guide.pdf import guide_pdf
+
         output.write_bytes(guide_pdf(rendered, options.as_of))
     elif output_format is GuideFormat.html:
+        from isocourse.guide.html import guide_html
+
         _write_text(guide_html(rendered), output)
     else:
         _write_text(rendered.markdown(), output)

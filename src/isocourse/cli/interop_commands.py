@@ -11,34 +11,24 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
 
 import typer
-from rich.console import Console
-from rich.progress import Progress
-from rich.table import Table
-from sqlalchemy import func, select
 
-from isocourse.auth.users import actor_of
 from isocourse.cli.common import fail, knowledge, settings
-from isocourse.mail import MailError, send, smtp_config, smtp_connection
-from isocourse.reminders import reminder_email
-from isocourse.service.context import Call, ClinicSystem
-from isocourse.service.directory import clinic_directory
-from isocourse.service.documents import read_report_pdf
-from isocourse.service.errors import ServiceError
-from isocourse.service.lab_csv import LabCsvOutcome, import_lab_csv
-from isocourse.service.reminders import PlannedReminder, note_reminder_sent, plan_reminders
-from isocourse.settings import Settings
-from isocourse.store.database import open_store
-from isocourse.store.tables import UserRow
+from isocourse.cli.output import Column, print_line, print_listing, stdout_console
+
+if TYPE_CHECKING:
+    from isocourse.service.context import Call, ClinicSystem
+    from isocourse.service.lab_csv import LabCsvOutcome
+    from isocourse.service.reminders import PlannedReminder
+    from isocourse.settings import Settings
 
 EXIT_PARTIAL = 1  # --accept-valid: the valid rows were written, some rows were rejected
 EXIT_REJECTED = 2  # all-or-nothing: rows were rejected, nothing was written
 EXIT_SEND_FAILED = 1
 
-console = Console()
 
 AsUser = Annotated[
     str, typer.Option("--as", help="the e-mail of the prescriber doing this (audited)")
@@ -46,6 +36,9 @@ AsUser = Annotated[
 
 
 def _system(current: Settings) -> ClinicSystem:
+    from isocourse.service.context import ClinicSystem
+    from isocourse.store.database import open_store
+
     return ClinicSystem(open_store(current), knowledge())
 
 
@@ -54,6 +47,12 @@ def _now(current: Settings) -> datetime:
 
 
 def _call_as(system: ClinicSystem, current: Settings, email: str, clinic: str | None) -> Call:
+    from sqlalchemy import func, select
+
+    from isocourse.auth.users import actor_of
+    from isocourse.service.context import Call
+    from isocourse.store.tables import UserRow
+
     with system.store.transaction() as session:
         row = session.scalar(select(UserRow).where(func.lower(UserRow.email) == email.lower()))
     if row is None or row.role != "prescriber":
@@ -79,6 +78,8 @@ def import_labs(
     ] = None,
 ) -> None:
     """Import lab results from CSV in one transaction; report accepted and rejected rows."""
+    from isocourse.service.errors import ServiceError
+
     current = settings()
     system = _system(current)
     try:
@@ -96,12 +97,16 @@ def import_labs(
 def _run_import(
     system: ClinicSystem, call: Call, file: Path, all_or_nothing: bool
 ) -> LabCsvOutcome:
+    from isocourse.service.lab_csv import import_lab_csv
+
     try:
         size = file.stat().st_size
         handle = file.open(encoding="utf-8", newline="")
     except OSError as error:
         fail(f"import-labs: cannot read {file}: {error.strerror}")
-    with handle, Progress(console=console, transient=True, disable=size < 64_000) as bar:
+    from rich.progress import Progress
+
+    with handle, Progress(console=stdout_console(), transient=True, disable=size < 64_000) as bar:
         task = bar.add_task("checking rows", total=None)
         return import_lab_csv(
             system,
@@ -113,19 +118,21 @@ def _run_import(
 
 
 def _print_import(outcome: LabCsvOutcome, all_or_nothing: bool) -> None:
+    out = stdout_console()
     if outcome.rejected:
-        table = Table(title="rejected rows")
-        table.add_column("line", justify="right")
-        table.add_column("reason")
-        for row in outcome.rejected:
-            table.add_row(str(row.line), row.reason)
-        console.print(table)
+        print_listing(
+            out,
+            "rejected rows",
+            (Column("line", key=True), Column("reason", label="")),
+            [(str(row.line), row.reason) for row in outcome.rejected],
+            show_lines=False,
+        )
     accepted = len(outcome.accepted)
-    console.print(f"{accepted} row(s) accepted, {len(outcome.rejected)} rejected.")
+    print_line(out, f"{accepted} row(s) accepted, {len(outcome.rejected)} rejected.")
     if outcome.rejected and all_or_nothing:
-        console.print("All-or-nothing: nothing was written. Fix the rows and import again.")
+        print_line(out, "All-or-nothing: nothing was written. Fix the rows and import again.")
     else:
-        console.print(f"{outcome.written} lab result(s) written.")
+        print_line(out, f"{outcome.written} lab result(s) written.")
 
 
 def report(
@@ -137,6 +144,9 @@ def report(
     ] = None,
 ) -> None:
     """Write the course summary PDF a clinician files."""
+    from isocourse.service.documents import read_report_pdf
+    from isocourse.service.errors import ServiceError
+
     day = _parse_day(as_of)
     current = settings()
     system = _system(current)
@@ -148,10 +158,12 @@ def report(
     finally:
         system.store.close()
     pdf.write_bytes(content)
-    console.print(f"wrote {pdf} ({len(content)} bytes)")
+    print_line(stdout_console(), f"wrote {pdf} ({len(content)} bytes)")
 
 
 def _resolve(system: ClinicSystem, call: Call, patient: str) -> str:
+    from isocourse.service.directory import clinic_directory
+
     with system.store.transaction() as session:
         directory = clinic_directory(session, call.actor.clinic_id)
     found = directory.resolve(patient)
@@ -179,6 +191,8 @@ def remind(
     ] = False,
 ) -> None:
     """E-mail patients about closing windows, due tests and missed check-ins (run daily)."""
+    from isocourse.service.reminders import plan_reminders
+
     current = settings()
     now = _now(current)
     today = _parse_day(as_of) or now.date()
@@ -195,13 +209,20 @@ def remind(
 
 
 def _print_plan(planned: list[PlannedReminder], dry_run: bool) -> None:
-    table = Table(title="reminders" + (" (dry run: nothing sent)" if dry_run else ""))
-    for column in ("patient", "to", "about"):
-        table.add_column(column)
-    for item in planned:
-        about = ", ".join(reminder.topic for reminder in item.reminders)
-        table.add_row(item.patient_id, ", ".join(item.recipients), about)
-    console.print(table)
+    print_listing(
+        stdout_console(),
+        "reminders" + (" (dry run: nothing sent)" if dry_run else ""),
+        (Column("patient", key=True), Column("to", key=True), Column("about")),
+        [
+            (
+                item.patient_id,
+                "\n".join(item.recipients),
+                ", ".join(reminder.topic for reminder in item.reminders),
+            )
+            for item in planned
+        ],
+        show_lines=False,
+    )
 
 
 def _send_all(
@@ -214,6 +235,10 @@ def _send_all(
 ) -> int:
     if not planned:
         return 0
+    from isocourse.mail import MailError, send, smtp_config, smtp_connection
+    from isocourse.reminders import reminder_email
+    from isocourse.service.reminders import note_reminder_sent
+
     try:
         config = smtp_config(current)
         with smtp_connection(config) as connection:
@@ -222,15 +247,20 @@ def _send_all(
                 try:
                     for address in item.recipients:
                         message = reminder_email(
-                            item.reminders, to=address, sender=config.sender, today=today
+                            item.reminders,
+                            to=address,
+                            sender=config.sender,
+                            today=today,
+                            sent_at=datetime.now(tz=now.tzinfo),
+                            message_id=config.message_id(),
                         )
                         send(connection, message)
                 except MailError as error:
-                    console.print(f"not sent for {item.patient_id}: {error}")
+                    print_line(stdout_console(), f"not sent for {item.patient_id}: {error}")
                     failures += 1
                     continue
                 note_reminder_sent(system, item, today=today, now=now, request_id=request_id)
     except MailError as error:
         fail(f"remind: {error}")
-    console.print(f"sent reminders to {len(planned) - failures} patient(s)")
+    print_line(stdout_console(), f"sent reminders to {len(planned) - failures} patient(s)")
     return failures

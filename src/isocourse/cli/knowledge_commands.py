@@ -20,7 +20,7 @@ EXIT_DIFFERENT = 1
 knowledge_app = typer.Typer(
     help="The clinical knowledge: check it against the current labels.",
     no_args_is_help=True,
-    rich_markup_mode="rich",
+    rich_markup_mode=None,
 )
 
 

@@ -5,17 +5,19 @@ from __future__ import annotations
 import json
 import sys
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from isocourse.cli.common import fail, knowledge
-from isocourse.knowledge.model import Knowledge
-from isocourse.knowledge.products import ProductLabel
-from isocourse.rules.capsule_plan import CapsulePlan, plan_capsules
-from isocourse.weight_text import weight_kg_from_text
+from isocourse.cli.output import Column, print_line, print_listing, stdout_console
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from isocourse.knowledge.model import Knowledge
+    from isocourse.knowledge.products import ProductLabel
+    from isocourse.rules.capsule_plan import CapsulePlan
 
 
 class PlanFormat(StrEnum):
@@ -42,6 +44,8 @@ def plan(
     capsule strength used the current label(s) that list it: a strength is offered when
     any current label of the product lists it.
     """
+    from isocourse.rules.capsule_plan import plan_capsules
+
     known = knowledge()
     weight_kg = parse_weight_kg(weight, known)
     if product not in known.products.products:
@@ -65,10 +69,12 @@ def plan(
         json.dump(plan_to_json(result), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        _render(result, known, Console())
+        _render(result, known, stdout_console())
 
 
 def parse_weight_kg(text: str, known: Knowledge) -> float:
+    from isocourse.weight_text import weight_kg_from_text
+
     try:
         return weight_kg_from_text(text, known)
     except ValueError as error:
@@ -124,31 +130,29 @@ def label_json(label: ProductLabel) -> dict[str, object]:
 
 def _render(result: CapsulePlan, known: Knowledge, console: Console) -> None:
     product = known.products.products[result.product_id]
-    table = Table(title=f"{product.name}: {result.mg_per_day:g} mg a day", show_header=True)
-    table.add_column("when")
-    table.add_column("capsules")
-    table.add_column("mg", justify="right")
-    for when, capsules in (("morning", result.morning), ("evening", result.evening)):
-        table.add_row(when, " + ".join(f"{c:g} mg" for c in capsules), f"{sum(capsules):g}")
-    console.print(table)
-    console.print(
+    print_listing(
+        console,
+        f"{product.name}: {result.mg_per_day:g} mg a day",
+        (Column("when", key=True), Column("capsules", key=True), Column("mg", key=True)),
+        [
+            (when, " + ".join(f"{c:g} mg" for c in capsules), f"{sum(capsules):g}")
+            for when, capsules in (("morning", result.morning), ("evening", result.evening))
+        ],
+        show_lines=False,
+    )
+    print_line(
+        console,
         f"{result.mg_per_kg_per_day:g} mg/kg/day at {result.weight_kg:.1f} kg "
         f"(asked for {result.requested_mg_per_kg_per_day:g}); "
         f"{result.days_to_target} days to {result.target_mg_per_kg:g} mg/kg.",
-        highlight=False,
     )
-    console.print(f"Capsule strengths ({STRENGTH_RULE}):", highlight=False)
+    print_line(console, f"Capsule strengths ({STRENGTH_RULE}):")
     for source in result.sources:
         for label in source.labels:
-            console.print(
-                f"  {source.mg:g} mg: {label.citation()}",
-                highlight=False,
-                markup=False,
-                soft_wrap=True,
-            )
+            print_line(console, f"  {source.mg:g} mg: {label.citation()}")
     if not result.labels_listing_every_strength:
-        console.print(f"[bold]Note:[/bold] {MIXED_LABELS}", highlight=False)
-    console.print(product.food_text, highlight=False)
-    console.print(
-        "[dim]A plan to support the prescriber's decision; check it against the label.[/dim]"
+        print_line(console, f"Note: {MIXED_LABELS}", "bold")
+    print_line(console, product.food_text)
+    print_line(
+        console, "A plan to support the prescriber's decision; check it against the label.", "dim"
     )

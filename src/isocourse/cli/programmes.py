@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 import sys
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from isocourse.cli.common import knowledge
-from isocourse.knowledge.programmes import ProgrammeCatalogue, RuleSet
+
+if TYPE_CHECKING:
+    from isocourse.knowledge.programmes import ProgrammeCatalogue, RuleSet
 
 
 class ProgrammesFormat(StrEnum):
@@ -27,26 +27,35 @@ def programmes(
 ) -> None:
     """List the pregnancy-prevention rule sets: programme, dates in force, main rules, source.
 
-    The rule set in force on a prescription's date judges it.
+    The rule set in force on a prescription's date judges it. Piped or redirected,
+    text is one tab-separated line per rule set, values whole.
     """
     catalogue = knowledge().programmes
     if output_format is ProgrammesFormat.json:
         json.dump(programmes_json(catalogue), sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
         return
-    table = Table(title="isocourse programme rule sets", show_lines=True, expand=True)
-    table.add_column("rule set", no_wrap=True)
-    table.add_column("in force", no_wrap=True)
-    table.add_column("rules")
-    table.add_column("source")
-    for ruleset in _ordered(catalogue):
-        table.add_row(
-            ruleset.id,
-            _in_force_text(catalogue, ruleset),
-            "\n".join([ruleset.title, *ruleset_summary(ruleset)]),
-            ruleset.source,
-        )
-    Console().print(table)
+    from isocourse.cli.output import Column, print_listing, stdout_console
+
+    print_listing(
+        stdout_console(),
+        "isocourse programme rule sets",
+        (
+            Column("rule set", key=True),
+            Column("in force", key=True),
+            Column("rules", label=""),
+            Column("source"),
+        ),
+        [
+            (
+                ruleset.id,
+                _in_force_text(catalogue, ruleset),
+                "\n".join([ruleset.title, *ruleset_summary(ruleset)]),
+                ruleset.source,
+            )
+            for ruleset in _ordered(catalogue)
+        ],
+    )
 
 
 def programmes_json(catalogue: ProgrammeCatalogue) -> list[dict[str, Any]]:
@@ -150,7 +159,7 @@ def _part_sources(ruleset: RuleSet) -> dict[str, str]:
 def _in_force_text(catalogue: ProgrammeCatalogue, ruleset: RuleSet) -> str:
     last_day = catalogue.last_day(ruleset)
     until = last_day.isoformat() if last_day else "open"
-    return f"{ruleset.effective_from.isoformat()} to\n{until}"
+    return f"{ruleset.effective_from.isoformat()} to {until}"
 
 
 def _ordered(catalogue: ProgrammeCatalogue) -> list[RuleSet]:

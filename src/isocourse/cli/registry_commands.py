@@ -4,31 +4,39 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, date, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
-from sqlalchemy.exc import SQLAlchemyError
 
-from isocourse.assessment import SEVERITIES
 from isocourse.cli.common import fail, knowledge, settings
-from isocourse.registry.reassess import ReassessPlan, ReassessSummary, reassess_registry
-from isocourse.registry.streaming import patient_count
-from isocourse.registry.synth_writer import SynthPlan, write_synthetic_registry
-from isocourse.store.database import migrate, open_store
+from isocourse.cli.output import Column, print_listing, stdout_console
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from isocourse.registry.reassess import ReassessSummary
 
 _WORKERS = os.cpu_count() or 1
 
 
-def _progress(console: Console) -> Progress:
+def _progress() -> Progress:
+    """A progress bar on standard error (standard output stays for the result)."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=console,
+        console=Console(stderr=True),
     )
 
 
@@ -45,6 +53,9 @@ def synth(
     ] = None,
 ) -> None:
     """Write a fictional registry into the database (idempotent per seed and index)."""
+    from isocourse.registry.synth_writer import SynthPlan, write_synthetic_registry
+    from isocourse.store.database import migrate, open_store
+
     config = settings()
     migrate(config.sqlalchemy_url())
     plan = SynthPlan(
@@ -56,9 +67,9 @@ def synth(
         batch_size=batch_size,
         workers=workers,
     )
-    store, console = open_store(config), Console(stderr=True)
+    store = open_store(config)
     try:
-        with _progress(console) as progress:
+        with _progress() as progress:
             task = progress.add_task("writing patients", total=patients)
             report = write_synthetic_registry(store, plan, lambda n: progress.advance(task, n))
     finally:
@@ -77,14 +88,20 @@ def reassess(
     batch_size: Annotated[int, typer.Option(min=1, help="patients per read and write")] = 1000,
 ) -> None:
     """Re-assess every patient for a day and store each one's latest assessment."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from isocourse.registry.reassess import ReassessPlan, reassess_registry
+    from isocourse.registry.streaming import patient_count
+    from isocourse.store.database import open_store
+
     config = settings()
     day: date = as_of.date() if as_of else config.today()
     plan = ReassessPlan(
         as_of=day, assessed_at=datetime.now(tz=UTC), workers=workers, batch_size=batch_size
     )
-    store, console = open_store(config), Console(stderr=True)
+    store = open_store(config)
     try:
-        with _progress(console) as progress:
+        with _progress() as progress:
             total = patient_count(store.engine)
             task = progress.add_task(f"re-assessing for {day.isoformat()}", total=total)
             summary = reassess_registry(
@@ -94,16 +111,22 @@ def reassess(
         fail(f"the re-assessment stopped (run `isocourse db upgrade` first?): {error}")
     finally:
         store.close()
-    _print_summary(Console(), summary)
+    _print_summary(stdout_console(), summary)
 
 
 def _print_summary(console: Console, summary: ReassessSummary) -> None:
-    table = Table(title="re-assessment", show_header=False)
+    from isocourse.assessment import SEVERITIES
+
     rate = summary.patients / summary.seconds if summary.seconds else 0.0
-    table.add_row("patients", str(summary.patients))
-    table.add_row("invalid records", str(summary.invalid))
-    table.add_row("dispense blocked", str(summary.blocked))
-    for severity in reversed(SEVERITIES):
-        table.add_row(f"alerts: {severity}", str(summary.alerts_by_severity[severity]))
-    table.add_row("time", f"{summary.seconds:.1f} s ({rate:.0f} patients/s)")
-    console.print(table)
+    rows = [
+        ("patients", str(summary.patients)),
+        ("invalid records", str(summary.invalid)),
+        ("dispense blocked", str(summary.blocked)),
+        *(
+            (f"alerts: {severity}", str(summary.alerts_by_severity[severity]))
+            for severity in reversed(SEVERITIES)
+        ),
+        ("time", f"{summary.seconds:.1f} s ({rate:.0f} patients/s)"),
+    ]
+    columns = (Column("figure", key=True), Column("value", key=True))
+    print_listing(console, "re-assessment", columns, rows, show_lines=False)

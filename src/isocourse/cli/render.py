@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from rich.console import Console
-from rich.table import Table
+from rich.text import Text
 
 from isocourse.assessment import Assessment
+from isocourse.cli.output import Cell, Column, Value, print_line, print_listing
 
 _SEVERITY_STYLE = {
     "stop": "bold white on red",
@@ -21,38 +22,77 @@ DISCLAIMER = (
 
 
 def render_assessment(assessment: Assessment, console: Console, *, explain: bool = False) -> None:
+    """The assessment as readable text: whole values when piped, words wrapped (never
+    codes or sources cut) at any terminal width (see :mod:`isocourse.cli.output`)."""
     cumulative = assessment.cumulative
-    console.print(
-        f"[bold]Patient {assessment.patient_id}[/bold] on {assessment.as_of.isoformat()}",
-        highlight=False,
+    print_line(
+        console, f"Patient {assessment.patient_id} on {assessment.as_of.isoformat()}", "bold"
     )
-    console.print(_summary_line(assessment), highlight=False)
+    print_line(console, _summary_line(assessment))
     projected = cumulative.projected_completion
-    console.print(
+    print_line(
+        console,
         f"Cumulative {cumulative.mg:g} mg = {_number(cumulative.mg_per_kg)} mg/kg of "
         f"{cumulative.target_mg_per_kg:g} mg/kg target ({_percent(cumulative.fraction)}); "
         f"day {cumulative.days_on_treatment}; projected end "
         f"{projected.isoformat() if projected else 'unknown'}",
-        highlight=False,
     )
-    verdict = (
-        "[bold green]ALLOWED[/]" if assessment.dispense.allowed else "[bold red]NOT ALLOWED[/]"
-    )
+    allowed = assessment.dispense.allowed
     closes = assessment.dispense.window_closes
     window = f" (dispense by {closes.isoformat()})" if closes else ""
-    console.print(f"Prescribe/dispense: {verdict}{window}")
+    verdict = Text("Prescribe/dispense: ")
+    verdict.append("ALLOWED" if allowed else "NOT ALLOWED", "bold green" if allowed else "bold red")
+    verdict.append(window)
+    print_line(console, verdict)
     if assessment.alerts:
-        console.print(_alert_table(assessment))
+        print_listing(
+            console,
+            "Alerts",
+            (
+                Column("severity", key=True),
+                Column("code", key=True),
+                Column("what it means and what to do", label=""),
+                Column("source"),
+            ),
+            [
+                (Cell(a.severity, _SEVERITY_STYLE[a.severity]), a.code, a.message, a.source)
+                for a in assessment.alerts
+            ],
+        )
     if assessment.due:
-        due = Table(title="Due", show_lines=False)
-        for column in ("task", "due", "overdue"):
-            due.add_column(column)
-        for item in assessment.due:
-            due.add_row(item.task, item.due.isoformat(), "OVERDUE" if item.overdue else "")
-        console.print(due)
+        print_listing(
+            console,
+            "Due",
+            (Column("task", key=True), Column("due", key=True), Column("overdue", key=True)),
+            [
+                (item.task, item.due.isoformat(), "OVERDUE" if item.overdue else "")
+                for item in assessment.due
+            ],
+            show_lines=False,
+        )
     if explain:
-        console.print(_explain_table(assessment))
-    console.print(f"[dim]{DISCLAIMER}[/dim]")
+        _print_checks(assessment, console)
+    print_line(console, DISCLAIMER, "dim")
+
+
+def _print_checks(assessment: Assessment, console: Console) -> None:
+    rows: list[tuple[Value, ...]] = [
+        (
+            Cell("yes", "green") if check.holds else Cell("no", "red"),
+            check.condition,
+            check.evidence,
+            check.source,
+        )
+        for check in assessment.checks
+    ]
+    if not rows:
+        rows = [("", "no programme conditions apply", "", "")]
+    print_listing(
+        console,
+        "Programme conditions",
+        (Column("holds", key=True), Column("condition"), Column("rests on"), Column("source")),
+        rows,
+    )
 
 
 def _summary_line(assessment: Assessment) -> str:
@@ -66,35 +106,10 @@ def _summary_line(assessment: Assessment) -> str:
     )
 
 
-def _alert_table(assessment: Assessment) -> Table:
-    table = Table(title="Alerts", show_lines=True, expand=True)
-    table.add_column("severity", no_wrap=True)
-    table.add_column("code", no_wrap=True)
-    table.add_column("what it means and what to do", ratio=3)
-    table.add_column("source", ratio=2)
-    for alert in assessment.alerts:
-        style = _SEVERITY_STYLE[alert.severity]
-        table.add_row(f"[{style}]{alert.severity}[/]", alert.code, alert.message, alert.source)
-    return table
-
-
-def _explain_table(assessment: Assessment) -> Table:
-    table = Table(title="Programme conditions", show_lines=True, expand=True)
-    table.add_column("condition", ratio=3)
-    table.add_column("holds", no_wrap=True)
-    table.add_column("rests on", ratio=3)
-    table.add_column("source", ratio=2)
-    if not assessment.checks:
-        table.add_row("no programme conditions apply", "", "", "")
-    for check in assessment.checks:
-        holds = "[green]yes[/]" if check.holds else "[red]no[/]"
-        table.add_row(check.condition, holds, check.evidence, check.source)
-    return table
-
-
 def _number(value: float | None) -> str:
     return "unknown" if value is None else f"{value:g}"
 
 
 def _percent(fraction: float | None) -> str:
     return "unknown" if fraction is None else f"{fraction:.0%}"
+

@@ -8,23 +8,23 @@ from typing import Annotated
 
 import typer
 
-from isocourse.auth.users import add_user
 from isocourse.cli.common import fail, settings
-from isocourse.service.audit import verify_chain
-from isocourse.service.context import ROLES
-from isocourse.service.errors import InvalidInput
-from isocourse.store.database import migrate, open_store
 
 EXIT_AUDIT_BROKEN = 1
+#: the roles a user may have (``isocourse.service.context.ROLES``, which imports the
+#: database layer; a unit test keeps the two equal)
+ROLES = ("prescriber", "pharmacist", "patient", "admin")
 
-db_app = typer.Typer(help="The database: migrations.", no_args_is_help=True)
-user_app = typer.Typer(help="Users of a clinic.", no_args_is_help=True)
-audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
+db_app = typer.Typer(help="The database: migrations.", no_args_is_help=True, rich_markup_mode=None)
+user_app = typer.Typer(help="Users of a clinic.", no_args_is_help=True, rich_markup_mode=None)
+audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True, rich_markup_mode=None)
 
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the database (ISOCOURSE_DATABASE_URL; default SQLite)."""
+    from isocourse.store.database import migrate
+
     url = settings().sqlalchemy_url()
     migrate(url)
     typer.echo("database is up to date")
@@ -43,6 +43,10 @@ def user_add(
     ] = False,
 ) -> None:
     """Add a user bound to a clinic (and, for a patient, to their record)."""
+    from isocourse.auth.users import add_user
+    from isocourse.service.errors import InvalidInput
+    from isocourse.store.database import open_store
+
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -68,6 +72,9 @@ def user_add(
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Walk the audit chain; report the first broken link (exit 1) or that it is intact."""
+    from isocourse.service.audit import verify_chain
+    from isocourse.store.database import open_store
+
     store = open_store(settings())
     try:
         with store.transaction() as session:
