@@ -203,14 +203,18 @@ def _check_amounts(record: CourseRecord, knowledge: Knowledge) -> None:
 
 
 def _check_overlapping_doses(record: CourseRecord) -> None:
-    """Two dose periods may not share a day (each day has one dose): name both."""
+    """Two dose periods may not share a day (each day has one dose). The error names the
+    one listed later (the newer entry) and the period it overlaps."""
     ordered = sorted(enumerate(record.doses), key=lambda item: (item[1].start, item[0]))
     for (first_index, first), (second_index, second) in pairwise(ordered):
         if first.end is None or first.end >= second.start:
-            until = "open-ended" if first.end is None else f"to {first.end.isoformat()}"
+            (named, period), (other, overlapped) = sorted(
+                ((first_index, first), (second_index, second)), key=lambda item: -item[0]
+            )
+            until = "open-ended" if overlapped.end is None else f"to {overlapped.end.isoformat()}"
             raise RecordError(
-                f"doses[{second_index}]",
-                f"overlaps doses[{first_index}] (from {first.start.isoformat()} {until}); "
+                f"doses[{named}]",
+                f"overlaps doses[{other}] (from {overlapped.start.isoformat()} {until}); "
                 "end the earlier period the day before the next one starts",
             )
 

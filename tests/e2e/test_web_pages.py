@@ -155,7 +155,7 @@ def prescribe_for(clinic: WebClinic, record_id: str) -> str:
             browser, f"/patients/{patient}/prescribe", page.text, mg_per_day="60", days_supply="30"
         )
         assert response.status_code == 200, response.text
-        issued = re.search(r"Prescription ([0-9a-f-]{36}) issued", response.text)
+        issued = re.search(r"Prescription issued: <strong>([0-9a-f-]{36})</strong>", response.text)
         assert issued
         return issued.group(1)
 

@@ -17,6 +17,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
 import tests.unit
+from isocourse.assessment_json import assessment_to_json
 from isocourse.demo_patients import demo_records
 from isocourse.formats import DIALECT, SCHEMAS, json_schema, schema_file_name, schema_text
 from isocourse.knowledge.loader import load_knowledge
@@ -121,8 +122,8 @@ def test_the_record_schema_accepts_a_valid_record_and_its_assessment_schema_its_
     record = course_record_from_json(document, KNOWLEDGE, today=TODAY)  # the parser agrees
     RECORD.validate(document)
     assessment = assess(record, KNOWLEDGE, as_of=record.as_of)
-    ASSESSMENT.validate(assessment.to_json())
-    ASSESSMENT.validate(assessment.to_json(explain=True))
+    ASSESSMENT.validate(assessment_to_json(assessment))
+    ASSESSMENT.validate(assessment_to_json(assessment, explain=True))
 
 
 @pytest.mark.parametrize(
@@ -146,7 +147,7 @@ def test_the_record_schema_refuses_a_malformed_record(change: dict[str, Any], wh
 def test_the_assessment_schema_refuses_a_malformed_assessment() -> None:
     (_, document), *_ = RECORDS
     record = course_record_from_json(document, KNOWLEDGE, today=TODAY)
-    answer = assess(record, KNOWLEDGE, as_of=record.as_of).to_json()
+    answer = assessment_to_json(assess(record, KNOWLEDGE, as_of=record.as_of))
     for broken in (
         {**answer, "unexpected": 1},
         {**answer, "format": "isocourse.assessment/2"},

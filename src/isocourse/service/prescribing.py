@@ -45,6 +45,11 @@ from isocourse.store.fold import PRESCRIPTION_CANCELLED
 from isocourse.store.tables import EventRow
 
 
+#: the id a prescription being written goes by while it is judged (no stored event has
+#: it), so that an identical prescription written earlier the same day is told apart
+NEW_PRESCRIPTION = "new"
+
+
 @dataclass(frozen=True)
 class PrescriptionOrder:
     days_supply: int
@@ -60,7 +65,7 @@ def prescribe(
     def work(session: Session) -> Answer:
         patient_for(session, call.actor, patient_id)
         document = folded_document(session, patient_id, call.today)
-        document["proposed_prescription"] = payload
+        document["proposed_prescription"] = {**payload, "id": NEW_PRESCRIPTION}
         assessment = assess_closed(
             record_from_document(document, system.knowledge, call.today), system.knowledge
         )
@@ -157,7 +162,12 @@ def check_prescription(
     require_role(call.actor, "prescriber")
     payload = _proposal(call, order)
     record = audited_record(
-        system, call, patient_id, call.today, "prescription.check", proposed=payload
+        system,
+        call,
+        patient_id,
+        call.today,
+        "prescription.check",
+        proposed={**payload, "id": NEW_PRESCRIPTION},
     )
     return assessment_to_json(assess_closed(record, system.knowledge))
 
