@@ -222,3 +222,33 @@ def test_evaluate_stops_for_a_suicidal_statement_in_another_word_order() -> None
     (alert,) = assessment["alerts"]
     assert alert["code"] == "SYMPTOM_SUICIDAL" and alert["severity"] == "stop"
     assert words in alert["message"]
+
+
+def test_evaluate_applies_the_uk_2023_measures_to_a_patient_who_cannot_get_pregnant() -> None:
+    """Issue 19: the MHRA's second-prescriber and mental-health measures cover every
+    patient (MHRA Drug Safety Update, 31 October 2023), not only those who can get
+    pregnant."""
+    first_prescription = {
+        "programme": "uk-mhra",
+        "as_of": "2026-01-21",
+        "patient.birth_date": "2008-06-01",  # 17 on the day
+        "patient.can_get_pregnant": False,
+        "course.start_date": None,
+        "doses": [],
+        "prescriptions": [],
+        "dispenses": [],
+        "counselling": [{"date": "2026-01-21", "kind": "risk_acknowledged"}],
+        "mood_screens": [{"date": "2026-01-21", "instrument": "phq9", "items": [0] * 9}],
+        "proposed_prescription": {"date": "2026-01-21", "days_supply": 30, "mg_per_day": 30},
+    }
+    blocking = _evaluated(**first_prescription)["dispense"]["blocking"]
+    assert "PP_SECOND_PRESCRIBER_MISSING" in blocking
+    assert "PP_MENTAL_HEALTH_ASSESSMENT_MISSING" in blocking
+    agreed = [
+        {"date": "2026-01-21", "kind": kind}
+        for kind in ("risk_acknowledged", "mental_health_assessed", "second_prescriber_agreed")
+    ]
+    cleared = _evaluated(**{**first_prescription, "counselling": agreed})["dispense"]["blocking"]
+    assert not {"PP_SECOND_PRESCRIBER_MISSING", "PP_MENTAL_HEALTH_ASSESSMENT_MISSING"} & set(
+        cleared
+    )
