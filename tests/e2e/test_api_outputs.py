@@ -67,12 +67,19 @@ def test_every_resource_of_the_bundle_reads_back_by_type_and_id(
 
 
 def test_two_patients_with_the_same_record_share_no_resource_id(clinic: Clinic) -> None:
+    """...but the clinic that recorded their entries, one Organization, is the same."""
     first, second = clinic.enrol(demo(ALLOWED_DEMO)), clinic.enrol(demo(ALLOWED_DEMO))
+    bundles = [everything(clinic, patient) for patient in (first, second)]
     ids = [
-        {e["resource"]["id"] for e in everything(clinic, patient)["entry"]}
-        for patient in (first, second)
+        {e["resource"]["id"] for e in b["entry"] if e["resource"]["resourceType"] != "Organization"}
+        for b in bundles
     ]
     assert not ids[0] & ids[1]
+    organizations = [
+        [e["resource"] for e in b["entry"] if e["resource"]["resourceType"] == "Organization"]
+        for b in bundles
+    ]
+    assert organizations[0] == organizations[1] != []
 
 
 def test_unknown_resource_type_or_id_is_not_found(clinic: Clinic, scene: Scene) -> None:

@@ -72,15 +72,18 @@ def test_another_clinics_prescriber_finds_nothing(system: ClinicSystem) -> None:
         read_fhir_resource(system, stranger, "Patient", patient_id, base_url=BASE)
 
 
-def weight_bundle(kg: float) -> dict[str, object]:
-    weight = {
+def weight_of(kg: float) -> dict[str, object]:
+    return {
         "resourceType": "Observation",
         "status": "final",
         "code": {"coding": [{"system": "http://loinc.org", "code": "29463-7"}]},
         "effectiveDateTime": "2026-03-14",
         "valueQuantity": {"value": kg, "unit": "kg", "system": "http://unitsofmeasure.org"},
     }
-    return {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": weight}]}
+
+
+def weight_bundle(kg: float) -> dict[str, object]:
+    return {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": weight_of(kg)}]}
 
 
 def test_a_bundle_import_appends_events_with_one_audit_entry(system: ClinicSystem) -> None:
@@ -96,6 +99,41 @@ def test_a_bundle_import_appends_events_with_one_audit_entry(system: ClinicSyste
             {"date": "2026-03-14", "value": 70.5, "unit": "kg", "source": "import"},
         )
     assert audit_actions(system)[-1] == ("fhir.import", patient_id)
+
+
+def test_an_observation_the_patient_performed_is_stored_as_the_patients(
+    system: ClinicSystem,
+) -> None:
+    (patient_id,) = seed(system.store, [demo(ALLOWED_DEMO)])
+    call = call_as(system.store, PRESCRIBER)
+    by_patient = {**weight_of(70.5), "performer": [{"reference": "Patient/ehr-7"}]}
+    by_the_ehr = {**weight_of(70.0), "effectiveDateTime": "2026-03-13"}
+    ehr = {"resourceType": "Bundle", "entry": [{"resource": by_patient}, {"resource": by_the_ehr}]}
+    answer = import_bundle(system, call, patient_id, ehr)
+    assert answer["imported"]["weight"] == 2
+    with system.store.transaction() as session:
+        rows = session.scalars(select(EventRow).where(EventRow.id.in_(answer["event_ids"])))
+        sources = {row.payload["date"]: row.payload["source"] for row in rows}
+    assert sources == {"2026-03-14": "patient", "2026-03-13": "import"}
+
+
+def test_the_clinics_entries_name_the_clinic_which_can_be_read_by_id(
+    system: ClinicSystem,
+) -> None:
+    (patient_id,) = seed(system.store, [demo(ALLOWED_DEMO)])
+    call = call_as(system.store, PRESCRIBER)
+    bundle = export_patient_bundle(system, call, patient_id, base_url=BASE)
+    (clinic,) = [
+        e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Organization"
+    ]
+    assert clinic["name"] == "north"
+    assert clinic["identifier"][0]["value"] == "north"
+    observation = next(
+        e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Observation"
+    )
+    assert observation["performer"][0]["reference"] == f"Organization/{clinic['id']}"
+    read = read_fhir_resource(system, call, "Organization", clinic["id"], base_url=BASE)
+    assert read == clinic
 
 
 def test_all_or_nothing_writes_no_event_when_a_row_is_rejected(system: ClinicSystem) -> None:

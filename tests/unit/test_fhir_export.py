@@ -12,6 +12,7 @@ from fhirclient.models.observation import (  # type: ignore[import-untyped]
 )
 
 from isocourse.fhir import codes
+from isocourse.fhir.recorders import Clinic
 from tests.builders import record_json
 from tests.unit.fhir_support import (
     KNOWLEDGE,
@@ -296,3 +297,172 @@ def test_a_prescription_whose_supply_ended_before_as_of_is_completed() -> None:
         bundle_of(course_of(record_json(prescriptions=prescriptions))), "MedicationRequest"
     )
     assert [r["status"] for r in requests] == ["completed"]
+
+
+# -- who recorded each entry -------------------------------------------------------------------
+
+PATIENT_LABELS = {"PATRPT", "PATAST"}
+
+
+def _recorded_course() -> Course:
+    """One of each kind recorded by the patient, and by the clinic, a lab feed, an import."""
+    return course_of(
+        record_json(
+            weights=[
+                {"date": "2026-01-10", "value": 62, "unit": "kg"},
+                {"date": "2026-03-12", "value": 61.5, "unit": "kg", "source": "patient"},
+            ],
+            pregnancy_tests=[
+                {
+                    "date": "2026-03-01",
+                    "result": "negative",
+                    "method": "urine",
+                    "setting": "office",
+                },
+                {
+                    "date": "2026-03-13",
+                    "result": "negative",
+                    "method": "urine",
+                    "setting": "home",
+                    "source": "patient",
+                },
+            ],
+            mood_screens=[
+                {"date": "2026-03-10", "instrument": "phq9", "items": [0] * 9},
+                {"date": "2026-03-12", "instrument": "phq9", "items": [0] * 9, "source": "patient"},
+            ],
+            labs=[
+                {"date": "2026-01-05", "test": "alt", "value": 31, "unit": "U/L", "source": "lab"},
+                {
+                    "date": "2026-01-06",
+                    "test": "ast",
+                    "value": 25,
+                    "unit": "U/L",
+                    "source": "import",
+                },
+            ],
+            missed_doses=[{"date": "2026-03-02", "mg": 60, "source": "patient"}],
+        )
+    )
+
+
+def _by_date(bundle: dict[str, Any], kind: str, element: str, day: str) -> dict[str, Any]:
+    (found,) = [r for r in resources(bundle, kind) if day in json.dumps(r.get(element))]
+    return found
+
+
+def _patient_reference(bundle: dict[str, Any]) -> dict[str, str]:
+    return {"reference": bundle["entry"][0]["fullUrl"]}
+
+
+def _entry_of(bundle: dict[str, Any], reference: dict[str, str]) -> dict[str, Any]:
+    (found,) = [e["resource"] for e in bundle["entry"] if e["fullUrl"] == reference["reference"]]
+    return found
+
+
+def _labels(resource: dict[str, Any]) -> set[str]:
+    return {label["code"] for label in resource["meta"].get("security", [])}
+
+
+def _tag(resource: dict[str, Any]) -> str:
+    (tag,) = resource["meta"]["tag"]
+    assert tag["system"] == codes.ENTRY_SOURCE_SYSTEM
+    return str(tag["code"])
+
+
+def test_the_patients_own_weight_test_and_phq9_name_the_patient_as_who_recorded_them() -> None:
+    bundle = bundle_of(_recorded_course())
+    validate(bundle)
+    patient = _patient_reference(bundle)
+    weight = _by_date(bundle, "Observation", "effectiveDateTime", "2026-03-12")
+    test = _by_date(bundle, "Observation", "effectiveDateTime", "2026-03-13")
+    screen = _by_date(bundle, "QuestionnaireResponse", "authored", "2026-03-12")
+    missed = _by_date(bundle, "MedicationStatement", "effectiveDateTime", "2026-03-02")
+    for observation in (weight, test):
+        assert observation["performer"] == [patient]
+        assert _labels(observation) == PATIENT_LABELS
+        assert _tag(observation) == "patient"
+    assert test["valueCodeableConcept"]["text"] == "Negative"
+    assert (screen["author"], screen["source"]) == (patient, patient)
+    assert _labels(screen) == PATIENT_LABELS
+    assert missed["informationSource"] == patient
+    assert _tag(missed) == "patient"
+    read = ClientBundle(json.loads(json.dumps(bundle)), strict=True)
+    performers = [
+        e.resource.performer[0].reference
+        for e in read.entry
+        if e.resource.resource_type == "Observation" and e.resource.performer
+    ]
+    assert patient["reference"] in performers
+
+
+def test_the_clinics_entries_name_the_clinic_and_never_the_patient() -> None:
+    bundle = bundle_of(_recorded_course())
+    patient = _patient_reference(bundle)
+    weight = _by_date(bundle, "Observation", "effectiveDateTime", "2026-01-10")
+    screen = _by_date(bundle, "QuestionnaireResponse", "authored", "2026-03-10")
+    dose = resources(bundle, "MedicationStatement")[0]
+    request = resources(bundle, "MedicationRequest")[0]
+    dispense = resources(bundle, "MedicationDispense")[0]
+    recorders = [
+        weight["performer"][0],
+        screen["author"],
+        dose["informationSource"],
+        request["requester"],
+        dispense["performer"][0]["actor"],
+    ]
+    for reference in recorders:
+        assert reference != patient
+        organization = _entry_of(bundle, reference)
+        assert organization["resourceType"] == "Organization"
+        assert organization["name"] == reference["display"]
+    assert "source" not in screen
+    for resource in (weight, screen, dose, request, dispense):
+        assert _labels(resource) == {"HCPAST"}
+        assert _tag(resource) == "clinician"
+
+
+def test_a_lab_feeds_result_names_the_feed_and_an_imported_one_names_no_performer() -> None:
+    bundle = bundle_of(_recorded_course())
+    alt = _by_date(bundle, "Observation", "effectiveDateTime", "2026-01-05")
+    ast = _by_date(bundle, "Observation", "effectiveDateTime", "2026-01-06")
+    feed = _entry_of(bundle, alt["performer"][0])
+    assert (feed["resourceType"], feed["name"]) == ("Organization", "Laboratory feed")
+    assert (_tag(alt), _labels(alt)) == ("lab", set())
+    assert "performer" not in ast
+    assert (_tag(ast), _labels(ast)) == ("import", set())
+
+
+def test_a_bundle_names_only_the_organizations_its_entries_point_to() -> None:
+    bundle = bundle_of(_recorded_course())
+    assert len(resources(bundle, "Organization")) == 2
+    clinic_only = bundle_of(course_of(record_json()))
+    (clinic,) = resources(clinic_only, "Organization")
+    assert clinic["name"] == "The clinic (isocourse)"
+
+
+def test_a_named_clinic_is_one_organization_with_its_id_in_every_patients_export() -> None:
+    clinic = Clinic("north", "North Dermatology")
+    first = bundle_of(course_of(record_json()), clinic=clinic)
+    second = bundle_of(course_of(record_json(**{"patient.id": "p-other"})), clinic=clinic)
+    validate(first)
+    (one,) = resources(first, "Organization")
+    (other,) = resources(second, "Organization")
+    assert one == other
+    assert one["name"] == "North Dermatology"
+    assert one["identifier"] == [{"system": codes.CLINIC_ID_SYSTEM, "value": "north"}]
+    weight = resources(first, "Observation")[0]
+    assert weight["performer"][0]["display"] == "North Dermatology"
+
+
+def test_a_cancelled_prescription_is_a_cancelled_medication_request() -> None:
+    prescriptions = [
+        {"date": "2026-03-10", "days_supply": 30, "mg_per_day": 60, "cancelled": "2026-03-11"},
+        {"date": "2026-03-12", "days_supply": 30, "mg_per_day": 60},
+    ]
+    bundle = bundle_of(course_of(record_json(prescriptions=prescriptions, dispenses=[])))
+    validate(bundle)
+    assert [r["status"] for r in resources(bundle, "MedicationRequest")] == [
+        "cancelled",
+        "active",
+    ]

@@ -53,15 +53,28 @@ def only_reason(*resources: dict[str, Any]) -> str:
     return unmapped.reason
 
 
+def as_imported(entries: tuple[Any, ...]) -> list[Any]:
+    """Entries as an import records them: the patient's stay the patient's, the rest come
+    from another system."""
+    return sorted(
+        (
+            dataclasses.replace(e, source="patient" if e.source == "patient" else "import")
+            for e in entries
+        ),
+        key=repr,
+    )
+
+
 @pytest.mark.parametrize("course", DEMO, ids=[c.record.patient.id for c in DEMO])
 def test_an_exported_bundle_imports_back_to_the_same_entries(course: Any) -> None:
     result = observations_from_bundle(bundle_of(course), KNOWLEDGE)
     record = course.record
-    assert sorted(result.labs, key=repr) == sorted(record.labs, key=repr)
-    assert sorted(result.weights, key=repr) == sorted(record.weights, key=repr)
-    assert sorted(result.pregnancy_tests, key=repr) == sorted(record.pregnancy_tests, key=repr)
+    assert sorted(result.labs, key=repr) == as_imported(record.labs)
+    assert sorted(result.weights, key=repr) == as_imported(record.weights)
+    assert sorted(result.pregnancy_tests, key=repr) == as_imported(record.pregnancy_tests)
     assert {u.resource_type for u in result.unmapped} <= {
         "Patient",
+        "Organization",
         "MedicationRequest",
         "MedicationDispense",
         "MedicationStatement",
@@ -110,7 +123,9 @@ def test_a_lab_result_keeps_its_unit_and_its_labs_range() -> None:
         referenceRange=[{"low": quantity(0.5, "mmol/L"), "high": quantity(1.7, "mmol/L")}],
     )
     (lab,) = observations_from_bundle(bundle(resource), KNOWLEDGE).labs
-    assert lab == LabResult(date(2026, 3, 10), "triglycerides", 2.4, "mmol/L", 0.5, 1.7)
+    assert lab == LabResult(
+        date(2026, 3, 10), "triglycerides", 2.4, "mmol/L", 0.5, 1.7, source="import"
+    )
 
 
 def test_a_reference_range_in_another_unit_is_converted_to_the_values_unit() -> None:
@@ -143,7 +158,7 @@ def test_a_serum_hcg_from_a_laboratory_is_a_lab_test() -> None:
         valueCodeableConcept={"coding": [{"system": codes.SNOMED, "code": "260385009"}]},
     )
     (test,) = observations_from_bundle(bundle(resource), KNOWLEDGE).pregnancy_tests
-    assert test == PregnancyTest(test.date, "negative", "serum", "lab")
+    assert test == PregnancyTest(test.date, "negative", "serum", "lab", source="import")
 
 
 def test_a_pregnancy_test_result_may_be_given_by_interpretation_alone() -> None:
@@ -317,3 +332,111 @@ def test_any_json_document_is_imported_or_refused_with_a_bundle_import_error(
 ) -> None:
     with contextlib.suppress(BundleImportError):
         observations_from_bundle(document, KNOWLEDGE)
+
+
+# -- who recorded an imported Observation ----------------------------------------------------
+
+
+def weight_by(**fields: Any) -> dict[str, Any]:
+    return observation("29463-7", valueQuantity=quantity(61, "kg"), **fields)
+
+
+def source_of(*resources: dict[str, Any], **entry_fields: Any) -> str:
+    document = bundle(*resources)
+    for entry in document["entry"]:
+        entry.update(entry_fields)
+    (weight,) = observations_from_bundle(document, KNOWLEDGE).weights
+    return weight.source
+
+
+@pytest.mark.parametrize(
+    "performer",
+    [
+        {"reference": "Patient/ehr-1"},
+        {"reference": "https://ehr.example/fhir/Patient/ehr-1/_history/3"},
+        {"reference": "Patient/someone"},
+        {"type": "Patient", "identifier": {"value": "123"}},
+        {"reference": "RelatedPerson/mum"},
+        {"reference": "#me"},
+    ],
+)
+def test_an_observation_the_patients_side_performed_is_patient_reported(
+    performer: dict[str, Any],
+) -> None:
+    contained = [{"resourceType": "Patient", "id": "me"}]
+    resource = weight_by(performer=[{"reference": "Practitioner/dr"}, performer])
+    resource["contained"] = contained
+    assert source_of(resource) == "patient"
+
+
+def test_a_performer_pointing_to_the_bundles_patient_entry_is_the_patient() -> None:
+    patient_url = "urn:uuid:7b0d7ad5-3f4c-4b0e-9c59-0d1c1f1b2a11"
+    ehr = bundle(
+        {"resourceType": "Patient", "id": "x"},
+        weight_by(subject={"reference": "Patient/x"}, performer=[{"reference": patient_url}]),
+    )
+    ehr["entry"][0]["fullUrl"] = patient_url
+    (weight,) = observations_from_bundle(ehr, KNOWLEDGE).weights
+    assert weight.source == "patient"
+
+
+@pytest.mark.parametrize(
+    "meta",
+    [
+        {"security": [{"system": codes.SECURITY_OBSERVATION_VALUE, "code": "PATAST"}]},
+        {"security": [{"system": codes.SECURITY_OBSERVATION_VALUE, "code": "PATRPT"}]},
+        {"tag": [{"system": codes.ENTRY_SOURCE_SYSTEM, "code": "patient"}]},
+    ],
+)
+def test_a_patient_label_or_tag_makes_an_observation_patient_reported_whatever_its_performer(
+    meta: dict[str, Any],
+) -> None:
+    resource = weight_by(performer=[{"reference": "Practitioner/dr"}], meta=meta)
+    assert source_of(resource) == "patient"
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {},
+        {"performer": [{"reference": "Practitioner/dr"}]},
+        {"performer": [{"reference": "Organization/lab", "display": "City Lab"}]},
+        {"performer": [{"display": "Dr Lee"}]},
+        {"meta": {"tag": [{"system": codes.ENTRY_SOURCE_SYSTEM, "code": "clinician"}]}},
+        {"meta": {"security": [{"system": codes.SECURITY_OBSERVATION_VALUE, "code": "HCPAST"}]}},
+    ],
+)
+def test_anything_else_is_imported_and_never_claims_to_be_the_clinics(
+    fields: dict[str, Any],
+) -> None:
+    assert source_of(weight_by(**fields)) == "import"
+
+
+def test_the_patients_own_entries_come_back_as_the_patients_after_an_export() -> None:
+    course = course_of(
+        record_json(
+            weights=[
+                {"date": "2026-01-10", "value": 62, "unit": "kg"},
+                {"date": "2026-03-12", "value": 61.5, "unit": "kg", "source": "patient"},
+            ],
+            pregnancy_tests=[
+                {
+                    "date": "2026-03-12",
+                    "result": "negative",
+                    "method": "urine",
+                    "setting": "home",
+                    "source": "patient",
+                }
+            ],
+        )
+    )
+    for options in ({}, {"base_url": "https://clinic.example/fhir"}):
+        document = bundle_of(course, **options)
+        for entry in document["entry"]:  # only the performer may say who recorded it
+            entry["resource"].pop("meta", None)
+        result = observations_from_bundle(document, KNOWLEDGE)
+        assert {(w.date.isoformat(), w.source) for w in result.weights} == {
+            ("2026-01-10", "import"),
+            ("2026-03-12", "patient"),
+        }
+        assert [t.source for t in result.pregnancy_tests] == ["patient"]

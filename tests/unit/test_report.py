@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 from datetime import date, timedelta
 
@@ -135,3 +136,115 @@ def test_lab_series_convert_to_the_canonical_unit_and_carry_thresholds() -> None
         45 * limits.liver_severe_uln_multiple.value,
     ]
     assert by_test["alt"].results[0].reference == "up to 45 U/L"
+
+
+# -- who recorded each entry, reviews, cancelled prescriptions ---------------------------------
+
+
+@functools.cache
+def _mixed_sources_text() -> str:
+    """The summary of the same kinds of entry recorded by the clinic and by the patient
+    (and a lab feed), as text."""
+    return text_of(pdf_of(_mixed_sources_course()))
+
+
+def _mixed_sources_course() -> Course:
+    return course_of(
+        record_json(
+            weights=[
+                {"date": "2026-01-10", "value": 62, "unit": "kg"},
+                {"date": "2026-03-12", "value": 61.5, "unit": "kg", "source": "patient"},
+            ],
+            mood_screens=[
+                {"date": "2026-03-10", "instrument": "phq9", "items": [0] * 9},
+                {"date": "2026-03-12", "instrument": "phq9", "items": [0] * 9, "source": "patient"},
+            ],
+            pregnancy_tests=[
+                {
+                    "date": "2026-03-01",
+                    "result": "negative",
+                    "method": "urine",
+                    "setting": "office",
+                },
+                {
+                    "date": "2026-03-13",
+                    "result": "negative",
+                    "method": "urine",
+                    "setting": "home",
+                    "source": "patient",
+                },
+            ],
+            labs=[
+                {"date": "2026-01-05", "test": "alt", "value": 31, "unit": "U/L", "source": "lab"},
+                {"date": "2026-02-05", "test": "alt", "value": 28, "unit": "U/L"},
+            ],
+            symptoms=[{"date": "2026-03-11", "text": "dry lips", "source": "patient"}],
+            missed_doses=[{"date": "2026-03-02", "mg": 60, "source": "patient"}],
+        )
+    )
+
+
+def _line_starting(text: str, start: str) -> str:
+    (line,) = [line for line in text.splitlines() if line.startswith(start)]
+    return line
+
+
+@pytest.mark.parametrize(
+    ("row", "by"),
+    [
+        ("2026-03-10 PHQ-9 0", "clinician"),
+        ("2026-03-12 PHQ-9 0", "patient"),
+        ("2026-03-01 negative urine office", "clinician"),
+        ("2026-03-13 negative urine home", "patient"),
+        ("2026-01-10 62 kg", "clinician"),
+        ("2026-03-12 61.5 kg", "patient"),
+        ("2026-01-05 31 U/L", "lab"),
+        ("2026-02-05 28 U/L", "clinician"),
+        ("2026-03-11 dry lips", "patient"),
+        ("2026-03-02 60 mg", "patient"),
+        ("2026-02-15 — 60 mg/day", "clinician"),
+    ],
+)
+def test_each_listed_entry_says_who_recorded_it(row: str, by: str) -> None:
+    assert _line_starting(_mixed_sources_text(), row).endswith(f" {by}")
+
+
+def test_the_reviews_are_listed_with_their_text_and_outcome() -> None:
+    reviews = [
+        {"date": "2026-03-12", "kind": "medication", "text": "Avidoxy 100", "outcome": "acted_on"},
+        {
+            "date": "2026-03-13",
+            "kind": "symptom",
+            "text": "wobbly knees",
+            "outcome": "not_relevant",
+        },
+    ]
+    text = text_of(pdf_of(course_of(record_json(reviews=reviews))))
+    assert "Reviews of unrecognised entries" in text
+    assert _line_starting(text, "2026-03-12 medication") == (
+        "2026-03-12 medication Avidoxy 100 acted on clinician"
+    )
+    assert _line_starting(text, "2026-03-13 symptom") == (
+        "2026-03-13 symptom wobbly knees not relevant clinician"
+    )
+    assert "Reviews of unrecognised entries" not in text_of(pdf_of(course_of(record_json())))
+
+
+def test_a_cancelled_prescription_is_shown_as_cancelled() -> None:
+    prescriptions = [
+        {"date": "2026-02-14", "days_supply": 30, "mg_per_day": 60, "id": "rx-1"},
+        {
+            "date": "2026-03-14",
+            "days_supply": 30,
+            "mg_per_day": 60,
+            "id": "rx-2",
+            "cancelled": "2026-03-15",
+        },
+    ]
+    dispenses = [{"date": "2026-02-15", "days_supply": 30, "prescription_id": "rx-1"}]
+    course = course_of(record_json(prescriptions=prescriptions, dispenses=dispenses))
+    text = text_of(pdf_of(course))
+    assert _line_starting(text, "2026-03-14 rx-2") == (
+        "2026-03-14 rx-2 60 mg/day, 30 days CANCELLED 2026-03-15 clinician"
+    )
+    assert _line_starting(text, "2026-02-14 rx-1").endswith("dispensed clinician")

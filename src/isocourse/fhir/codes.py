@@ -28,6 +28,29 @@ EXTENSION_ALERT_SOURCE: Final = "urn:isocourse:fhir:extension:alert-source"
 EXTENSION_ALERT_SEVERITY: Final = "urn:isocourse:fhir:extension:alert-severity"
 EXTENSION_TEST_SETTING: Final = "urn:isocourse:fhir:extension:pregnancy-test-setting"
 EXTENSION_LAB_TEST: Final = "urn:isocourse:fhir:extension:lab-test"
+#: ``meta.tag`` code system: who recorded a course-record entry (clinician, patient, lab, import)
+ENTRY_SOURCE_SYSTEM: Final = "urn:isocourse:entry-source"
+CLINIC_ID_SYSTEM: Final = "urn:isocourse:clinic-id"
+
+# -- who recorded an entry: security labels --------------------------------------------------
+# HL7 Terminology, CodeSystem v3-ObservationValue, value sets
+# SecurityIntegrityProvenanceAssertedByObservationValue and ...ReportedByObservationValue
+# (http://terminology.hl7.org/ValueSet/v3-SecurityIntegrityProvenanceAssertedByObservationValue):
+# "patient asserted" PATAST, "patient reported" PATRPT, "healthcare professional asserted"
+# HCPAST, carried in ``meta.security`` (FHIR R4 security labels, integrity provenance:
+# https://hl7.org/fhir/R4/security-labels.html). The codes of the "asserted by" and "reported
+# by" value sets: CLINAST DEVAST HCPAST PACQAST PATAST PAYAST PROAST SDMAST, CLINRPT DEVRPT
+# HCPRPT PACQRPT PATRPT PAYRPT PRORPT SDMRPT.
+SECURITY_OBSERVATION_VALUE: Final = "http://terminology.hl7.org/CodeSystem/v3-ObservationValue"
+PATIENT_LABELS: Final = (("PATRPT", "patient reported"), ("PATAST", "patient asserted"))
+CLINIC_LABELS: Final = (("HCPAST", "healthcare professional asserted"),)
+#: labels that say the patient, someone close to them or their proxy supplied the data:
+#: an import reads any of them as patient-reported (it never counts as the clinic's)
+PATIENT_SIDE_LABELS: Final = frozenset(
+    {"PATAST", "PATRPT", "PACQAST", "PACQRPT", "SDMAST", "SDMRPT"}
+)
+#: reference targets that mean the patient's side recorded or performed the entry
+PATIENT_SIDE_TYPES: Final = frozenset({"Patient", "RelatedPerson"})
 
 # -- body weight ---------------------------------------------------------------------------------
 # LOINC 29463-7 "Body weight"; UCUM kg, [lb_av] and g: HL7 FHIR R4 body weight profile

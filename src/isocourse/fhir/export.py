@@ -1,10 +1,12 @@
 """One patient's course as a FHIR R4 (4.0.1) Bundle.
 
 ``course_bundle(record, assessment, knowledge)`` returns the Bundle as plain JSON
-(a ``dict``), ready for ``json.dumps``: Patient, MedicationRequest,
-MedicationDispense, MedicationStatement, Observation (weights, pregnancy tests,
-labs), QuestionnaireResponse (PHQ-9, PHQ-2) and DetectedIssue (alerts). Ids are
-stable (see :mod:`isocourse.fhir.ids`). Pure: no clock, no I/O.
+(a ``dict``), ready for ``json.dumps``: Patient, Organization (the clinic, a laboratory
+feed: who recorded entries), MedicationRequest, MedicationDispense, MedicationStatement,
+Observation (weights, pregnancy tests, labs), QuestionnaireResponse (PHQ-9, PHQ-2) and
+DetectedIssue (alerts). Each entry names who recorded it (see
+:mod:`isocourse.fhir.recorders`). Ids are stable (see :mod:`isocourse.fhir.ids`). Pure:
+no clock, no I/O.
 
 A standalone export is a ``collection`` whose entries are addressed ``urn:uuid:``;
 a server passes its ``base_url`` and ``bundle_type="searchset"`` (``$everything``).
@@ -21,6 +23,7 @@ from isocourse.fhir.issue import detected_issues
 from isocourse.fhir.medication import medication_resources
 from isocourse.fhir.observation import observations
 from isocourse.fhir.questionnaire import questionnaire_responses
+from isocourse.fhir.recorders import Clinic, Recorders, exported_sources
 from isocourse.knowledge.model import Knowledge
 from isocourse.record import CourseRecord
 
@@ -35,14 +38,18 @@ def course_resources(
     *,
     patient_name: str | None = None,
     base_url: str | None = None,
+    clinic: Clinic | None = None,
 ) -> list[Resource]:
-    """Every resource of the export, Patient first."""
+    """Every resource of the export, Patient first. ``clinic`` names the clinic whose
+    staff recorded entries (its Organization); without it the Organization is unnamed."""
     at = Addressing(record.patient.id, base_url)
+    recorders = Recorders(at, clinic or Clinic())
     return [
         patient_resource(record, at, patient_name),
-        *medication_resources(record, knowledge, at),
-        *observations(record, knowledge, at),
-        *questionnaire_responses(record.mood_screens, at),
+        *recorders.organizations(exported_sources(record)),
+        *medication_resources(record, knowledge, at, recorders),
+        *observations(record, knowledge, at, recorders),
+        *questionnaire_responses(record.mood_screens, at, recorders),
         *detected_issues(assessment, knowledge, record.proposed_prescription, at),
     ]
 
@@ -55,10 +62,11 @@ def course_bundle(
     patient_name: str | None = None,
     base_url: str | None = None,
     bundle_type: BundleType = "collection",
+    clinic: Clinic | None = None,
 ) -> Resource:
     """The course as one Bundle (``collection``, or ``searchset`` for ``$everything``)."""
     resources = course_resources(
-        record, assessment, knowledge, patient_name=patient_name, base_url=base_url
+        record, assessment, knowledge, patient_name=patient_name, base_url=base_url, clinic=clinic
     )
     at = Addressing(record.patient.id, base_url)
     bundle: Resource = {

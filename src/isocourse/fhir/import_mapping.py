@@ -3,21 +3,31 @@
 Every function here raises :class:`NotMapped` with a plain reason rather than guess:
 an unknown code, a unit that does not convert, a bound (``<5``) instead of a value, a
 pregnancy test with no stated result or setting.
+
+:func:`recorded_source` says who recorded an Observation, failing closed: anything that
+says the patient's side performed or supplied it makes it ``patient`` (it can then raise
+an alert but never clear one, and a pregnancy test counts as a home test); everything
+else is ``import``. An import never claims an entry is the clinic's own.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any, get_args
 
 from isocourse.fhir.codes import (
     BODY_WEIGHT_LOINC,
+    ENTRY_SOURCE_SYSTEM,
     EXTENSION_TEST_SETTING,
     OBSERVATION_CATEGORY,
     OBSERVATION_INTERPRETATION,
+    PATIENT_SIDE_LABELS,
+    PATIENT_SIDE_TYPES,
     PREGNANCY_TEST_METHOD_BY_LOINC,
     RESULT_INTERPRETATION,
     RESULT_SNOMED,
+    SECURITY_OBSERVATION_VALUE,
     SNOMED,
     UCUM,
 )
@@ -25,7 +35,7 @@ from isocourse.fhir.json_access import as_list, codings, field, finite_number, t
 from isocourse.fhir.lab_terms import MOLAR_LOINC, is_molar
 from isocourse.knowledge.labs import LabTest, unit_key
 from isocourse.knowledge.model import Knowledge
-from isocourse.record import LabResult, PregnancyTest, TestResult, TestSetting, Weight
+from isocourse.record import LabResult, PregnancyTest, Source, TestResult, TestSetting, Weight
 
 Resource = dict[str, Any]
 _SETTINGS: tuple[str, ...] = get_args(TestSetting)
@@ -35,6 +45,54 @@ _RESULT_BY_INTERPRETATION = {code: result for result, code in RESULT_INTERPRETAT
 
 class NotMapped(Exception):
     """Why one resource was not imported."""
+
+
+def recorded_source(resource: Resource, types_by_url: Mapping[str, str]) -> Source:
+    """``patient`` when a security label (PATAST, PATRPT ...), an isocourse tag or a
+    performer (a Patient or RelatedPerson, or the subject itself) says the patient's side
+    recorded the Observation; else ``import``. ``types_by_url`` gives the resource type of
+    each Bundle entry by its ``fullUrl``."""
+    meta = field(resource, "meta")
+    labels = {
+        text_at(label, "code")
+        for label in as_list(field(meta, "security"))
+        if text_at(label, "system") == SECURITY_OBSERVATION_VALUE
+    }
+    tags = {
+        text_at(tag, "code")
+        for tag in as_list(field(meta, "tag"))
+        if text_at(tag, "system") == ENTRY_SOURCE_SYSTEM
+    }
+    if labels & PATIENT_SIDE_LABELS or "patient" in tags:
+        return "patient"
+    subject = text_at(resource, "subject", "reference")
+    for performer in as_list(resource.get("performer")):
+        reference = text_at(performer, "reference")
+        if reference is not None and reference == subject:
+            return "patient"
+        if _reference_type(resource, performer, types_by_url) in PATIENT_SIDE_TYPES:
+            return "patient"
+    return "import"
+
+
+def _reference_type(resource: Resource, reference: object, types_by_url: Mapping[str, str]) -> str:
+    """The resource type a Reference points to, or "" where it cannot be told."""
+    stated = text_at(reference, "type")
+    if stated:
+        return stated.rsplit("/", 1)[-1]
+    target = (text_at(reference, "reference") or "").strip()
+    if target.startswith("#"):
+        for contained in as_list(resource.get("contained")):
+            if text_at(contained, "id") == target[1:]:
+                return text_at(contained, "resourceType") or ""
+        return ""
+    if target in types_by_url:
+        return types_by_url[target]
+    # a literal reference: "Patient/1", "https://ehr.example/fhir/Patient/1/_history/2"
+    parts = target.split("/")
+    if len(parts) >= 4 and parts[-2] == "_history":
+        parts = parts[:-2]
+    return parts[-2] if len(parts) >= 2 else ""
 
 
 def quantity(resource: Resource) -> tuple[float, str]:

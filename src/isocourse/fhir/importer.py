@@ -3,7 +3,9 @@
 ``observations_from_bundle(bundle, knowledge)`` maps lab Observations (by LOINC code,
 through the lab knowledge), pregnancy tests (hCG presence, LOINC per
 ``fhir.codes``) and body weights (LOINC 29463-7) to :class:`~isocourse.record.LabResult`,
-:class:`~isocourse.record.PregnancyTest` and :class:`~isocourse.record.Weight`. It
+:class:`~isocourse.record.PregnancyTest` and :class:`~isocourse.record.Weight`, each
+with its ``source``: ``patient`` when the Observation says the patient's side recorded
+it (:func:`~isocourse.fhir.import_mapping.recorded_source`), else ``import``. It
 never guesses: whatever it cannot map exactly is listed in ``ImportResult.unmapped``
 with the entry's index, resource type, code and the reason. It writes nothing; the
 store appends the entries to the patient's record.
@@ -14,6 +16,8 @@ problem inside an entry is a report, never an exception.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -25,6 +29,7 @@ from isocourse.fhir.import_mapping import (
     is_pregnancy_test,
     lab_result,
     pregnancy_test,
+    recorded_source,
     weight,
 )
 from isocourse.fhir.json_access import as_dict, as_list, calendar_day, codings, field, text_at
@@ -60,7 +65,12 @@ def observations_from_bundle(
     """Map the Bundle's Observations. ``subject`` (a reference such as ``Patient/123``)
     limits the import to that patient; without it, a Bundle about several patients
     imports nothing and reports every Observation."""
-    entries = _entries(bundle)
+    full_urls, entries = _entries(bundle)
+    types_by_url = {
+        url: _resource_type(resource)
+        for url, resource in zip(full_urls, entries, strict=True)
+        if url is not None
+    }
     subjects = {_subject(resource) for resource in entries if _is_observation(resource)}
     several = subject is None and len(subjects) > 1
     mapped: list[Entry] = []
@@ -68,7 +78,7 @@ def observations_from_bundle(
     for index, resource in enumerate(entries):
         try:
             _check_subject(resource, subject, several)
-            mapped.append(_map(resource, knowledge))
+            mapped.append(_map(resource, knowledge, types_by_url))
         except NotMapped as reason:
             unmapped.append(Unmapped(index, _resource_type(resource), _code(resource), str(reason)))
     return ImportResult(
@@ -79,7 +89,8 @@ def observations_from_bundle(
     )
 
 
-def _entries(bundle: object) -> list[object]:
+def _entries(bundle: object) -> tuple[list[str | None], list[object]]:
+    """Each entry's ``fullUrl`` and resource."""
     document = as_dict(bundle)
     if document is None:
         raise BundleImportError(
@@ -90,7 +101,10 @@ def _entries(bundle: object) -> list[object]:
         raise BundleImportError(f"expected resourceType 'Bundle', got {kind!r}")
     if "entry" in document and not isinstance(document["entry"], list):
         raise BundleImportError("Bundle.entry is not a list")
-    return [field(entry, "resource") for entry in as_list(document.get("entry"))]
+    entries = as_list(document.get("entry"))
+    return [text_at(entry, "fullUrl") for entry in entries], [
+        field(entry, "resource") for entry in entries
+    ]
 
 
 def _is_observation(resource: object) -> bool:
@@ -120,7 +134,7 @@ def _check_subject(resource: object, subject: str | None, several: bool) -> None
         raise NotMapped(f"about another subject ({_subject(resource)!r}, expected {subject!r})")
 
 
-def _map(resource: object, knowledge: Knowledge) -> Entry:
+def _map(resource: object, knowledge: Knowledge, types_by_url: Mapping[str, str]) -> Entry:
     observation = as_dict(resource)
     if observation is None:
         raise NotMapped("the entry has no resource")
@@ -130,7 +144,8 @@ def _map(resource: object, knowledge: Knowledge) -> Entry:
     if status not in OBSERVATION_STATUS_IMPORTABLE:
         raise NotMapped(f"status {status!r} is not a final result")
     day = _effective_day(observation)
-    return _by_code(observation, day, knowledge)
+    entry = _by_code(observation, day, knowledge)
+    return dataclasses.replace(entry, source=recorded_source(observation, types_by_url))
 
 
 def _effective_day(observation: dict[str, Any]) -> date:

@@ -1,13 +1,17 @@
 """Isotretinoin as FHIR R4: MedicationRequest, MedicationDispense, MedicationStatement.
 
-- each prescription is a MedicationRequest (intent ``order``), the proposed one a
-  MedicationRequest with status ``draft`` and intent ``proposal``;
+- each prescription is a MedicationRequest (intent ``order``; status ``cancelled`` once a
+  prescriber cancelled it), the proposed one a MedicationRequest with status ``draft``
+  and intent ``proposal``;
 - each dispense is a MedicationDispense (status ``completed``);
 - each dose period is a MedicationStatement with its period and its rate in mg per day,
   each missed dose a MedicationStatement with status ``not-taken``.
 
 The medication is named by text (the product's name): isocourse holds no RxNorm or
-dm+d code it could cite.
+dm+d code it could cite. Each resource names who recorded it (see
+:mod:`isocourse.fhir.recorders`): ``MedicationRequest.requester`` (the clinic) or
+``reportedReference`` / ``reportedBoolean`` (anyone else), ``MedicationDispense.performer``,
+``MedicationStatement.informationSource``, and ``meta``.
 """
 
 from __future__ import annotations
@@ -17,8 +21,9 @@ from typing import Any
 
 from isocourse.fhir.codes import UCUM
 from isocourse.fhir.ids import Addressing, keyed
+from isocourse.fhir.recorders import Recorders, label
 from isocourse.knowledge.model import Knowledge
-from isocourse.record import CourseRecord, Dispense, DosePeriod, MissedDose, Prescription
+from isocourse.record import CourseRecord, Dispense, DosePeriod, MissedDose, Prescription, Source
 
 Resource = dict[str, Any]
 
@@ -37,28 +42,59 @@ def ucum_quantity(value: float, code: str | None, unit: str | None = None) -> di
 
 
 def medication_resources(
-    record: CourseRecord, knowledge: Knowledge, at: Addressing
+    record: CourseRecord, knowledge: Knowledge, at: Addressing, recorders: Recorders
 ) -> list[Resource]:
     medication = {"text": knowledge.products.products[record.course.product].name}
     resources = [
-        _prescription(p, key, medication, record.as_of, at)
+        _requested(_prescription(p, key, medication, record.as_of, at), p.source, recorders)
         for key, p in keyed(record.prescriptions, lambda p: f"rx|{p.date}")
     ]
     proposed = record.proposed_prescription
     if proposed is not None:
-        resources.append(_proposed(proposed, medication, at))
+        resources.append(
+            _requested(_proposed(proposed, medication, at), proposed.source, recorders)
+        )
     resources += [
-        _dispense(d, key, medication, at) for key, d in keyed(record.dispenses, _dispense_key)
+        _dispensed_by(_dispense(d, key, medication, at), d.source, recorders)
+        for key, d in keyed(record.dispenses, _dispense_key)
     ]
     resources += [
-        _dose_period(p, key, medication, record.as_of, at)
+        _informed_by(_dose_period(p, key, medication, record.as_of, at), p.source, recorders)
         for key, p in keyed(record.doses, lambda p: f"dose|{p.start}")
     ]
     resources += [
-        _missed(m, key, medication, at)
+        _informed_by(_missed(m, key, medication, at), m.source, recorders)
         for key, m in keyed(record.missed_doses, lambda m: f"missed|{m.date}")
     ]
     return resources
+
+
+def _requested(resource: Resource, source: Source, recorders: Recorders) -> Resource:
+    """The clinic's prescription names it as ``requester``; one recorded by anyone else is
+    a secondary, reported record (``reportedReference``, or ``reportedBoolean`` when who
+    reported it is not known)."""
+    who = recorders.reference(source)
+    if source == "clinician" and who is not None:
+        resource["requester"] = who
+    elif who is not None:
+        resource["reportedReference"] = who
+    else:
+        resource["reportedBoolean"] = True
+    return label(resource, source)
+
+
+def _dispensed_by(resource: Resource, source: Source, recorders: Recorders) -> Resource:
+    who = recorders.reference(source)
+    if who is not None:
+        resource["performer"] = [{"actor": who}]
+    return label(resource, source)
+
+
+def _informed_by(resource: Resource, source: Source, recorders: Recorders) -> Resource:
+    who = recorders.reference(source)
+    if who is not None:
+        resource["informationSource"] = who
+    return label(resource, source)
 
 
 def _dispense_key(dispense: Dispense) -> str:
@@ -106,7 +142,10 @@ def _prescription(
 ) -> Resource:
     resource = _request(prescription, at.resource_id("MedicationRequest", key), medication, at)
     last_day = prescription.date + timedelta(days=prescription.days_supply - 1)
-    resource["status"] = "completed" if last_day < as_of else "active"
+    if prescription.cancelled is not None and prescription.cancelled <= as_of:
+        resource["status"] = "cancelled"
+    else:
+        resource["status"] = "completed" if last_day < as_of else "active"
     resource["intent"] = "order"
     return resource
 

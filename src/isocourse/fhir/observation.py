@@ -6,6 +6,8 @@
   where it was done (``lab``, ``clinic``, ``office``, ``home``) in an extension;
 - a lab result: the LOINC code and UCUM unit the lab knowledge gives for the test and
   unit, category ``laboratory``, the reporting lab's own range as ``referenceRange``.
+
+Each names who recorded it in ``performer`` and ``meta`` (see :mod:`isocourse.fhir.recorders`).
 """
 
 from __future__ import annotations
@@ -29,25 +31,37 @@ from isocourse.fhir.codes import (
 from isocourse.fhir.ids import Addressing, keyed
 from isocourse.fhir.lab_terms import LabCoding, lab_coding
 from isocourse.fhir.medication import ucum_quantity
+from isocourse.fhir.recorders import Recorders, label
 from isocourse.knowledge.model import Knowledge
-from isocourse.record import CourseRecord, LabResult, PregnancyTest, Weight
+from isocourse.record import CourseRecord, LabResult, PregnancyTest, Source, Weight
 
 Resource = dict[str, Any]
 
 
-def observations(record: CourseRecord, knowledge: Knowledge, at: Addressing) -> list[Resource]:
+def observations(
+    record: CourseRecord, knowledge: Knowledge, at: Addressing, recorders: Recorders
+) -> list[Resource]:
     resources = [
-        _weight(w, key, at) for key, w in keyed(record.weights, lambda w: f"weight|{w.date}")
+        _recorded(_weight(w, key, at), w.source, recorders)
+        for key, w in keyed(record.weights, lambda w: f"weight|{w.date}")
     ]
     resources += [
-        _pregnancy_test(t, key, at)
+        _recorded(_pregnancy_test(t, key, at), t.source, recorders)
         for key, t in keyed(record.pregnancy_tests, lambda t: f"hcg|{t.method}|{t.date}")
     ]
     resources += [
-        _lab(lab, key, knowledge, at)
+        _recorded(_lab(lab, key, knowledge, at), lab.source, recorders)
         for key, lab in keyed(record.labs, lambda lab: f"lab|{lab.test}|{lab.date}")
     ]
     return resources
+
+
+def _recorded(resource: Resource, source: Source, recorders: Recorders) -> Resource:
+    """``performer``: who made the observation known (the patient, the clinic, a lab)."""
+    performer = recorders.reference(source)
+    if performer is not None:
+        resource["performer"] = [performer]
+    return label(resource, source)
 
 
 def _category(code: str, display: str) -> list[dict[str, Any]]:

@@ -23,6 +23,7 @@ class LabRow:
     value: float
     unit: str
     reference: str
+    source: str = "clinician"  # who recorded it (the record's ``source``)
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ def _series(test: LabTest, results: list[LabResult], knowledge: Knowledge) -> La
         test_name=test.name,
         title=test.label,
         unit=test.unit,
-        results=tuple(LabRow(r.date, r.value, r.unit, _range_text(r)) for r in results),
+        results=tuple(LabRow(r.date, r.value, r.unit, _range_text(r), r.source) for r in results),
         points=tuple(points),
         thresholds=tuple(thresholds_for(test, results, knowledge)),
     )

@@ -3,7 +3,9 @@
 ``course_summary_pdf(record, assessment, knowledge, patient_name)`` returns the PDF's
 bytes: the patient and course figures, the dispense decision, the cumulative-dose
 chart, the tests due, the alerts with their sources, the results (labs with their
-charts, pregnancy tests, mood screens) and, on every page, the clinical disclaimer.
+charts, pregnancy tests, mood screens), the symptoms, the clinician's reviews, other
+medications, doses, weights and prescriptions written, each entry with who recorded
+it, and, on every page, the clinical disclaimer.
 Pure and reproducible: the document is dated by the assessment, not by the clock.
 """
 
@@ -75,4 +77,10 @@ def course_summary_pdf(
         page.image(lab_chart_png(series), None, "")
     sections.pregnancy_tests(page, record)
     sections.mood_screens(page, record)
+    sections.symptoms(page, record)
+    sections.reviews(page, record)
+    sections.medications(page, record)
+    sections.doses(page, record)
+    sections.weights(page, record)
+    sections.prescriptions(page, record, assessment, knowledge)
     return bytes(document.output())

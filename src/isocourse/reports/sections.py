@@ -1,4 +1,9 @@
-"""The sections of the course summary PDF, each a small function writing onto a page."""
+"""The sections of the course summary PDF, each a small function writing onto a page.
+
+Every table of entries has a *By* column: who recorded the entry (its ``source``:
+``clinician``, ``patient``, ``lab`` or ``import``), so that a reader of the printed
+summary can tell a patient's own report from the clinic's.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +15,10 @@ from fpdf.enums import MethodReturnValue, XPos, YPos
 
 from isocourse.assessment import Assessment
 from isocourse.knowledge.model import Knowledge
-from isocourse.record import CourseRecord
+from isocourse.record import CourseRecord, Symptom
 from isocourse.reports.lab_series import LabSeries
 from isocourse.rules.course_facts import age_on
+from isocourse.rules.supply import PrescriptionState, prescription_states
 
 _SEVERITY_COLOUR = {
     "stop": (183, 28, 28),
@@ -22,6 +28,10 @@ _SEVERITY_COLOUR = {
     "info": (21, 101, 192),
 }
 _YES_NO = {True: "yes", False: "no", None: "not recorded"}
+#: the heading of the column that says who recorded each entry
+BY = "By"
+_OUTCOME = {"not_relevant": "not relevant", "acted_on": "acted on"}
+_TITLE_MM = 9.0
 _PROGRAMME = {
     "us-ipledge": "iPLEDGE REMS (US)",
     "eu-ppp": "EU Pregnancy Prevention Programme",
@@ -61,10 +71,19 @@ class Page:
         if self.document.will_page_break(height):
             self.document.add_page()
 
-    def table(self, headings: Sequence[str] | None, rows: Sequence[Sequence[str]]) -> None:
+    def table(
+        self,
+        headings: Sequence[str] | None,
+        rows: Sequence[Sequence[str]],
+        widths: Sequence[float] | None = None,
+    ) -> None:
+        """A table; ``widths`` are the columns' relative widths (default: all equal)."""
         self.document.set_font(self.font, "", 8.5)
         with self.document.table(
-            line_height=5, text_align="LEFT", first_row_as_headings=headings is not None
+            line_height=5,
+            text_align="LEFT",
+            first_row_as_headings=headings is not None,
+            col_widths=tuple(widths) if widths is not None else None,
         ) as table:
             if headings is not None:
                 heading = table.row()
@@ -76,6 +95,39 @@ class Page:
                     row.cell(cell)
         self.document.set_font(self.font, "", 9)
         self.document.ln(2)
+
+    def titled_table(
+        self,
+        title: str,
+        headings: Sequence[str],
+        rows: Sequence[Sequence[str]],
+        widths: Sequence[float] | None = None,
+    ) -> None:
+        """A section's title and its table, the title never alone at the foot of a page:
+        the title, the headings and the first row start on the same page."""
+        first = rows[0] if rows else ()
+        self.keep_together(
+            _TITLE_MM + self._row_height(headings, widths) + self._row_height(first, widths)
+        )
+        self.title(title)
+        self.table(headings, rows, widths)
+
+    def _row_height(self, cells: Sequence[str], widths: Sequence[float] | None) -> float:
+        """The height of one table row of ``cells`` (the tallest cell's wrapped lines)."""
+        if not cells:
+            return 0.0
+        shares = list(widths) if widths is not None else [1.0] * len(cells)
+        self.document.set_font(self.font, "", 8.5)
+        tallest = 1
+        for cell, share in zip(cells, shares, strict=True):
+            width = self.document.epw * share / sum(shares) - 2 * self.document.c_margin
+            lines = self.document.multi_cell(
+                max(width, 1.0), 5, cell, dry_run=True, output=MethodReturnValue.LINES
+            )
+            assert isinstance(lines, list)
+            tallest = max(tallest, len(lines))
+        self.document.set_font(self.font, "", 9)
+        return 5.0 * tallest + 2
 
     def image(self, png: bytes | None, title: str | None, missing: str) -> None:
         if title is not None:
@@ -195,27 +247,145 @@ def alerts(page: Page, assessment: Assessment, knowledge: Knowledge) -> None:
 
 def lab_table(page: Page, series: LabSeries) -> None:
     page.title(f"Lab: {series.title}")
-    rows = [(r.day.isoformat(), f"{r.value:g} {r.unit}", r.reference) for r in series.results]
-    page.table(("Date", "Result", "Lab's range"), rows)
+    rows = [
+        (r.day.isoformat(), f"{r.value:g} {r.unit}", r.reference, r.source) for r in series.results
+    ]
+    page.table(("Date", "Result", "Lab's range", BY), rows, (3, 3, 3, 2))
 
 
 def pregnancy_tests(page: Page, record: CourseRecord) -> None:
     if not record.pregnancy_tests:
         return
-    page.title("Pregnancy tests")
     rows = [
-        (t.date.isoformat(), t.result, t.method, t.setting)
+        (t.date.isoformat(), t.result, t.method, t.setting, t.source)
         for t in sorted(record.pregnancy_tests, key=lambda t: t.date)
     ]
-    page.table(("Specimen date", "Result", "Method", "Setting"), rows)
+    page.titled_table("Pregnancy tests", ("Specimen date", "Result", "Method", "Setting", BY), rows)
+    if any(t.source == "patient" for t in record.pregnancy_tests):
+        page.text("A test the patient reported counts as a home test.", size=7.5)
 
 
 def mood_screens(page: Page, record: CourseRecord) -> None:
     if not record.mood_screens:
         return
-    page.title("Mood screens")
     rows = [
-        (s.date.isoformat(), s.instrument.upper(), str(s.total), ", ".join(map(str, s.items)))
+        (
+            s.date.isoformat(),
+            s.instrument.upper().replace("PHQ", "PHQ-"),
+            str(s.total),
+            ", ".join(map(str, s.items)),
+            s.source,
+        )
         for s in sorted(record.mood_screens, key=lambda s: s.date)
     ]
-    page.table(("Date", "Instrument", "Total", "Items"), rows)
+    page.titled_table(
+        "Mood screens", ("Date", "Instrument", "Total", "Items", BY), rows, (3, 2.5, 1.5, 5, 2)
+    )
+
+
+def symptoms(page: Page, record: CourseRecord) -> None:
+    if not record.symptoms:
+        return
+    rows = [
+        (s.date.isoformat(), _symptom_text(s), s.source)
+        for s in sorted(record.symptoms, key=lambda s: s.date)
+    ]
+    page.titled_table("Symptoms", ("Date", "Symptom", BY), rows, (2, 9, 2))
+
+
+def _symptom_text(symptom: Symptom) -> str:
+    named = (symptom.code or "").replace("_", " ")
+    if symptom.text and named:
+        return f"{symptom.text} ({named})"
+    return symptom.text or named or "—"
+
+
+def reviews(page: Page, record: CourseRecord) -> None:
+    """A clinician's reviews of free text the program could not map."""
+    if not record.reviews:
+        return
+    rows = [
+        (r.date.isoformat(), r.kind, r.text, _OUTCOME.get(r.outcome, r.outcome), r.source)
+        for r in sorted(record.reviews, key=lambda r: r.date)
+    ]
+    page.titled_table(
+        "Reviews of unrecognised entries",
+        ("Date", "Kind", "Text reviewed", "Outcome", BY),
+        rows,
+        (2, 2, 6, 2, 2),
+    )
+
+
+def medications(page: Page, record: CourseRecord) -> None:
+    if not record.medications:
+        return
+    rows = [
+        (m.name, m.start.isoformat(), _date(m.end), m.source)
+        for m in sorted(record.medications, key=lambda m: m.start)
+    ]
+    page.titled_table("Other medications", ("Medication", "Start", "End", BY), rows, (6, 2, 2, 2))
+
+
+def doses(page: Page, record: CourseRecord) -> None:
+    if record.doses:
+        periods = [
+            (p.start.isoformat(), _date(p.end), f"{p.mg_per_day:g} mg/day", p.source)
+            for p in sorted(record.doses, key=lambda p: p.start)
+        ]
+        page.titled_table("Dose periods", ("Start", "End", "Dose", BY), periods)
+    if record.missed_doses:
+        missed = [
+            (m.date.isoformat(), f"{m.mg:g} mg", m.source)
+            for m in sorted(record.missed_doses, key=lambda m: m.date)
+        ]
+        page.titled_table("Missed doses", ("Date", "Missed", BY), missed)
+
+
+def weights(page: Page, record: CourseRecord) -> None:
+    if not record.weights:
+        return
+    rows = [
+        (w.date.isoformat(), f"{w.value:g} {w.unit}", w.source)
+        for w in sorted(record.weights, key=lambda w: w.date)
+    ]
+    page.titled_table("Weights", ("Date", "Weight", BY), rows)
+
+
+def prescriptions(
+    page: Page, record: CourseRecord, assessment: Assessment, knowledge: Knowledge
+) -> None:
+    """Each written prescription and where it stands (issued, dispensed, cancelled ...)."""
+    if not record.prescriptions:
+        return
+    rows = [
+        (
+            state.prescription.date.isoformat(),
+            state.prescription.id or "—",
+            _supply_text(state.prescription.mg_per_day, state.prescription.days_supply),
+            _state_text(state),
+            state.prescription.source,
+        )
+        for state in prescription_states(record, knowledge, assessment.as_of)
+    ]
+    # widths in mm of the 180 mm line: a full prescription id (a UUID) on one line
+    page.titled_table(
+        "Prescriptions written",
+        ("Date", "Id", "Dose and supply", "Status", BY),
+        rows,
+        (20, 70, 33, 41, 16),
+    )
+
+
+def _supply_text(mg_per_day: float | None, days_supply: int) -> str:
+    dose = "" if mg_per_day is None else f"{mg_per_day:g} mg/day, "
+    return f"{dose}{days_supply} days"
+
+
+def _state_text(state: PrescriptionState) -> str:
+    until = _date(state.until)
+    return {
+        "open": f"issued until {until}",
+        "dispensed": "dispensed",
+        "cancelled": f"CANCELLED {until}",
+        "lapsed": f"lapsed {until}",
+    }[state.state]

@@ -4,8 +4,10 @@ The FHIR ``Patient.id`` is the store's patient id (the JSON API's ``patient_id``
 ``/fhir/Patient/{id}`` and ``/api/v1/patients/{id}`` name the same patient and two
 patients who share a clinic number never share resource ids; the clinic's own
 patient number (the course record's ``patient.id``) stays in ``Patient.identifier``
-(``urn:isocourse:patient-id``). Authorisation is the JSON API's: prescribers of the
-patient's clinic, and a patient for their own record only; every read is audited.
+(``urn:isocourse:patient-id``). Entries the clinic's staff recorded name the patient's
+clinic (an Organization with its id and name) as their recorder. Authorisation is the
+JSON API's: prescribers of the patient's clinic, and a patient for their own record
+only; every read is audited.
 """
 
 from __future__ import annotations
@@ -21,11 +23,13 @@ from sqlalchemy.orm import Session
 from isocourse.assessment import Assessment
 from isocourse.fhir.codes import PATIENT_ID_SYSTEM
 from isocourse.fhir.export import course_bundle, course_resources
+from isocourse.fhir.recorders import Clinic
 from isocourse.record import CourseRecord
 from isocourse.rules import assess
 from isocourse.service.context import Actor, Call, ClinicSystem, require_role
 from isocourse.service.errors import Conflict, NotFound
 from isocourse.service.patients import folded_document, patient_for, record_from_document
+from isocourse.store.tables import Clinic as ClinicRow
 from isocourse.store.tables import PatientRow
 
 Resource = dict[str, Any]
@@ -33,6 +37,7 @@ Resource = dict[str, Any]
 FHIR_RESOURCE_TYPES: Final = frozenset(
     {
         "Patient",
+        "Organization",
         "MedicationRequest",
         "MedicationDispense",
         "MedicationStatement",
@@ -50,6 +55,7 @@ class StoredCourse:
     record: CourseRecord
     assessment: Assessment
     record_patient_id: str  # the clinic's own patient number, from the record
+    clinic: Clinic  # the patient's clinic: the recorder of its staff's entries
 
 
 def stored_course(
@@ -59,7 +65,16 @@ def stored_course(
     document = folded_document(session, patient_id, as_of)
     record = record_from_document(document, system.knowledge, today)
     keyed = replace(record, patient=replace(record.patient, id=patient_id))
-    return StoredCourse(keyed, assess(keyed, system.knowledge, as_of=as_of), record.patient.id)
+    assessment = assess(keyed, system.knowledge, as_of=as_of)
+    return StoredCourse(keyed, assessment, record.patient.id, _clinic(session, patient_id))
+
+
+def _clinic(session: Session, patient_id: str) -> Clinic:
+    patient = session.get(PatientRow, patient_id)
+    if patient is None:
+        return Clinic()
+    row = session.get(ClinicRow, patient.clinic_id)
+    return Clinic(patient.clinic_id, row.name if row is not None else None)
 
 
 def export_patient_bundle(
@@ -77,6 +92,7 @@ def export_patient_bundle(
         system.knowledge,
         base_url=base_url,
         bundle_type="searchset",
+        clinic=course.clinic,
     )
     for entry in bundle["entry"]:
         _keep_record_identifier(entry["resource"], course.record_patient_id)
@@ -145,7 +161,7 @@ def _find(
     except Conflict:  # a stored record that no longer validates exports nothing
         return None
     for resource in course_resources(
-        course.record, course.assessment, system.knowledge, base_url=base_url
+        course.record, course.assessment, system.knowledge, base_url=base_url, clinic=course.clinic
     ):
         if resource["resourceType"] == resource_type and resource["id"] == resource_id:
             _keep_record_identifier(resource, course.record_patient_id)

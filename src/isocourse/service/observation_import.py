@@ -4,6 +4,10 @@ One transaction: the mapped entries are added to the folded record, the whole re
 must still validate, then each entry is appended as its event (``lab_result``,
 ``pregnancy_test``, ``weight``) with one audit entry. What cannot be mapped exactly is
 reported (never guessed); an entry already in the record is reported, not doubled.
+
+Each event's source is the one the importer found: ``patient`` for an Observation the
+patient's side performed or supplied (so it never counts as the clinic's), else
+``import``.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from typing import Any, Final
 from sqlalchemy.orm import Session
 
 from isocourse.fhir.importer import BundleImportError, ImportResult, observations_from_bundle
-from isocourse.record import LabResult, PregnancyTest, Weight
+from isocourse.record import LabResult, PregnancyTest, Source, Weight
 from isocourse.record_parser import RecordError, course_record_from_json
 from isocourse.service.audit import record_audit
 from isocourse.service.context import Call, ClinicSystem, require_role
@@ -43,12 +47,17 @@ def import_bundle(
     except BundleImportError as error:
         raise InvalidInput("bundle", str(error)) from error
 
+    found = _entries(result)
+
     def work(session: Session) -> Answer:
         patient_for(session, call.actor, patient_id)
         document = folded_document(session, patient_id, call.today)
-        new, repeated = _split_new(document, _entries(result))
+        new, repeated = _split_new(document, [(kind, entry) for kind, entry, _ in found])
         _check_record(system, call, document, new)
-        event_ids = [_append(session, call, patient_id, kind, entry) for kind, entry in new]
+        event_ids = [
+            _append(session, call, patient_id, kind, entry, _source_of(found, kind, entry))
+            for kind, entry in new
+        ]
         counts = {kind: sum(k == kind for k, _ in new) for kind in IMPORTED_KINDS}
         detail = ", ".join(f"{n} {kind}" for kind, n in counts.items())
         record_audit(session, call, "fhir.import", patient_id=patient_id, detail=detail)
@@ -62,13 +71,22 @@ def import_bundle(
     return write_once(system, call, fingerprint("fhir-import", patient_id, bundle, subject), work)
 
 
-def _entries(result: ImportResult) -> list[tuple[str, dict[str, Any]]]:
+def _entries(result: ImportResult) -> list[tuple[str, dict[str, Any], Source]]:
     found: list[tuple[str, LabResult | PregnancyTest | Weight]] = [
         *(("lab_result", lab) for lab in result.labs),
         *(("pregnancy_test", test) for test in result.pregnancy_tests),
         *(("weight", weight) for weight in result.weights),
     ]
-    return [(kind, entry_json(asdict(entry))) for kind, entry in found]
+    return [(kind, entry_json(asdict(entry)), entry.source) for kind, entry in found]
+
+
+def _source_of(
+    found: list[tuple[str, dict[str, Any], Source]], kind: str, entry: dict[str, Any]
+) -> Source:
+    """The source of a new entry: ``patient`` if any Observation that gave it was the
+    patient's (failing closed when two give the same entry), else ``import``."""
+    sources = {source for k, e, source in found if (k, e) == (kind, entry)}
+    return "patient" if "patient" in sources else "import"
 
 
 def entry_json(fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -109,7 +127,14 @@ def _check_record(
         raise InvalidInput(f"bundle ({error.field})", error.message) from error
 
 
-def _append(session: Session, call: Call, patient_id: str, kind: str, entry: dict[str, Any]) -> str:
+def _append(
+    session: Session,
+    call: Call,
+    patient_id: str,
+    kind: str,
+    entry: dict[str, Any],
+    source: Source,
+) -> str:
     row = append_event(
         session,
         patient_id=patient_id,
@@ -117,6 +142,6 @@ def _append(session: Session, call: Call, patient_id: str, kind: str, entry: dic
         payload=entry,
         recorded_at=call.now,
         recorded_by=call.actor.user_id,
-        source="import",  # another system's entry (FHIR)
+        source=source,  # another system's entry (FHIR), or the patient's own
     )
     return row.id
