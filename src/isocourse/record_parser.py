@@ -208,7 +208,7 @@ def _check_overlapping_doses(record: CourseRecord) -> None:
     ordered = sorted(enumerate(record.doses), key=lambda item: (item[1].start, item[0]))
     for (first_index, first), (second_index, second) in pairwise(ordered):
         if first.end is None or first.end >= second.start:
-            (named, period), (other, overlapped) = sorted(
+            (named, _), (other, overlapped) = sorted(
                 ((first_index, first), (second_index, second)), key=lambda item: -item[0]
             )
             until = "open-ended" if overlapped.end is None else f"to {overlapped.end.isoformat()}"

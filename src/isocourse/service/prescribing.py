@@ -44,7 +44,6 @@ from isocourse.store.event_log import (
 from isocourse.store.fold import PRESCRIPTION_CANCELLED
 from isocourse.store.tables import EventRow
 
-
 #: the id a prescription being written goes by while it is judged (no stored event has
 #: it), so that an identical prescription written earlier the same day is told apart
 NEW_PRESCRIPTION = "new"
