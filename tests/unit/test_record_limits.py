@@ -76,9 +76,9 @@ def period(start: str, end: str | None, mg: float) -> dict[str, Any]:
             {"doses": [period("2026-01-15", "2026-02-20", 40), period("2026-02-15", None, 60)]},
             "doses[1]",
         ),
-        (
+        (  # the entry listed later is the one named (the newer entry)
             {"doses": [period("2026-02-15", None, 60), period("2026-01-15", None, 40)]},
-            "doses[0]",
+            "doses[1]",
         ),
     ],
 )
