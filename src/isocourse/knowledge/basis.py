@@ -80,7 +80,7 @@ Labels, programmes and guidance change. The knowledge is data: a change is an ed
    link is `https://dailymed.nlm.nih.gov/dailymed/drugInfo.cfm?setid=<set id>`),
    `confidence` and the `note` saying what was confirmed and how.
 2. Find what cites it: `grep -rn "\\[<id>" src/isocourse/knowledge/` (or the "Cited by" line
-   below). Check each entry's number and sentence against the new text; change the
+   of its entry above). Check each entry's number and sentence against the new text; change the
    number, the sentence and the locator (`§5.8`) where the document changed.
 3. A new programme rule is a new dated rule set in `programmes.toml` (with its
    `effective_from` and sources), never an edit of an old one: records keep being judged
