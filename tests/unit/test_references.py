@@ -150,7 +150,7 @@ def test_the_rule_catalogue_shows_the_basis_and_links_to_the_references(code: st
     entry = next(e for e in catalogue_json(load_knowledge()) if e["code"] == code)
     assert entry["basis"] and "[" not in entry["basis"]
     assert "https://" in entry["source"]
-    rules = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
+    rules = (ROOT / "docs/rules.md").read_text(encoding="utf-8")
     (line,) = [line for line in rules.splitlines() if line.startswith(f"| {code} |")]
     assert "](clinical-basis.md#" in line
 
