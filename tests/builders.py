@@ -1,7 +1,7 @@
 """Build fictional course records for tests, through the real parser.
 
 ``record(**changes)`` starts from a plain, valid record (the example of
-``course-record.md`` without its problems) and applies ``changes`` to the JSON:
+docs/course-record.md without its problems) and applies ``changes`` to the JSON:
 ``record(programme="eu-ppp", medications=[...])``. A dotted key changes a nested
 field: ``record(**{"patient.conditions": ["depression"]})``.
 """

@@ -1,6 +1,6 @@
 """The assessment: the clinical core's answer for one record on one day.
 
-Format ``isocourse.assessment/1`` (see ``course-record.md``). Frozen values; a
+Format ``isocourse.assessment/1`` (see docs/course-record.md). Frozen values; a
 finding is data (an :class:`Alert`), never an exception. The JSON form is written and
 read at the edge, by :mod:`isocourse.assessment_json` (the core stays free of pydantic).
 """

@@ -1,7 +1,7 @@
 """The course record: everything known about one patient's course up to a day.
 
 This is the one input of the clinical core (format ``isocourse.course/1``, see
-``course-record.md``). The types are frozen standard-library dataclasses; the
+docs/course-record.md). The types are frozen standard-library dataclasses; the
 parser at the edge (:mod:`isocourse.record_parser`) validates JSON into them.
 
 ``__pydantic_config__`` is a plain mapping read by pydantic at the doors; the

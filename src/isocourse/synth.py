@@ -3,8 +3,9 @@
 Nothing here is real patient data. Each patient is generated from ``(seed, index)``
 alone, so a registry is reproducible, can be generated in parallel, and streams in
 constant memory. Rates of problems are chosen to resemble a clinic's case mix
-(clinical-facts.md §3 and §4 give the orders of magnitude: triglycerides rise in
-about 25%, liver enzymes in about 15%, severe values in under 1%); they are
+(the Absorica label, section 5.8 and 5.10, and Barbieri et al., JAAD 2020, give the
+orders of magnitude: triglycerides rise in about 25%, liver enzymes in about 15%, severe
+values in under 1%); they are
 simulation settings, not clinical facts.
 """
 

@@ -32,8 +32,10 @@ def test_both_cite_the_label_wording_on_stopping() -> None:
     advice = KNOWLEDGE.symptoms.advice_by_alert["SYMPTOM_DEPRESSION"]
     definition = KNOWLEDGE.alerts["SYMPTOM_DEPRESSION"]
     for source in (advice.source, definition.source):
-        assert "stop isotretinoin" in source
-        assert "51ff6346-9256-4c01-9f52-417d13f2df05" in source  # the Medication Guide
+        assert "stop isotretinoin" in source.lower()
+        assert "[us-label-myorisan Medication Guide]" in source
+        # shown with the Myorisan label's DailyMed link (its Medication Guide)
+        assert "51ff6346-9256-4c01-9f52-417d13f2df05" in KNOWLEDGE.references.cite(source)
 
 
 def test_a_negated_low_mood_gives_no_advice_to_stop() -> None:

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from isocourse.cli.catalogue import catalogue_markdown
-from isocourse.knowledge.loader import KnowledgeError, _describe, _empty_sources, load_knowledge
+from isocourse.knowledge.loader import KnowledgeError, _describe, load_knowledge
+from isocourse.knowledge.references import source_problems, source_texts
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,18 +27,25 @@ def test_every_alert_definition_has_a_source_a_title_and_plain_words() -> None:
         assert len(definition.message) > 30, definition.code
 
 
-def test_an_empty_source_anywhere_is_found() -> None:
+def test_every_source_field_anywhere_is_found() -> None:
     @dataclasses.dataclass(frozen=True)
     class Entry:
         value: int
         source: str
 
-    found = _empty_sources({"a": [Entry(1, "label"), Entry(2, " ")]}, "x")
-    assert found == ["x.a[1].source"]
+    found = list(source_texts({"a": [Entry(1, "label [x]"), Entry(2, " ")]}, "x"))
+    assert found == [("x.a[0].source", "label [x]"), ("x.a[1].source", " ")]
 
 
-def test_no_loaded_entry_lacks_a_source() -> None:
-    assert _empty_sources(load_knowledge(), "knowledge") == []
+def test_no_loaded_entry_lacks_a_known_reference() -> None:
+    knowledge = load_knowledge()
+    texts = list(source_texts(knowledge, "knowledge"))
+    assert len(texts) > 250  # alerts, course, labs, drugs, symptoms, programmes, products ...
+    assert [
+        problem
+        for where, text in texts
+        for problem in source_problems(where, text, knowledge.references)
+    ] == []
 
 
 def test_condition_alerts_name_catalogue_codes() -> None:
@@ -61,7 +69,7 @@ def test_knowledge_error_is_the_loader_refusal() -> None:
 
 
 def test_the_rule_catalogue_in_docs_matches_the_knowledge_data() -> None:
-    written = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
+    written = (ROOT / "docs/rules.md").read_text(encoding="utf-8")
     assert written == catalogue_markdown(load_knowledge()), (
         "docs/rules.md drifted: run `isocourse rules --format markdown > docs/rules.md`"
     )

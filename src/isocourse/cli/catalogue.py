@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from isocourse.cli.common import knowledge
+from isocourse.knowledge.references import sentence
 
 if TYPE_CHECKING:
     from isocourse.knowledge.model import Knowledge
@@ -26,7 +27,8 @@ def rules(
         CatalogueFormat, typer.Option("--format", help="text, json, or markdown (docs/rules.md).")
     ] = CatalogueFormat.text,
 ) -> None:
-    """List every alert code: its severity, what it means and its source.
+    """List every alert code: its severity, what it means and its source (short
+    citations with links; docs/clinical-basis.md lists the references).
 
     Piped or redirected, text is one tab-separated line per code, values whole.
     """
@@ -49,7 +51,7 @@ def rules(
                 Column("source"),
             ),
             [
-                (d.code, d.severity, d.title, d.source)
+                (d.code, d.severity, d.title, known.references.cite(d.source))
                 for d in sorted(known.alerts.values(), key=lambda d: (d.concern, d.code))
             ],
         )
@@ -63,19 +65,24 @@ def catalogue_json(known: Knowledge) -> list[dict[str, str]]:
             "severity": d.severity,
             "title": d.title,
             "message": d.message,
-            "source": d.source,
+            "basis": sentence(d.source),
+            "source": known.references.cite(d.source),
         }
         for d in sorted(known.alerts.values(), key=lambda d: (d.concern, d.code))
     ]
 
 
 def catalogue_markdown(known: Knowledge) -> str:
+    """docs/rules.md: every alert code with its basis and citations, then the product
+    decisions (every knowledge entry that rests on an isocourse decision)."""
     lines = [
         "# Alert-code catalogue",
         "",
-        "Generated from `src/isocourse/knowledge/alerts/*.toml` by "
-        "`isocourse rules --format markdown`; a test fails when this file drifts from the data.",
-        "Severity is the default; some rules raise it under a programme (see the message).",
+        "Generated from `src/isocourse/knowledge/` by `isocourse rules --format markdown`; "
+        "a test fails when this file drifts from the data.",
+        "Severity is the default; some rules raise it under a programme (see the message). "
+        "Each source says what the rule rests on, then cites the references listed in "
+        "[the clinical basis](clinical-basis.md).",
         "",
     ]
     concern = None
@@ -94,10 +101,37 @@ def catalogue_markdown(known: Knowledge) -> str:
             definition.severity,
             definition.title,
             definition.message,
-            definition.source,
+            _basis(known, definition.source),
         )
         lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
+    lines += [
+        "",
+        "## Product decisions",
+        "",
+        "Where no source sets a number or a behaviour, isocourse decides, and says so: these "
+        "knowledge entries cite `isocourse-rules`. A clinic may change them in the knowledge "
+        "data; none of them is clinical evidence.",
+        "",
+        "| knowledge entry | decision |",
+        "|---|---|",
+    ]
+    for where, text in _decisions(known):
+        lines.append(f"| `{_cell(where)}` | {_cell(_basis(known, text))} |")
     return "\n".join(lines) + "\n"
+
+
+def _basis(known: Knowledge, source: str) -> str:
+    return f"{sentence(source)} — {known.references.markdown(source)}"
+
+
+def _decisions(known: Knowledge) -> list[tuple[str, str]]:
+    from isocourse.knowledge.references import citations, source_texts
+
+    found: list[tuple[str, str]] = []
+    for where, text in source_texts(known, "knowledge"):
+        if any(c.id == "isocourse-rules" for c in citations(text)):
+            found.append((where.removeprefix("knowledge.").removesuffix(".source"), text))
+    return found
 
 
 def _cell(text: str) -> str:

@@ -1,4 +1,5 @@
-"""``isocourse knowledge check``: compare the product knowledge with current labels.
+"""``isocourse knowledge``: check the product knowledge against current labels, and print
+the clinical basis (the references the knowledge cites, docs/clinical-basis.md).
 
 Only typer is imported at module level: the knowledge, the file reader and rich are
 imported when the command runs, so the command line starts fast.
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 EXIT_DIFFERENT = 1
 
 knowledge_app = typer.Typer(
-    help="The clinical knowledge: check it against the current labels.",
+    help="Clinical knowledge: references; check against current labels.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -27,6 +28,52 @@ knowledge_app = typer.Typer(
 class CheckFormat(StrEnum):
     text = "text"
     json = "json"
+
+
+class BasisFormat(StrEnum):
+    markdown = "markdown"
+    json = "json"
+
+
+@knowledge_app.command("basis")
+def basis(
+    output_format: Annotated[
+        BasisFormat,
+        typer.Option("--format", help="markdown (docs/clinical-basis.md) or json."),
+    ] = BasisFormat.markdown,
+) -> None:
+    """Print the clinical basis: every reference the knowledge cites (issuer, title, date,
+    link, confidence, note) and what cites it. Regenerate the documentation's copy with
+    `isocourse knowledge basis > docs/clinical-basis.md`."""
+    import sys
+
+    from isocourse.cli.common import knowledge
+
+    known = knowledge()
+    if output_format is BasisFormat.json:
+        import dataclasses
+        import json
+
+        rows = [
+            {"id": reference_id, **dataclasses.asdict(reference)}
+            for reference_id, reference in sorted(known.references.references.items())
+        ]
+        json.dump(rows, sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+        return
+    from isocourse.knowledge.basis import clinical_basis_markdown
+
+    sys.stdout.write(clinical_basis_markdown(known, guide_source_texts()))
+
+
+def guide_source_texts() -> dict[str, str]:
+    """The guide's own sources (sources.toml and facts.toml), counted in the basis."""
+    from isocourse.guide.catalogue import load_guide_catalogue
+
+    catalogue = load_guide_catalogue()
+    texts = {f"guide.sources.{name}": text for name, text in catalogue.sources.items()}
+    texts.update({f"guide.facts.{name}": fact.source for name, fact in catalogue.facts.items()})
+    return texts
 
 
 @knowledge_app.command("check")
@@ -124,6 +171,6 @@ def _render(report: CheckReport) -> None:
     else:
         console.print(
             f"{len(report.differences)} difference(s): update knowledge/products.toml "
-            "(see docs/knowledge-maintenance.md), then run the check again.",
+            "(see docs/clinical-basis.md), then run the check again.",
             highlight=False,
         )

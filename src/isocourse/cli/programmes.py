@@ -12,6 +12,8 @@ import typer
 from isocourse.cli.common import knowledge
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from isocourse.knowledge.programmes import ProgrammeCatalogue, RuleSet
 
 
@@ -30,9 +32,11 @@ def programmes(
     The rule set in force on a prescription's date judges it. Piped or redirected,
     text is one tab-separated line per rule set, values whole.
     """
-    catalogue = knowledge().programmes
+    known = knowledge()
+    catalogue = known.programmes
+    cite = known.references.cite
     if output_format is ProgrammesFormat.json:
-        json.dump(programmes_json(catalogue), sys.stdout, indent=2, ensure_ascii=False)
+        json.dump(programmes_json(catalogue, cite), sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
         return
     from isocourse.cli.output import Column, print_listing, stdout_console
@@ -51,15 +55,18 @@ def programmes(
                 ruleset.id,
                 _in_force_text(catalogue, ruleset),
                 "\n".join([ruleset.title, *ruleset_summary(ruleset)]),
-                ruleset.source,
+                cite(ruleset.source),
             )
             for ruleset in _ordered(catalogue)
         ],
     )
 
 
-def programmes_json(catalogue: ProgrammeCatalogue) -> list[dict[str, Any]]:
-    """Every rule set with its dates, its rules in a few lines, and its sources."""
+def programmes_json(
+    catalogue: ProgrammeCatalogue, cite: Callable[[str], str]
+) -> list[dict[str, Any]]:
+    """Every rule set with its dates, its rules in a few lines, and its sources (the
+    short citations with links that ``cite`` makes of each source)."""
     rows = []
     for ruleset in _ordered(catalogue):
         last_day = catalogue.last_day(ruleset)
@@ -71,8 +78,8 @@ def programmes_json(catalogue: ProgrammeCatalogue) -> list[dict[str, Any]]:
                 "effective_from": ruleset.effective_from.isoformat(),
                 "effective_to": last_day.isoformat() if last_day else None,
                 "rules": ruleset_summary(ruleset),
-                "source": ruleset.source,
-                "sources": _part_sources(ruleset),
+                "source": cite(ruleset.source),
+                "sources": {name: cite(text) for name, text in _part_sources(ruleset).items()},
             }
         )
     return rows

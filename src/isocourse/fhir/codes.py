@@ -60,7 +60,7 @@ BODY_WEIGHT_LOINC: Final = "29463-7"
 WEIGHT_UCUM: Final = {"kg": "kg", "lb": "[lb_av]"}
 
 # -- pregnancy tests -----------------------------------------------------------------------------
-# clinical-facts.md §3 "LOINC codes": 2106-3 hCG [Presence] in Urine (HL7 IBCM example);
+# LOINC codes (loinc.org): 2106-3 hCG [Presence] in Urine (HL7 IBCM example);
 # 2118-8 hCG [Presence] in Serum or Plasma; 2110-5 hCG beta subunit [Presence] in Serum/Plasma
 # (ARUP); 80385-8 hCG [Presence] in Serum by rapid immunoassay (loinc.org/80385-8).
 PREGNANCY_TEST_LOINC_BY_METHOD: Final = {"urine": "2106-3", "serum": "2118-8"}

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from isocourse.knowledge.labs import LabTest, unit_key
 from isocourse.knowledge.model import Knowledge
 
-# LOINC codes whose property is a substance (molar) concentration, from clinical-facts.md §3
-# "LOINC codes": 35217-9 Triglyceride [moles/volume] in Serum/Plasma (hl7.org/fhir/R4B/
-# triglyceride.html). Every other code listed there for our tests is mass or enzyme activity.
+# LOINC codes whose property is a substance (molar) concentration (references loinc and
+# hl7-fhir-triglyceride in knowledge/references.toml): 35217-9 Triglyceride [moles/volume]
+# in Serum/Plasma (hl7.org/fhir/R4B/triglyceride.html). Every other LOINC code of
+# knowledge/labs.toml is a mass or enzyme-activity concentration.
 MOLAR_LOINC = frozenset({"35217-9"})
 
 # UCUM codes for the unit spellings labs use, keyed by folded spelling (UCUM,

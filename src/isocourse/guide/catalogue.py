@@ -79,12 +79,28 @@ class GuideCatalogue:
 
 @cache
 def load_guide_catalogue() -> GuideCatalogue:
-    """Read and validate the guide's index, facts and sources (once)."""
+    """Read and validate the guide's index, facts and sources (once). Every source must
+    name at least one reference id of the knowledge's references.toml."""
     folder = resources.files(GUIDE_PACKAGE).joinpath(GUIDE_FOLDER)
     index = _validate(folder.joinpath("index.toml"), GuideIndex)
     facts = _validate(folder.joinpath("facts.toml"), dict[str, GuideFact])
     sources = _validate(folder.joinpath("sources.toml"), dict[str, str])
-    return GuideCatalogue(index=index, facts=facts, sources=sources)
+    catalogue = GuideCatalogue(index=index, facts=facts, sources=sources)
+    problems = source_problems_of(catalogue)
+    if problems:
+        raise GuideError("guide sources", "; ".join(problems))
+    return catalogue
+
+
+def source_problems_of(catalogue: GuideCatalogue) -> list[str]:
+    """Sources of the guide's own files that cite no reference or an unknown one."""
+    from isocourse.knowledge.loader import load_knowledge
+    from isocourse.knowledge.references import source_problems
+
+    references = load_knowledge().references
+    texts = {f"sources.toml {name}": text for name, text in catalogue.sources.items()}
+    texts.update({f"facts.toml {name}": fact.source for name, fact in catalogue.facts.items()})
+    return [p for where, text in texts.items() for p in source_problems(where, text, references)]
 
 
 def _validate(file: Traversable, kind: Any) -> Any:

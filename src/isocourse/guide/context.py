@@ -291,7 +291,8 @@ def _due_rows(options: GuideOptions, catalogue: GuideCatalogue) -> list[Row]:
 def source_texts(
     knowledge: Knowledge, catalogue: GuideCatalogue, options: GuideOptions
 ) -> dict[str, str]:
-    """Every label a template may cite, with its source text."""
+    """Every label a template may cite, with its source text: the sentence, then the
+    references it names (``Source: <citation> — <link>``)."""
     product = product_of(knowledge, options.product)
     texts: dict[str, str] = dict(catalogue.sources)
     texts.update({label(name): fact.source for name, fact in catalogue.facts.items()})
@@ -309,7 +310,8 @@ def source_texts(
             f"Your course record as assessed by isocourse on {checked}; "
             "each date rests on the programme, laboratory and dosing rules cited in this guide"
         )
-    return texts
+    # each footnote: what the source says, then its short citations with their links
+    return {name: knowledge.references.footnote(text) for name, text in texts.items()}
 
 
 def _product_sources(product: Product) -> dict[str, str]:

@@ -22,6 +22,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from isocourse.knowledge.alerts import AlertDefinition
 from isocourse.knowledge.model import Knowledge
+from isocourse.knowledge.references import source_problems, source_texts
 
 _PACKAGE = "isocourse.knowledge"
 
@@ -109,7 +110,11 @@ def _describe(where: str, error: ValidationError) -> str:
 
 
 def _cross_check(knowledge: Knowledge) -> list[str]:
-    problems = [f"{where}: empty source" for where in _empty_sources(knowledge, "knowledge")]
+    problems = [
+        problem
+        for where, text in source_texts(knowledge, "knowledge")
+        for problem in source_problems(where, text, knowledge.references)
+    ]
     allergies = set(knowledge.conditions.allergies)
     for product_id, product in knowledge.products.products.items():
         for allergen in product.excipient_allergens:
@@ -135,21 +140,3 @@ def _cross_check(knowledge: Knowledge) -> list[str]:
             checker: _SelfChecking = value
             problems.extend(f"{part.name}: {p}" for p in checker.problems(knowledge))
     return problems
-
-
-def _empty_sources(value: Any, where: str) -> list[str]:
-    """Every ``source`` field anywhere in the knowledge must say where it comes from."""
-    found: list[str] = []
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        for item in dataclasses.fields(value):
-            child = getattr(value, item.name)
-            if item.name.endswith("source") and isinstance(child, str) and not child.strip():
-                found.append(f"{where}.{item.name}")
-            found.extend(_empty_sources(child, f"{where}.{item.name}"))
-    elif isinstance(value, dict):
-        for key, child in value.items():
-            found.extend(_empty_sources(child, f"{where}.{key}"))
-    elif isinstance(value, (list, tuple)):
-        for index, child in enumerate(value):
-            found.extend(_empty_sources(child, f"{where}[{index}]"))
-    return found

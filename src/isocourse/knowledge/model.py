@@ -12,6 +12,7 @@ from isocourse.knowledge.drugs import DrugCatalogue
 from isocourse.knowledge.labs import LabCatalogue
 from isocourse.knowledge.products import ProductCatalogue
 from isocourse.knowledge.programmes import ProgrammeCatalogue
+from isocourse.knowledge.references import ReferenceCatalogue
 from isocourse.knowledge.symptoms import SymptomCatalogue
 
 
@@ -25,3 +26,4 @@ class Knowledge:
     drugs: DrugCatalogue
     symptoms: SymptomCatalogue
     programmes: ProgrammeCatalogue
+    references: ReferenceCatalogue

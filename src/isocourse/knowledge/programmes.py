@@ -141,7 +141,7 @@ class SupplyRules:
 class SecondPrescriberRule:
     """Before the first prescription for a patient under ``under_age_years``.
 
-    ``categories``: the pregnancy categories it applies to (rules.md: under a
+    ``categories``: the pregnancy categories it applies to (under a
     programme, a patient who cannot get pregnant gets only the supply, counselling
     and window codes).
     """

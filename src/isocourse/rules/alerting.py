@@ -20,7 +20,8 @@ def raise_alert(
     """The catalogue's alert for ``code``, its message filled with ``details``.
 
     ``severity`` overrides the catalogue's default where a rule says so (for
-    example a warning that blocks under one programme).
+    example a warning that blocks under one programme). The alert's ``source`` is the
+    definition's short citations with their links (references.toml).
     """
     definition = knowledge.alerts[code]
     message = definition.message.format_map(details) if details else definition.message
@@ -28,7 +29,7 @@ def raise_alert(
         code=code,
         severity=severity or definition.severity,
         message=message,
-        source=definition.source,
+        source=knowledge.references.cite(definition.source),
         since=reported_on,
         subject=subject,
     )

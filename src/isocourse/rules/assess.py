@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 
 from isocourse.assessment import SEVERITIES, Alert, Assessment, DispenseDecision, Findings
@@ -58,7 +59,11 @@ def assess(record: CourseRecord, knowledge: Knowledge, *, as_of: date) -> Assess
         ),
         alerts=alerts,
         due=tuple(sorted((d for f in found for d in f.due), key=lambda d: (d.due, d.task))),
-        checks=tuple(check for f in found for check in f.checks),
+        checks=tuple(
+            replace(check, source=knowledge.references.cite(check.source))
+            for f in found
+            for check in f.checks
+        ),
     )
 
 

@@ -1,7 +1,7 @@
 """Capsule arithmetic: which daily doses a product's capsules can make, and a dose plan.
 
 A daily dose is given as two doses (morning and evening, per the US labels); each
-dose is one or two capsules of the product's strengths (rules.md DOSE_NOT_COMPOSABLE).
+dose is one or two capsules of the product's strengths (alert DOSE_NOT_COMPOSABLE).
 A strength is offered when any current label of the product lists it; the plan names,
 for each capsule strength it uses, the labels that list it (:attr:`CapsulePlan.sources`),
 because a strength one manufacturer makes may not be on the pharmacy's shelf.

@@ -1,7 +1,11 @@
 """Facts derived from a course record that several rules share.
 
-Definitions follow ``rules.md`` ("active on day D", "first prescription", "in
-treatment", "latest") and ``course-record.md`` (weights, ages).
+Definitions: a contraception or medication entry is "active on day D" when its start is
+on or before D and it has no end or ends on or after D; the "first prescription" is the
+proposed prescription when no dispense is recorded for the course; "in treatment" means
+the course has started by ``as_of`` and its last dose period has not ended before it;
+the "latest" lab or screen is the one with the latest date on or before ``as_of``.
+Weights and ages follow the record format (docs/course-record.md).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Dosing and cumulative dose: mg/kg/day checks, the running total and its projection.
 
-Definitions (course-record.md, rules.md): a dose period counts every calendar day
+Definitions (docs/course-record.md): a dose period counts every calendar day
 from ``start`` through ``end`` (or ``as_of``), both included; missed doses on or
 before ``as_of`` are subtracted; each day's mg is divided by the weight that
 applied that day (the latest on or before it, else the earliest).
@@ -164,7 +164,7 @@ def _projection(
     mg_per_day: float | None,
     as_of: date,
 ) -> date | None:
-    """rules.md: remaining mg = (target - cumulative mg/kg) x latest weight, to the mg."""
+    """Remaining mg = (target - cumulative mg/kg) x latest weight, to the mg."""
     if total.mg_per_kg is None or weight_kg is None:
         return None
     remaining_mg = round((target - total.mg_per_kg) * weight_kg)

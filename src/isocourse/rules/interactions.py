@@ -1,8 +1,8 @@
 """Interacting drugs: each medication entry is read to an ingredient and class.
 
-Decisions (rules.md "Interactions"):
+Decisions:
 
-- A medication counts when active on ``as_of`` (rules.md "active on day D"); a class
+- A medication counts when active on ``as_of`` (started, not yet ended); a class
   marked ``also_on_prescription_day`` (tetracyclines) also counts when active on the
   proposed prescription's date.
 - One alert per class, naming every entry of that class. The class's severity may

@@ -1,6 +1,6 @@
 """Laboratory monitoring: baseline ALT and triglycerides, action thresholds, the labs due.
 
-Decisions (rules.md "Laboratory monitoring" leaves them open):
+Decisions (where the sources leave them open; see docs/rules.md, "Product decisions"):
 
 - Every value is converted to its test's canonical unit (mg/dL, U/L) with the factors
   in ``knowledge/labs.toml`` before it is compared. A result whose unit does not fit its
@@ -10,13 +10,13 @@ Decisions (rules.md "Laboratory monitoring" leaves them open):
 - The upper limit of normal is the result's own ``reference_high`` (converted with the
   result's unit) when it is above 0, else the catalogue's default for the test.
 - Baseline: ALT and triglycerides count for a first prescription dated P when dated
-  P−30 ... P, the prescription day included (rules.md "in the 30 days before it").
+  P−30 ... P, the prescription day included ("in the 30 days before it").
 - Due task ``labs``: before the course starts, due on the prescription day (the proposed
   prescription's date, else ``as_of``) until a baseline exists; once treatment runs,
   the peak-dose check is due on start + 60 days (knowledge), or on the first day of the
   highest dose if the dose rises to it later, until ALT and TG are both drawn at peak
   dose. Nothing is due after treatment ended (no post-treatment checks, Xia 2022).
-- At peak dose (rules.md, 2026-12): a result counts only when dated on or after the
+- At peak dose (since 2026-12): a result counts only when dated on or after the
   first day of the highest mg/day so far (:func:`peak_dose_start`), so a result drawn
   before a dose increase never counts. Decisions: "so far" is the dose periods started
   on or before ``as_of``; when the highest dose is reached again after a lower dose or a

@@ -1,5 +1,5 @@
-"""Rules for pregnancy-prevention programmes and the dispense window (rules.md,
-"Pregnancy prevention").
+"""Rules for pregnancy-prevention programmes and the dispense window (the ``PP_`` alerts
+of docs/rules.md).
 
 One rule set judges the record: the one in force on the proposed prescription's date,
 or on ``as_of`` when there is none. Every parameter comes from that rule set
@@ -75,7 +75,7 @@ def _pregnancy_prevention(case: ProgrammeCase) -> Verdicts:
 
 def _contraception_required(case: ProgrammeCase) -> bool:
     """While a prescription is judged, and after the course until the last
-    post-course pregnancy test (decision: rules.md sets no end; the programmes ask
+    post-course pregnancy test (decision: no end is set otherwise; the programmes ask
     for contraception for a month after the last dose)."""
     if case.judges_prescription:
         return True

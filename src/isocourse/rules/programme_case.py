@@ -41,8 +41,8 @@ class ProgrammeCase:
         """The prescription judged is the course's first: no dispense is recorded.
 
         Decision: without a proposed prescription the judged one is a prescription
-        written on ``as_of``, first when nothing was dispensed (rules.md's "first
-        prescription" otherwise needs a proposed one; failing closed here).
+        written on ``as_of``, first when nothing was dispensed (a "first prescription"
+        otherwise needs a proposed one; failing closed here).
         """
         return not self.record.dispenses
 

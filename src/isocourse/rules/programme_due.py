@@ -1,7 +1,7 @@
 """Due tasks under a programme: the next pregnancy test and counselling, the day the
 dispense window closes, and the end-of-course and post-course pregnancy tests.
 
-Decisions (rules.md gives the tasks, not their dates): a task for the prescription
+Decisions (the programmes give the tasks, not their dates): a task for the prescription
 judged is due on its day (overdue after it); once done, the next is due when the
 proposed supply ends. Without a proposed prescription the next prescription is
 expected when the last dispensed supply ends (or on ``as_of``).

@@ -1,4 +1,4 @@
-"""Which programme rule set judges a record (rules.md, "Pregnancy prevention").
+"""Which programme rule set judges a record (knowledge/programmes.toml).
 
 One rule set applies per assessment: the one in force on the proposed
 prescription's date, or on ``as_of`` when there is none.
@@ -17,7 +17,7 @@ from isocourse.rules.course_facts import prescription_day
 def ruleset_for(record: CourseRecord, knowledge: Knowledge, as_of: date) -> RuleSet | None:
     """The rule set judging ``record``; None under programme ``none``.
 
-    Decision (rules.md is silent): a day before a programme's earliest known rule set
+    Decision (no source says): a day before a programme's earliest known rule set
     is judged by that earliest rule set, so a programme record is never left unjudged.
     """
     if record.programme == "none":

@@ -1,5 +1,5 @@
 """Pregnancy tests under a programme: which test qualifies, the dispense window, the
-screening and confirmation tests, and the lockout (rules.md, "Pregnancy prevention").
+screening and confirmation tests, and the lockout (knowledge/programmes.toml).
 
 A negative test qualifies for a prescription written on day P when its setting is
 accepted and its specimen date lies in P - n ... P (n from the rule set). Settings

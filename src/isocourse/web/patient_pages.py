@@ -32,7 +32,7 @@ from isocourse.web.session import check_csrf
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
-#: PHQ-9 items (Kroenke, Spitzer & Williams 2001; free to reproduce, clinical-facts.md §8)
+#: PHQ-9 items (Kroenke, Spitzer & Williams 2001, reference kroenke-2001; free to reproduce)
 PHQ9 = (
     "Little interest or pleasure in doing things",
     "Feeling down, depressed, or hopeless",
