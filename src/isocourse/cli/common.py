@@ -20,10 +20,12 @@ EXIT_BROKEN = 3
 
 
 def knowledge() -> Knowledge:
-    from isocourse.knowledge.loader import KnowledgeError, load_knowledge
+    """The validated knowledge (kept between runs: :mod:`isocourse.cli.knowledge_cache`)."""
+    from isocourse.cli.knowledge_cache import cached_knowledge
+    from isocourse.knowledge.loader import KnowledgeError
 
     try:
-        return load_knowledge()
+        return cached_knowledge()
     except KnowledgeError as error:
         fail(f"the clinical knowledge failed to load, refusing to run:\n{error}", EXIT_BROKEN)
 
