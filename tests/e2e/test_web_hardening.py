@@ -199,9 +199,14 @@ def test_the_web_login_shares_the_lockout(client: TestClient) -> None:
         ("short pw 1", "at least 12 characters"),
         ("nurse.jones@a.test!", "e-mail"),
         ("my nurse.jones pass", "e-mail"),
-        ("Password123456", "too common"),
-        ("qwertyuiop!!", "too common"),
-        ("123456789012", "too common"),
+        ("Password123456", "too easy to guess"),
+        ("qwertyuiop!!", "too easy to guess"),
+        ("123456789012", "too easy to guess"),
+        ("aaaaaaaaaaaa", "too easy to guess (Repeats"),  # a repeat
+        ("qwertyuiopas", "too easy to guess"),  # a keyboard run
+        ("abcdefghijklmnop", "too easy to guess"),  # a sequence
+        ("isotretinoin2026", "too easy to guess"),  # this program's words
+        ("a" * 200 + "X", "too easy to guess"),  # past zxcvbn's 72 characters
         ("p" * 257, "at most 256"),
     ],
 )
