@@ -15,11 +15,11 @@ import getpass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from isocourse.auth.second_factor import enrol
-from isocourse.auth.sessions import revoke_user_sessions
+from isocourse.auth.sessions import FULL, revoke_user_sessions
 from isocourse.auth.users import (
     UserSummary,
     clear_second_factor,
@@ -31,7 +31,7 @@ from isocourse.service.audit import record_audit
 from isocourse.service.context import Actor, Call, ClinicSystem, require_role
 from isocourse.service.errors import Conflict, InvalidInput, NotFound
 from isocourse.service.unit_of_work import unit_of_work
-from isocourse.store.tables import Clinic, UserRow
+from isocourse.store.tables import Clinic, SessionRow, UserRow
 
 Change = Literal["disable", "enable", "reset_second_factor"]
 #: the audit entry of each change
@@ -143,10 +143,12 @@ def require_second_factor(system: ClinicSystem, call: Call, required: bool) -> N
         record_audit(session, call, "clinic.second_factor", patient_id=None, detail=detail)
 
 
-def set_up_second_factor(system: ClinicSystem, call: Call, secret: str, code: str) -> None:
-    """Keep ``secret`` as the caller's second factor if ``code`` is its current code; all
-    the caller's sessions end (they sign in again, with a code). InvalidInput naming
-    ``code`` otherwise."""
+def set_up_second_factor(
+    system: ClinicSystem, call: Call, secret: str, code: str, *, session_key: str
+) -> None:
+    """Keep ``secret`` as the caller's second factor if ``code`` is its current code: the
+    caller's other sessions end, this one goes on as signed in with it (a session that
+    could only set it up becomes a full one). InvalidInput naming ``code`` otherwise."""
     require_role(call.actor, "prescriber", "pharmacist", "admin")
     with unit_of_work(system) as session:
         row = session.get(UserRow, call.actor.user_id)
@@ -154,7 +156,14 @@ def set_up_second_factor(system: ClinicSystem, call: Call, secret: str, code: st
             raise NotFound("no such user")
         if not enrol(session, row, secret, code, call.now):
             raise InvalidInput("code", "not the code your app shows now: try the next one")
-        revoke_user_sessions(session, row.id, now=call.now, reason="second factor set")
+        revoke_user_sessions(
+            session, row.id, now=call.now, reason="second factor set", keep=session_key
+        )
+        session.execute(
+            update(SessionRow)
+            .where(SessionRow.id == session_key)
+            .values(purpose=FULL, second_factor=True)
+        )
         _audit(session, call, row, "user.second_factor_set")
 
 

@@ -88,7 +88,7 @@ def invite_patient(
 
 
 def _check_address(session: Session, patient_id: str, address: str) -> None:
-    login = session.scalar(select(UserRow).where(UserRow.patient_id == patient_id))
+    login = _login(session, patient_id)
     if login is not None and login.email != address:
         raise InvalidInput(
             "email",
@@ -144,7 +144,7 @@ def accept_invitation(
         problem = password_problem(password, email=invitation.email)
         if problem:
             raise InvalidInput("password", problem)
-        login = session.scalar(select(UserRow).where(UserRow.patient_id == invitation.patient_id))
+        login = _login(session, invitation.patient_id)
         if login is None:
             login = UserRow(
                 email=invitation.email,
@@ -166,6 +166,12 @@ def accept_invitation(
             session, call, "invitation.accepted", patient_id=invitation.patient_id, detail=detail
         )
         return login.email
+
+
+def _login(session: Session, patient_id: str) -> UserRow | None:
+    """The patient's login (the first made, should there be more)."""
+    query = select(UserRow).where(UserRow.patient_id == patient_id).order_by(UserRow.id)
+    return session.scalars(query).first()
 
 
 def _live(session: Session, token: str, now: datetime) -> InvitationRow:

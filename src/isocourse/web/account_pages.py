@@ -18,25 +18,27 @@ from isocourse.service.context import Call
 from isocourse.service.errors import Forbidden, InvalidInput, NotFound
 from isocourse.service.invitations import accept_invitation, open_invitation
 from isocourse.web.rendering import PageRedirect, PageRoute, redirect, render, system
-from isocourse.web.session import check_csrf, end_session, page_session
+from isocourse.web.session import check_csrf, page_session
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 STAFF = ("prescriber", "pharmacist", "admin")
+HOME = {"prescriber": "/worklist", "pharmacist": "/pharmacy", "admin": "/admin"}
 
 
-def _staff_session(request: Request) -> Call:
+def _staff_session(request: Request) -> tuple[Call, str]:
+    """The staff member's call and session key (a set-up-only session too)."""
     found = page_session(request)
     if found is None:
         raise PageRedirect("/login")
     if found.actor.role not in STAFF:
         raise Forbidden("this page is for the clinic's staff")
     now = wiring(request).now()
-    return Call(found.actor, request.state.request_id, now.date(), now)
+    return Call(found.actor, request.state.request_id, now.date(), now), found.key
 
 
 @router.get("/account/second-factor")
 def second_factor_page(request: Request) -> Response:
-    call = _staff_session(request)
+    call, _ = _staff_session(request)
     return _second_factor(request, call, new_secret())
 
 
@@ -51,16 +53,14 @@ def _second_factor(
 @router.post("/account/second-factor")
 async def second_factor_set_up(request: Request) -> Response:
     await check_csrf(request)
-    call = _staff_session(request)
+    call, key = _staff_session(request)
     form = await request.form()
     secret, code = str(form.get("secret", ""))[:64], str(form.get("code", ""))[:20]
     try:
-        set_up_second_factor(system(request), call, secret, code)
+        set_up_second_factor(system(request), call, secret, code, session_key=key)
     except InvalidInput as error:
         return _second_factor(request, call, secret, error=error.message, status=422)
-    response = redirect("/login?done=second-factor-set")
-    end_session(response)
-    return response
+    return redirect(HOME[call.actor.role])
 
 
 @router.get("/invitations/{token}")
@@ -94,7 +94,9 @@ async def invitation_accept(request: Request, token: str) -> Response:
     except InvalidInput as error:
         context = {"email": email, "token": token, "error": error.message}
         return render(request, "invitation.html", context, status=422)
-    return redirect("/login?done=password-set")
+    # the log-in form at once (a redirect to it would read as "not signed in")
+    done: dict[str, object] = {"actor": None, "flash": "Your password is set: log in with it."}
+    return render(request, "login.html", {**done, "email": email})
 
 
 def _gone(error: NotFound) -> dict[str, str]:

@@ -25,8 +25,6 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 HOME = {"prescriber": "/worklist", "pharmacist": "/pharmacy", "patient": "/me", "admin": "/admin"}
 NOTICES = {
     "signed-out": "You are logged out.",
-    "password-set": "Your password is set: log in with it.",
-    "second-factor-set": "Your second factor is set up: log in with your password and a code.",
 }
 
 
