@@ -6,8 +6,8 @@ nonce) and its secret is an HMAC of the patient id and that nonce under the serv
 key, so neither a copy of the database nor the key alone gives anyone the link. The
 prescriber (or the patient) issues a new link, which ends the old one, or revokes it;
 disabling the patient's login revokes it; it stops serving once the course is over
-(its last dose is past and nothing more is due). The link shows only that patient's due
-dates; every fetch is audited as the feed reader.
+(its last dose is past, and so is every date the calendar would show). The link shows
+only that patient's due dates; every fetch is audited as the feed reader.
 
 Errors: NotFound for any link that does not serve (wrong, revoked, replaced, expired):
 nothing is revealed about why.
@@ -19,13 +19,15 @@ import base64
 import hashlib
 import hmac
 import secrets
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Final
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from isocourse.assessment import Assessment
 from isocourse.calendar import course_calendar
+from isocourse.record import CourseRecord
 from isocourse.rules import assess
 from isocourse.rules.course_facts import last_dose_day
 from isocourse.service.audit import record_audit
@@ -68,7 +70,7 @@ def issue_feed(system: ClinicSystem, call: Call, secret: str, patient_id: str) -
             CalendarFeedRow(
                 patient_id=patient_id,
                 nonce=nonce,
-                issued_at=call.now,
+                issued_at=call.now.astimezone(UTC),
                 issued_by=call.actor.user_id or None,
                 revoked_at=None,
             )
@@ -93,7 +95,7 @@ def revoke_feeds(session: Session, patient_id: str, *, now: datetime) -> int:
     result = session.execute(
         update(CalendarFeedRow)
         .where(CalendarFeedRow.patient_id == patient_id, CalendarFeedRow.revoked_at.is_(None))
-        .values(revoked_at=now)
+        .values(revoked_at=now.astimezone(UTC))
     )
     return int(getattr(result, "rowcount", 0))
 
@@ -107,6 +109,14 @@ def _live_nonce(session: Session, patient_id: str) -> str | None:
     )
     found: str | None = session.scalar(query)
     return found
+
+
+def course_over(record: CourseRecord, assessment: Assessment, today: date) -> bool:
+    """Its last dose is past, and so is every date its calendar would show."""
+    last_dose = last_dose_day(record)
+    if last_dose is None or last_dose >= today:
+        return False
+    return all(item.due < today for item in assessment.due)
 
 
 def read_calendar_feed(
@@ -131,9 +141,8 @@ def read_calendar_feed(
         document = folded_document(session, patient_id, today)
     record = record_from_document(document, system.knowledge, today)
     assessment = assess(record, system.knowledge, as_of=today)
-    last_dose = last_dose_day(record)
-    if last_dose is not None and last_dose < today and not assessment.due:
-        raise NotFound("no such calendar")  # the course is over: the link has expired
+    if course_over(record, assessment, today):
+        raise NotFound("no such calendar")  # the link has expired with the course
     reader = Actor(
         user_id=0, email=FEED_READER, role="patient", clinic_id=clinic_id, patient_id=patient_id
     )
