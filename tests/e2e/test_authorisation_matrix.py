@@ -8,7 +8,8 @@ when the answer is a success (2xx, or a redirect that is not to the log-in page)
 a bearer token only, pages with the session cookie only (and a valid CSRF token, so
 that the check measured is the authorisation, not the form's CSRF protection). A route
 that ends the caller's session (log out, setting up a second factor) is called in a
-session of its own, by a user of the same role and clinic made for it.
+session of its own, by a user of the same role and clinic made for it. Every answer, in
+every cell, but a static file's, must carry ``Cache-Control: no-store``.
 """
 
 from __future__ import annotations
@@ -450,6 +451,12 @@ def send(scene: Scene, caller: str, call: Call, *, api: bool) -> Response:
     return client.request(call.method, call.url, json=call.json, data=form, headers=headers)
 
 
+def stored_nowhere(response: Response) -> bool:
+    """``Cache-Control: no-store``: any answer may carry a patient's data (the record,
+    the PDF, the calendar, FHIR, a page), and none is kept by a browser or a proxy."""
+    return response.headers.get("cache-control") == "no-store"
+
+
 def granted(response: Response, rule: Rule) -> bool:
     if rule.public:
         return response.status_code < 400
@@ -466,6 +473,7 @@ def test_every_route_has_an_authorisation_rule(clinic: Clinic) -> None:
 
 def test_the_authorisation_matrix_holds_for_every_route_role_and_relation(scene: Scene) -> None:
     wrong: list[str] = []
+    uncached: list[str] = []  # answers a browser or proxy may keep
     cells = 0
     for method, path, api in route_table(scene.clinic.app):
         rule = POLICY[(method, path)]
@@ -475,6 +483,8 @@ def test_the_authorisation_matrix_holds_for_every_route_role_and_relation(scene:
                 response = send(scene, caller, call, api=api)
                 cells += 1
                 expected = rule.allows(caller, relation)
+                if not path.startswith("/static") and not stored_nowhere(response):
+                    uncached.append(f"{method} {path} {caller}/{relation}")
                 if response.status_code >= 500 or granted(response, rule) != expected:
                     verdict = "allow" if expected else "deny"
                     wrong.append(
@@ -483,4 +493,5 @@ def test_the_authorisation_matrix_holds_for_every_route_role_and_relation(scene:
                     )
     record_figure("authorisation matrix cells checked", cells)
     assert wrong == []
+    assert uncached == []
     assert cells >= 400

@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import Final
 
 import pyotp
-import segno
 from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
@@ -36,6 +35,8 @@ def provisioning_uri(secret: str, email: str) -> str:
 
 def qr_svg(uri: str) -> str:
     """The URI as a QR code: an inline SVG element (no XML declaration)."""
+    import segno  # only this page needs it
+
     return str(segno.make(uri, error="m").svg_inline(scale=4, title="QR code for your app"))
 
 
