@@ -104,7 +104,13 @@ def test_user_list_disable_enable_and_set_password(data_dir: Path) -> None:
             )
         ]
         details = " ".join(row[0] for row in connection.execute("SELECT detail FROM audit_entries"))
-    assert actions == ["user.disabled", "user.enabled", "user.password_set"]
+    assert actions == [
+        "user.added",
+        "user.added",
+        "user.disabled",
+        "user.enabled",
+        "user.password_set",
+    ]
     assert "violet" not in details
     verified = runner.invoke(app, ["audit", "verify"])
     assert verified.exit_code == 0, verified.output

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from isocourse.auth.password_policy import password_problem
 from isocourse.auth.passwords import burn_time, hash_password, password_matches
-from isocourse.service.context import ROLES, Actor, Role
+from isocourse.service.audit import lock_head, record_audit
+from isocourse.service.context import ROLES, Actor, Call, Role
 from isocourse.service.errors import InvalidInput, NotAuthenticated
 from isocourse.store.database import Store
 from isocourse.store.tables import Clinic, PatientRow, UserRow
@@ -34,9 +35,14 @@ def add_user(
     password: str,
     now: datetime,
     patient_id: str | None = None,
+    audit: Call | None = None,
 ) -> Actor:
+    """Add a user (their clinic made when new); with ``audit``, the audit entry
+    ``user.added`` (who added whom, never the password) in the same transaction."""
     _check_new_user(email, role, clinic_id, password, patient_id)
     with store.transaction() as session:
+        if audit is not None:
+            lock_head(session)  # first, as every unit of work that audits
         if session.scalar(select(UserRow).where(func.lower(UserRow.email) == email.lower())):
             raise InvalidInput("email", f"a user {email!r} already exists")
         if session.get(Clinic, clinic_id) is None:
@@ -56,6 +62,9 @@ def add_user(
         )
         session.add(row)
         session.flush()
+        if audit is not None:
+            detail = f"user={row.email}; role={role}"
+            record_audit(session, audit, "user.added", patient_id=patient_id, detail=detail)
         return actor_of(row)
 
 

@@ -51,6 +51,7 @@ def user_add(
 ) -> None:
     """Add a user bound to a clinic (and, for a patient, to their record)."""
     from isocourse.auth.users import add_user
+    from isocourse.service.accounts import operator_call
     from isocourse.service.errors import InvalidInput
     from isocourse.store.database import open_store
 
@@ -65,6 +66,7 @@ def user_add(
             password=password,
             now=datetime.now(tz=UTC),
             patient_id=patient,
+            audit=operator_call(clinic, datetime.now(tz=UTC)),
         )
     except InvalidInput as error:
         fail(f"cannot add the user: {error.message}")
