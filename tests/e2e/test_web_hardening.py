@@ -266,7 +266,7 @@ def test_an_expired_token_is_refused(client: TestClient, clock: Clock) -> None:
 
 
 def test_a_trusted_proxy_that_is_not_an_address_is_refused_at_start_up() -> None:
-    with pytest.raises(ValidationError, match="ISOCOURSE_TRUSTED_PROXIES: 'proxy.local'"):
+    with pytest.raises(ValidationError, match=r"ISOCOURSE_TRUSTED_PROXIES: 'proxy\.local'"):
         Settings(trusted_proxies="10.0.0.1, proxy.local")
     assert len(Settings(trusted_proxies="10.0.0.1, 192.168.0.0/16").trusted_proxy_networks()) == 2
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from isocourse.auth.sessions import utc
@@ -128,11 +128,3 @@ def _wait(times: list[datetime], throttle: LoginThrottle, now: datetime, limit: 
     """Seconds until fewer than ``limit`` of ``times`` are within the window."""
     unlocked_at = times[-limit] + throttle.window
     return max(1, int((unlocked_at - now).total_seconds() + 0.999))
-
-
-def failures_within(session: Session, *, email: str, since: datetime) -> int:
-    """The account's uncleared failures since ``since`` (for the admin page)."""
-    query = select(func.count()).where(
-        _F.account == account_key(email), _F.account_cleared.is_(False), _F.at > utc(since)
-    )
-    return int(session.scalar(query) or 0)

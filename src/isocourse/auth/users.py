@@ -15,7 +15,7 @@ from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from isocourse.auth.password_policy import password_problem
-from isocourse.auth.passwords import burn_time, hash_password, password_matches
+from isocourse.auth.passwords import hash_password
 from isocourse.service.audit import lock_head, record_audit
 from isocourse.service.context import ROLES, Actor, Call, Role
 from isocourse.service.errors import InvalidInput, NotAuthenticated
@@ -82,14 +82,6 @@ def _check_new_user(
         raise InvalidInput("password", problem)
     if (role == "patient") != (patient_id is not None):
         raise InvalidInput("patient", "a patient login names its patient; other roles do not")
-
-
-def check_password(row: UserRow | None, password: str) -> bool:
-    """Whether ``password`` is the user's (as long for an unknown user: no timing oracle)."""
-    if row is None:
-        burn_time(password)
-        return False
-    return password_matches(row.password_hash, password)
 
 
 def user_by_email(session: Session, email: str) -> UserRow | None:
@@ -204,16 +196,8 @@ def actor_from_columns(
     return Actor(user_id, email, checked, clinic_id, patient_id)
 
 
-def signed_in_actor(session: Session, user_id: int) -> Actor:
-    """The actor behind a checked token; refused if the user has since been removed."""
-    actor = actor_by_id(session, user_id)
-    if actor is None:
-        raise user_gone()
-    return actor
-
-
 def user_gone() -> NotAuthenticated:
-    """A validly signed token or session whose user has since been removed."""
+    """A call whose user has since been removed."""
     return NotAuthenticated("this user no longer exists")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from isocourse.api.wiring import wiring
+from isocourse.api.wiring import client_address, wiring
 from isocourse.auth.sessions import ENROL
 from isocourse.auth.sign_in import sign_in, sign_out
 from isocourse.service.context import Call
@@ -14,7 +14,6 @@ from isocourse.web.rendering import PageRoute, page_actor_cached, redirect, rend
 from isocourse.web.session import (
     SECOND_FACTOR_PAGE,
     check_csrf,
-    client_address,
     end_session,
     page_session,
     start_session,

@@ -19,7 +19,7 @@ import secrets
 
 from fastapi import Request, Response
 
-from isocourse.api.wiring import Wiring, client_address, wiring
+from isocourse.api.wiring import Wiring, wiring
 from isocourse.auth.sessions import ENROL, FULL, SignedIn
 from isocourse.auth.sign_in import SignedInNow
 from isocourse.auth.tokens import TokenError, sign_session_id
@@ -32,8 +32,6 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 #: where a session that must first set up a second factor is sent
 SECOND_FACTOR_PAGE = "/account/second-factor"
-
-__all__ = ["SECOND_FACTOR_PAGE", "client_address"]
 
 
 class CsrfRefused(Exception):
