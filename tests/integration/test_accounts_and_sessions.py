@@ -160,6 +160,9 @@ def test_a_session_ends_after_the_idle_timeout_and_at_its_lifetime(site: Site) -
     expired = site.worklist(busy)
     assert expired.status_code == 401
     assert "expired" in expired.json()["error"]["message"]
+    site.token("doc@a.test")  # a new sign-in sweeps the user's sessions past their lifetime
+    with site.system.store.reading() as session:
+        assert session.scalar(select(func.count()).select_from(SessionRow)) == 1
 
 
 def test_a_removed_users_token_never_works_for_the_next_user(site: Site) -> None:

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any, Final
 
-from sqlalchemy import Select, bindparam, select, update
+from sqlalchemy import Select, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from isocourse.auth.tokens import new_session_id, session_key
@@ -88,9 +88,13 @@ def open_session(
     purpose: str = FULL,
     second_factor: bool = False,
 ) -> str:
-    """Start a session for the user (in the caller's transaction); its new random id."""
+    """Start a session for the user (in the caller's transaction); its new random id. The
+    user's sessions past their lifetime are swept away (the audit trail keeps the story)."""
     session_id = new_session_id()
     moment = utc(now)
+    session.execute(
+        delete(SessionRow).where(SessionRow.user_id == user_id, SessionRow.expires_at <= moment)
+    )
     lifetime = times.lifetime if purpose == FULL else min(times.lifetime, timedelta(minutes=15))
     session.add(
         SessionRow(
