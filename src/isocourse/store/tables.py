@@ -24,6 +24,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.expression import false
 
 
 class Base(DeclarativeBase):
@@ -36,8 +37,9 @@ class Clinic(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    #: prescribers and admins must sign in with a second factor (TOTP)
-    require_second_factor: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: prescribers and admins must sign in with a second factor (TOTP); the database's
+    #: default (an insert need not name it, and so binds no Boolean on PostgreSQL)
+    require_second_factor: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
 
 class PatientRow(Base):
