@@ -18,7 +18,7 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
-PASSWORD = "demo-password"
+PASSWORD = "demo-clinic-password"
 HOME = {"prescriber": "/worklist", "pharmacist": "/pharmacy", "patient": "/me", "admin": "/admin"}
 
 

@@ -1,10 +1,28 @@
-"""Whole-suite hooks: print the security figures the tests measured."""
+"""Whole-suite hooks: cheap password hashing, and the security figures the tests measured."""
 
 from __future__ import annotations
 
-import pytest
+from collections.abc import Iterator
 
+import pytest
+from argon2 import PasswordHasher
+
+from isocourse.auth import passwords
 from tests.security_figures import FIGURES
+
+#: argon2id at its cheapest: the suite hashes and checks hundreds of passwords
+CHEAP = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashing() -> Iterator[None]:
+    """In the tests' own process only: a server started as a child process, and the
+    product, keep argon2-cffi's defaults (a hash names its parameters, so either checks
+    the other's)."""
+    real = passwords._hasher
+    passwords._hasher = lambda: CHEAP  # type: ignore[assignment]
+    yield
+    passwords._hasher = real
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -6,6 +6,7 @@ default database; see docs/deployment for production settings.
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import date, datetime
 from pathlib import Path
 from typing import Literal
@@ -31,7 +32,29 @@ class Settings(BaseSettings):
     secret_key: SecretStr = Field(
         default=SecretStr(DEVELOPMENT_SECRET), description="signs bearer tokens"
     )
-    token_minutes: int = Field(default=480, gt=0, le=24 * 60, description="bearer token lifetime")
+    token_minutes: int = Field(
+        default=480,
+        gt=0,
+        le=24 * 60,
+        description="a session's absolute lifetime (the bearer token and the page cookie): "
+        "it ends this long after the sign-in, however much it is used",
+    )
+    session_idle_minutes: int = Field(
+        default=30,
+        gt=0,
+        le=24 * 60,
+        description="a session ends after this long without a request (measured to the "
+        "minute)",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="comma-separated addresses or networks (CIDR) of the reverse proxies "
+        "in front of the server: only a request from one of them has its client address "
+        "taken from X-Forwarded-For (empty: the connection's own address, always)",
+    )
+    invitation_hours: int = Field(
+        default=72, gt=0, le=30 * 24, description="how long a patient's invitation link works"
+    )
     login_attempts: int = Field(
         default=5, gt=0, description="failed sign-ins per account before a lockout"
     )
@@ -64,6 +87,24 @@ class Settings(BaseSettings):
     smtp_from: str | None = Field(default=None, description="the reminders' From address")
     smtp_user: str | None = Field(default=None, description="SMTP login, if the server needs one")
     smtp_password: SecretStr | None = Field(default=None, description="SMTP password")
+
+    @model_validator(mode="after")
+    def _check_trusted_proxies(self) -> Settings:
+        self.trusted_proxy_networks()  # a bad entry is refused at start-up, named
+        return self
+
+    def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """``trusted_proxies`` parsed; ValueError naming a bad entry."""
+        networks = []
+        for entry in (part.strip() for part in self.trusted_proxies.split(",")):
+            if entry:
+                try:
+                    networks.append(ipaddress.ip_network(entry, strict=False))
+                except ValueError as error:
+                    raise ValueError(
+                        f"ISOCOURSE_TRUSTED_PROXIES: {entry!r} is not an address or network"
+                    ) from error
+        return tuple(networks)
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:

@@ -12,8 +12,8 @@ name what the request is about:
 - ``own``: patient P of clinic a, the patient whom the patient login belongs to;
 - ``sibling``: another patient of clinic a (own clinic, but not the patient's own);
 - ``foreign``: a patient of clinic b (another clinic);
-- ``own token`` / ``wrong token``: a capability link (the calendar feed) with the
-  patient's own secret, or with another patient's.
+- ``own token`` / ``wrong token``: a capability link (the calendar feed, an invitation)
+  with the patient's own secret, or with another patient's (a made-up one).
 """
 
 from __future__ import annotations
@@ -79,6 +79,7 @@ POLICY: Final[Mapping[tuple[str, str], Rule]] = {
     ("GET", "/health"): public(),
     # the JSON API
     ("POST", f"{API}/auth/token"): public(),
+    ("POST", f"{API}/auth/logout"): roles("prescriber", "pharmacist", "patient", "admin"),
     ("GET", f"{API}/schemas/{{name}}"): public(),  # format documentation, no patient data
     ("POST", f"{API}/patients"): roles("prescriber"),
     ("GET", f"{API}/patients/{{patient_id}}/record"): about_a_patient(patient=True),
@@ -109,6 +110,12 @@ POLICY: Final[Mapping[tuple[str, str], Rule]] = {
     ("POST", "/login"): public(),
     ("POST", "/logout"): public(),
     ("GET", "/admin"): roles("admin"),
+    ("POST", "/admin/users/{user_id}/{change}"): roles("admin"),
+    ("POST", "/admin/second-factor"): roles("admin"),
+    ("GET", "/account/second-factor"): roles("prescriber", "pharmacist", "admin"),
+    ("POST", "/account/second-factor"): roles("prescriber", "pharmacist", "admin"),
+    ("GET", "/invitations/{token}"): capability_link(),
+    ("POST", "/invitations/{token}"): capability_link(),
     ("GET", "/worklist"): roles("prescriber"),
     ("GET", "/patients/{patient_id}"): about_a_patient(),
     ("POST", "/patients/{patient_id}/events/{kind}"): about_a_patient(),
@@ -121,6 +128,10 @@ POLICY: Final[Mapping[tuple[str, str], Rule]] = {
     ("GET", "/patients/{patient_id}/charts/lab-{test}.png"): about_a_patient(),
     ("GET", "/patients/{patient_id}/report.pdf"): about_a_patient(),
     ("GET", "/patients/{patient_id}/calendar.ics"): about_a_patient(),
+    ("GET", "/patients/{patient_id}/access"): about_a_patient(),
+    ("POST", "/patients/{patient_id}/invitation"): about_a_patient(),
+    ("POST", "/patients/{patient_id}/calendar-link"): about_a_patient(),
+    ("POST", "/patients/{patient_id}/calendar-link/revoke"): about_a_patient(),
     ("GET", "/pharmacy"): roles("pharmacist"),
     ("POST", "/pharmacy"): about_a_prescription(),
     ("POST", "/pharmacy/dispense"): about_a_prescription(),
@@ -129,6 +140,7 @@ POLICY: Final[Mapping[tuple[str, str], Rule]] = {
     ("POST", "/me/symptoms"): roles("patient"),
     ("POST", "/me/mood"): roles("patient"),
     ("GET", "/me/guide"): roles("patient"),
+    ("POST", "/me/calendar-link"): roles("patient"),
     ("GET", "/planner"): roles("prescriber"),
     ("POST", "/planner"): roles("prescriber"),
     ("GET", "/feeds/calendar/{patient_id}/{token}.ics"): capability_link(),

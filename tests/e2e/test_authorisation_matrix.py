@@ -6,26 +6,37 @@ without a rule, or without a way to call it here, fails the test. A cell is *all
 when the answer is a success (2xx, or a redirect that is not to the log-in page) and
 *denied* otherwise; no cell may answer with a server error. API routes are called with
 a bearer token only, pages with the session cookie only (and a valid CSRF token, so
-that the check measured is the authorisation, not the form's CSRF protection).
+that the check measured is the authorisation, not the form's CSRF protection). A route
+that ends the caller's session (log out, setting up a second factor) is called in a
+session of its own, by a user of the same role and clinic made for it. Every answer, in
+every cell, but a static file's, must carry ``Cache-Control: no-store``.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import pyotp
 import pytest
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 from httpx2 import Response
+from sqlalchemy import select
 from starlette.routing import Mount
 
-from isocourse.service.calendar_feed import feed_path
-from isocourse.web.session import CSRF_COOKIE
-from tests.clinic_support import ALLOWED_DEMO, PASSWORD, TODAY, Clinic, demo
+from isocourse.auth.users import actor_by_id, add_user
+from isocourse.service.calendar_feed import issue_feed
+from isocourse.service.context import Call as UseCase
+from isocourse.service.invitations import invite_patient
+from isocourse.store.tables import UserRow
+from isocourse.web import access_pages
+from tests.clinic_support import ALLOWED_DEMO, NOW, PASSWORD, TODAY, Clinic, demo
 from tests.e2e.authorisation_policy import API, CALLERS, POLICY, Rule
 from tests.security_figures import record_figure
+from tests.web_support import csrf_of
 
 USER_OF = {
     "prescriber": "doc_a",
@@ -47,6 +58,8 @@ class Call:
     url: str
     json: Any = None
     form: dict[str, str] | None = None
+    #: in a new session of a new user of the caller's role (the call ends its session)
+    own_session: bool = False
 
 
 @dataclass
@@ -57,6 +70,32 @@ class Scene:
     patients: dict[str, str]
     birth_date: str
     cookies: dict[str, dict[str, str]] = field(default_factory=dict)
+    csrf: dict[str, str] = field(default_factory=dict)
+    made: itertools.count[int] = field(default_factory=itertools.count)
+
+    def use_case(self, user: str = "doc_a") -> UseCase:
+        """A call of the service layer as ``user`` (setup outside the checked request)."""
+        store = self.clinic.app.state.wiring.system.store
+        email = f"{user}@{user.rsplit('_', 1)[1]}.test"
+        with store.reading() as session:
+            user_id = session.scalar(select(UserRow.id).where(UserRow.email == email))
+            actor = actor_by_id(session, user_id or 0)
+        assert actor is not None
+        return UseCase(actor, "matrix-setup", TODAY, NOW)
+
+    def new_user(self, role: str) -> str:
+        """A new user of ``role`` in clinic a (a patient: another login of ``own``); e-mail."""
+        email = f"made{next(self.made)}-{role}@a.test"
+        add_user(
+            self.clinic.app.state.wiring.system.store,
+            email=email,
+            role=role,
+            clinic_id="a",
+            password=PASSWORD,
+            now=NOW,
+            patient_id=self.patients["own"] if role == "patient" else None,
+        )
+        return email
 
     def doctor_of(self, relation: str) -> dict[str, str]:
         return self.clinic.as_user(f"doc_{CLINIC_OF[relation]}")
@@ -156,12 +195,66 @@ def _pharmacy_form(path: str) -> Builder:
 
 
 def _feed(s: Scene, r: str) -> Call:
-    secret = s.clinic.app.state.wiring.settings.secret_key.get_secret_value()
-    path = feed_path(secret, s.patients["own"])
+    secret = s.clinic.app.state.wiring.secret
+    path = issue_feed(s.clinic.app.state.wiring.system, s.use_case(), secret, s.patients["own"])
     if r == "wrong token":  # the own patient's id with the sibling's secret
-        sibling_token = feed_path(secret, s.patients["sibling"]).rsplit("/", 1)[1]
-        path = path.rsplit("/", 1)[0] + "/" + sibling_token
+        sibling = issue_feed(
+            s.clinic.app.state.wiring.system, s.use_case(), secret, s.patients["sibling"]
+        )
+        path = path.rsplit("/", 1)[0] + "/" + sibling.rsplit("/", 1)[1]
     return Call("GET", path)
+
+
+def _invitation_email(s: Scene, r: str) -> str:
+    """The patient's login's e-mail (an invitation to another is refused), or a new one."""
+    return _login_email(s, s.patients[r]) or f"invited-{r}-{next(s.made)}@{CLINIC_OF[r]}.test"
+
+
+def _login_email(s: Scene, patient_id: str) -> str | None:
+    with s.clinic.app.state.wiring.system.store.reading() as session:
+        found: str | None = session.scalar(
+            select(UserRow.email).where(UserRow.patient_id == patient_id).order_by(UserRow.id)
+        )
+    return found
+
+
+def _invitation_link(method: str) -> Builder:
+    """A new invitation of the sibling patient (never the own one: accepting it would reset
+    the matrix's patient login), or a made-up token."""
+
+    def build(s: Scene, r: str) -> Call:
+        token = "not-an-invitation-" + "x" * 30
+        if r == "own token":
+            system = s.clinic.app.state.wiring.system
+            email = _invitation_email(s, "sibling")
+            token = invite_patient(
+                system, s.use_case(), s.patients["sibling"], email, hours=24
+            ).token
+        password = f"lantern orbit pebble {next(s.made)}"
+        form = {"password": password, "password_again": password}
+        return Call(method, f"/invitations/{token}", form=form if method == "POST" else None)
+
+    return build
+
+
+def _second_factor(s: Scene, r: str) -> Call:
+    secret = pyotp.random_base32()
+    code = pyotp.TOTP(secret).at(NOW)
+    return Call(
+        "POST", "/account/second-factor", form={"secret": secret, "code": code}, own_session=True
+    )
+
+
+def _admin_change(s: Scene, r: str) -> Call:
+    user_id = _user_id(s, s.new_user("pharmacist"))
+    return Call("POST", f"/admin/users/{user_id}/disable", form={})
+
+
+def _user_id(s: Scene, email: str) -> int:
+    with s.clinic.app.state.wiring.system.store.reading() as session:
+        found = session.scalar(select(UserRow.id).where(UserRow.email == email))
+    assert found is not None
+    return found
 
 
 def _bundle() -> dict[str, Any]:
@@ -186,6 +279,9 @@ BUILDERS: dict[tuple[str, str], Builder] = {
     ("GET", "/health"): _get("/health"),
     ("POST", f"{API}/auth/token"): _post(
         f"{API}/auth/token", form={"username": "doc_a@a.test", "password": PASSWORD}
+    ),
+    ("POST", f"{API}/auth/logout"): lambda s, r: Call(
+        "POST", f"{API}/auth/logout", own_session=True
     ),
     ("GET", f"{API}/schemas/{{name}}"): _get(f"{API}/schemas/course-record"),
     ("POST", f"{API}/patients"): _post(f"{API}/patients", json=demo(ALLOWED_DEMO)),
@@ -224,8 +320,14 @@ BUILDERS: dict[tuple[str, str], Builder] = {
     ("GET", "/"): _get("/"),
     ("GET", "/login"): _get("/login"),
     ("POST", "/login"): _post("/login", form=LOGIN),
-    ("POST", "/logout"): _post("/logout", form={}),
+    ("POST", "/logout"): lambda s, r: Call("POST", "/logout", form={}, own_session=True),
     ("GET", "/admin"): _get("/admin"),
+    ("POST", "/admin/users/{user_id}/{change}"): _admin_change,
+    ("POST", "/admin/second-factor"): _post("/admin/second-factor", form={"required": "no"}),
+    ("GET", "/account/second-factor"): _get("/account/second-factor"),
+    ("POST", "/account/second-factor"): _second_factor,
+    ("GET", "/invitations/{token}"): _invitation_link("GET"),
+    ("POST", "/invitations/{token}"): _invitation_link("POST"),
     ("GET", "/worklist"): _get("/worklist"),
     ("GET", "/patients/{patient_id}"): _get("/patients/{p}"),
     ("POST", "/patients/{patient_id}/events/{kind}"): _post(
@@ -255,6 +357,18 @@ BUILDERS: dict[tuple[str, str], Builder] = {
     ),
     ("GET", "/patients/{patient_id}/report.pdf"): _get("/patients/{p}/report.pdf"),
     ("GET", "/patients/{patient_id}/calendar.ics"): _get("/patients/{p}/calendar.ics"),
+    ("GET", "/patients/{patient_id}/access"): _get("/patients/{p}/access"),
+    ("POST", "/patients/{patient_id}/invitation"): lambda s, r: Call(
+        "POST",
+        f"/patients/{s.patients[r]}/invitation",
+        form={"email": _invitation_email(s, r)},
+    ),
+    ("POST", "/patients/{patient_id}/calendar-link"): _post(
+        "/patients/{p}/calendar-link", form={}
+    ),
+    ("POST", "/patients/{patient_id}/calendar-link/revoke"): _post(
+        "/patients/{p}/calendar-link/revoke", form={}
+    ),
     ("GET", "/pharmacy"): _get("/pharmacy"),
     ("POST", "/pharmacy"): _pharmacy_form("/pharmacy"),
     ("POST", "/pharmacy/dispense"): _pharmacy_form("/pharmacy/dispense"),
@@ -263,6 +377,7 @@ BUILDERS: dict[tuple[str, str], Builder] = {
     ("POST", "/me/symptoms"): _post("/me/symptoms", form={"text": "dry lips"}),
     ("POST", "/me/mood"): _post("/me/mood", form={f"item{i}": "0" for i in range(9)}),
     ("GET", "/me/guide"): _get("/me/guide"),
+    ("POST", "/me/calendar-link"): _post("/me/calendar-link", form={}),
     ("GET", "/planner"): _get("/planner"),
     ("POST", "/planner"): _post(
         "/planner", form={"weight": "70 kg", "product": "isotretinoin", "mg_per_kg": "0.5"}
@@ -283,43 +398,63 @@ def route_table(app: Any) -> Iterator[tuple[str, str, bool]]:
 
 
 @pytest.fixture
-def scene(clinic: Clinic) -> Scene:
+def scene(clinic: Clinic, monkeypatch: pytest.MonkeyPatch) -> Scene:
     patients = {
         "own": clinic.enrol(demo(ALLOWED_DEMO)),
         "sibling": clinic.enrol(demo(ALLOWED_DEMO)),
         "foreign": clinic.enrol(demo(ALLOWED_DEMO), user="doc_b"),
     }
     clinic.add("pat_a", "patient", "a", patient_id=patients["own"])
+    # the invitation e-mails go nowhere (tests/e2e/test_accounts.py sends them over SMTP)
+    monkeypatch.setattr(access_pages, "send_invitation", lambda *_: None)
     built = Scene(clinic, patients, demo(ALLOWED_DEMO)["patient"]["birth_date"])
     for caller in CALLERS:
-        built.cookies[caller] = _page_cookies(clinic, USER_OF.get(caller))
+        user = USER_OF.get(caller)
+        email = None if user is None else f"{user}@{user.rsplit('_', 1)[1]}.test"
+        built.cookies[caller], built.csrf[caller] = _page_session(clinic, email)
     return built
 
 
-def _page_cookies(clinic: Clinic, user: str | None) -> dict[str, str]:
+def _page_session(clinic: Clinic, email: str | None) -> tuple[dict[str, str], str]:
+    """The cookies of a browser signed in as ``email`` (None: signed out) and the CSRF
+    token its pages carry (bound to its session)."""
     browser = TestClient(clinic.app, follow_redirects=False)
     page = browser.get("/login")
-    csrf = browser.cookies[CSRF_COOKIE]
-    if user is not None:
-        email = next(e for e in _emails(clinic) if e.startswith(f"{user}@"))
-        form = {"email": email, "password": PASSWORD, "csrf_token": csrf}
+    if email is not None:
+        form = {"email": email, "password": PASSWORD, "csrf_token": csrf_of(page.text)}
         assert browser.post("/login", data=form).status_code == 303, page.text
-    return dict(browser.cookies.items())
+        page = browser.get("/login")
+    return dict(browser.cookies.items()), csrf_of(page.text)
 
 
-def _emails(clinic: Clinic) -> list[str]:
-    return [f"{name}@{name.rsplit('_', 1)[1]}.test" for name in clinic.headers]
+def _bearer(clinic: Clinic, email: str) -> dict[str, str]:
+    form = {"username": email, "password": PASSWORD}
+    answer = clinic.client.post(f"{API}/auth/token", data=form)
+    assert answer.status_code == 200, answer.text
+    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
 
 def send(scene: Scene, caller: str, call: Call, *, api: bool) -> Response:
-    cookies = {} if api else scene.cookies[caller]
-    client = TestClient(scene.clinic.app, follow_redirects=False, cookies=cookies)
     user = USER_OF.get(caller)
+    cookies, csrf = ({}, "") if api else (scene.cookies[caller], scene.csrf[caller])
     headers = scene.clinic.as_user(user) if api and user else {}
+    if call.own_session and user is not None:
+        email = scene.new_user(caller)
+        if api:
+            headers = _bearer(scene.clinic, email)
+        else:
+            cookies, csrf = _page_session(scene.clinic, email)
+    client = TestClient(scene.clinic.app, follow_redirects=False, cookies=cookies)
     form = call.form
     if form is not None and not api:
-        form = {**form, "csrf_token": cookies[CSRF_COOKIE]}
+        form = {**form, "csrf_token": csrf}
     return client.request(call.method, call.url, json=call.json, data=form, headers=headers)
+
+
+def stored_nowhere(response: Response) -> bool:
+    """``Cache-Control: no-store``: any answer may carry a patient's data (the record,
+    the PDF, the calendar, FHIR, a page), and none is kept by a browser or a proxy."""
+    return response.headers.get("cache-control") == "no-store"
 
 
 def granted(response: Response, rule: Rule) -> bool:
@@ -338,6 +473,7 @@ def test_every_route_has_an_authorisation_rule(clinic: Clinic) -> None:
 
 def test_the_authorisation_matrix_holds_for_every_route_role_and_relation(scene: Scene) -> None:
     wrong: list[str] = []
+    uncached: list[str] = []  # answers a browser or proxy may keep
     cells = 0
     for method, path, api in route_table(scene.clinic.app):
         rule = POLICY[(method, path)]
@@ -347,6 +483,8 @@ def test_the_authorisation_matrix_holds_for_every_route_role_and_relation(scene:
                 response = send(scene, caller, call, api=api)
                 cells += 1
                 expected = rule.allows(caller, relation)
+                if not path.startswith("/static") and not stored_nowhere(response):
+                    uncached.append(f"{method} {path} {caller}/{relation}")
                 if response.status_code >= 500 or granted(response, rule) != expected:
                     verdict = "allow" if expected else "deny"
                     wrong.append(
@@ -355,4 +493,5 @@ def test_the_authorisation_matrix_holds_for_every_route_role_and_relation(scene:
                     )
     record_figure("authorisation matrix cells checked", cells)
     assert wrong == []
+    assert uncached == []
     assert cells >= 400

@@ -51,7 +51,7 @@ def test_the_demo_prints_the_logins_the_sign_in_page_and_where_its_data_lives(
     assert result.exit_code == 0, result.output
     for role in ("prescriber", "pharmacist", "admin", "patient"):
         assert f"{role}@demo.test" in result.output
-    assert "demo-password" in result.output
+    assert "demo-clinic-password" in result.output
     assert "http://127.0.0.1:8000/login" in result.output
     assert "/docs" not in result.output
     assert str(database(data_dir).resolve()) in result.output

@@ -44,6 +44,78 @@ def test_user_add_reads_the_password_from_stdin_and_creates_the_clinic(data_dir:
     assert again.exit_code == 2
 
 
+@pytest.mark.parametrize("password", ["aaaaaaaaaaaa", "qwertyuiopas", "password1234"])
+def test_user_add_and_set_password_refuse_a_guessable_password(
+    data_dir: Path, password: str
+) -> None:
+    runner.invoke(app, ["db", "upgrade"])
+    args = ["user", "add", "x@north.test", "--role", "prescriber", "--clinic", "north"]
+    refused = runner.invoke(app, [*args, "--password-stdin"], input=f"{password}\n")
+    assert refused.exit_code == 2
+    assert "too easy to guess" in refused.output
+    runner.invoke(app, [*args, "--password-stdin"], input="a long password\n")
+    again = ["user", "set-password", "x@north.test", "--password-stdin"]
+    refused = runner.invoke(app, again, input=f"{password}\n")
+    assert refused.exit_code == 2
+    assert "too easy to guess" in refused.output
+
+
+def test_user_list_disable_enable_and_set_password(data_dir: Path) -> None:
+    runner.invoke(app, ["db", "upgrade"])
+    for email, clinic in (("doc@north.test", "north"), ("doc@south.test", "south")):
+        added = runner.invoke(
+            app,
+            ["user", "add", email, "--role", "prescriber", "--clinic", clinic, "--password-stdin"],
+            input="a long password\n",
+        )
+        assert added.exit_code == 0, added.output
+    listed = runner.invoke(app, ["user", "list"])
+    assert listed.exit_code == 0, listed.output
+    lines = listed.output.splitlines()
+    assert [line.split("\t")[:3] for line in lines] == [
+        ["doc@north.test", "prescriber", "north"],
+        ["doc@south.test", "prescriber", "south"],
+    ]
+    assert all(line.split("\t")[4:6] == ["never", "active"] for line in lines)
+    only = runner.invoke(app, ["user", "list", "--clinic", "south"])
+    assert [line.split("\t")[0] for line in only.output.splitlines()] == ["doc@south.test"]
+
+    disabled = runner.invoke(app, ["user", "disable", "doc@north.test"])
+    assert disabled.exit_code == 0 and "disabled" in disabled.output
+    assert "disabled" in runner.invoke(app, ["user", "list"]).output.splitlines()[0]
+    again = runner.invoke(app, ["user", "disable", "doc@north.test"])
+    assert "already disabled" in again.output
+    enabled = runner.invoke(app, ["user", "enable", "doc@north.test"])
+    assert enabled.exit_code == 0 and "enabled" in enabled.output
+    changed = runner.invoke(
+        app,
+        ["user", "set-password", "doc@north.test", "--password-stdin"],
+        input="violet harbour compass\n",
+    )
+    assert changed.exit_code == 0, changed.output
+    assert "0 session(s) ended" in changed.output
+    unknown = runner.invoke(app, ["user", "disable", "nobody@north.test"])
+    assert unknown.exit_code == 2 and "no user" in unknown.output
+    with sqlite3.connect(data_dir / "isocourse.sqlite3") as connection:
+        actions = [
+            row[0]
+            for row in connection.execute(
+                "SELECT action FROM audit_entries WHERE action LIKE 'user.%' ORDER BY id"
+            )
+        ]
+        details = " ".join(row[0] for row in connection.execute("SELECT detail FROM audit_entries"))
+    assert actions == [
+        "user.added",
+        "user.added",
+        "user.disabled",
+        "user.enabled",
+        "user.password_set",
+    ]
+    assert "violet" not in details
+    verified = runner.invoke(app, ["audit", "verify"])
+    assert verified.exit_code == 0, verified.output
+
+
 def test_user_add_refuses_an_unknown_role(data_dir: Path) -> None:
     runner.invoke(app, ["db", "upgrade"])
     args = ["user", "add", "x@north.test", "--role", "nurse", "--clinic", "north"]

@@ -87,6 +87,14 @@ def test_every_response_carries_the_security_headers(client: TestClient, path: s
     assert "strict-transport-security" not in headers  # development runs on plain http
 
 
+@pytest.mark.parametrize("path", ["/login", "/api/v1/worklist", "/health", "/openapi.json"])
+def test_answers_are_never_stored_but_static_files_may_be(client: TestClient, path: str) -> None:
+    """Every answer may carry a patient's data (tests/e2e/test_authorisation_matrix.py
+    checks every route); the static files carry none and may be cached."""
+    assert client.get(path).headers["cache-control"] == "no-store"
+    assert "no-store" not in client.get("/static/htmx.min.js").headers.get("cache-control", "")
+
+
 def test_pages_load_scripts_only_from_the_server_itself(client: TestClient) -> None:
     page = client.get("/login").text
     assert '<script src="/static/htmx.min.js"' in page or "/static/htmx.min.js" in page
@@ -199,9 +207,14 @@ def test_the_web_login_shares_the_lockout(client: TestClient) -> None:
         ("short pw 1", "at least 12 characters"),
         ("nurse.jones@a.test!", "e-mail"),
         ("my nurse.jones pass", "e-mail"),
-        ("Password123456", "too common"),
-        ("qwertyuiop!!", "too common"),
-        ("123456789012", "too common"),
+        ("Password123456", "too easy to guess"),
+        ("qwertyuiop!!", "too easy to guess"),
+        ("123456789012", "too easy to guess"),
+        ("aaaaaaaaaaaa", "too easy to guess (Repeats"),  # a repeat
+        ("qwertyuiopas", "too easy to guess"),  # a keyboard run
+        ("abcdefghijklmnop", "too easy to guess"),  # a sequence
+        ("isotretinoin2026", "too easy to guess"),  # this program's words
+        ("a" * 200 + "X", "too easy to guess"),  # past zxcvbn's 72 characters
         ("p" * 257, "at most 256"),
     ],
 )
@@ -243,10 +256,19 @@ def test_an_expired_token_is_refused(client: TestClient, clock: Clock) -> None:
     token = client.post("/api/v1/auth/token", data=form).json()["access_token"]
     bearer = {"Authorization": f"Bearer {token}"}
     assert client.get("/api/v1/worklist", headers=bearer).status_code == 200
-    clock.now += timedelta(minutes=480)
+    for _ in range(15):  # used every half hour less a minute: only the lifetime ends it
+        clock.now += timedelta(minutes=29)
+        assert client.get("/api/v1/worklist", headers=bearer).status_code == 200
+    clock.now += timedelta(minutes=480 - 15 * 29)
     expired = client.get("/api/v1/worklist", headers=bearer)
     assert expired.status_code == 401
     assert "expired" in expired.json()["error"]["message"]
+
+
+def test_a_trusted_proxy_that_is_not_an_address_is_refused_at_start_up() -> None:
+    with pytest.raises(ValidationError, match=r"ISOCOURSE_TRUSTED_PROXIES: 'proxy\.local'"):
+        Settings(trusted_proxies="10.0.0.1, proxy.local")
+    assert len(Settings(trusted_proxies="10.0.0.1, 192.168.0.0/16").trusted_proxy_networks()) == 2
 
 
 def test_production_refuses_the_default_or_a_short_secret() -> None:

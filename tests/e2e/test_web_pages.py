@@ -264,6 +264,8 @@ def test_the_patient_reads_the_guide_fitted_to_their_course(clinic: WebClinic) -
 def test_a_phone_subscribes_to_the_calendar_at_the_patients_secret_link(clinic: WebClinic) -> None:
     with clinic.browser() as patient:
         page = log_in(patient, "sam@demo.test")
+        assert "/feeds/calendar/" not in page.text  # none issued yet
+        page = post_form(patient, "/me/calendar-link", page.text)
         link = re.search(r'href="(http://testserver/feeds/calendar/[^"]+\.ics)"', page.text)
         assert link
     with clinic.browser() as phone:  # no log-in, no cookies

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ from sqlalchemy import create_engine, literal, select
 from sqlalchemy.engine import make_url
 
 from isocourse.api.app import create_app
-from isocourse.auth.tokens import issue_token
+from isocourse.auth.tokens import new_session_id, sign_session_id
 from isocourse.settings import Settings
 from isocourse.store.database import DatabaseUnavailable, InTransaction, OnLoop
 
@@ -56,12 +55,7 @@ def test_the_verification_is_answered_503_with_what_to_do(tmp_path: Path) -> Non
     settings = Settings(
         data_dir=tmp_path, database_url=closed_port_url(), database_wait_seconds=WAIT
     )
-    token = issue_token(
-        1,
-        secret=settings.secret_key.get_secret_value(),
-        now=datetime.now(UTC),
-        lifetime=timedelta(hours=1),
-    )
+    token = sign_session_id(new_session_id(), secret=settings.secret_key.get_secret_value())
     with TestClient(create_app(settings)) as client:
         answer = client.get(
             "/api/v1/prescriptions/any/verification",

@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ import psycopg
 import pytest
 from sqlalchemy import Connection, Engine, create_engine, event, func, select, text
 
-from isocourse.auth.tokens import issue_token
+from isocourse.auth.tokens import new_session_id, sign_session_id
 from isocourse.service.audit import lock_head, verify_chain
 from isocourse.settings import Settings
 from isocourse.store.database import ON_LOOP_APPLICATION, open_store
@@ -229,16 +228,18 @@ def test_every_verification_writes_one_audit_entry_and_locks_the_head_once(
 
 
 def test_the_verification_reads_in_one_statement_outside_a_transaction(clinic: Clinic) -> None:
-    """The caller, the prescription and its patient's events: one statement, one snapshot.
-    On PostgreSQL it runs outside a transaction (no BEGIN and COMMIT round trips); the
-    audit entry is written in one."""
+    """The caller's session and user, the prescription and its patient's events: one
+    statement, one snapshot. On PostgreSQL it runs outside a transaction (no BEGIN and
+    COMMIT round trips); the audit entry is written in one."""
     store = clinic.app.state.wiring.system.store
     _, prescription_id, birth = prescribe(clinic)
     with statements(clinic) as sent:
         assert verify(clinic, prescription_id, birth).status_code == 200
     reads = [s for s in sent if s.statement.startswith("SELECT") and "audit" not in s.statement]
     assert len(reads) == 1, reads
-    assert "FROM users" in reads[0].statement and "events" in reads[0].statement, reads[0]
+    read = reads[0].statement
+    assert "FROM sessions JOIN users" in read and "events" in read, reads[0]
+    assert "WHERE sessions.id = " in read, read  # the session checked in the same snapshot
     audit = [s for s in sent if "audit" in s.statement]
     assert len(audit) == 3, audit  # the head locked, the entry, the head moved
     assert all(s.in_transaction for s in audit), audit
@@ -276,17 +277,13 @@ def test_only_the_audit_entry_takes_the_write_lock(clinic: Clinic) -> None:
 
 
 @pytest.mark.parametrize("route", ["verification", "worklist"])
-def test_a_token_of_a_user_who_no_longer_exists_is_refused(clinic: Clinic, route: str) -> None:
-    """Validly signed, but its user is gone: the verification (which reads the caller's
-    user in the check's snapshot) refuses it as the other reads do, and audits nothing."""
+def test_a_token_of_a_session_that_does_not_exist_is_refused(clinic: Clinic, route: str) -> None:
+    """Validly signed, but naming no session (its user removed, so its sessions with it):
+    the verification (which reads the caller's session and user in the check's snapshot)
+    refuses it as the other reads do, and audits nothing."""
     _, prescription_id, birth = prescribe(clinic)
     wiring = clinic.app.state.wiring
-    token = issue_token(
-        999_999,
-        secret=wiring.settings.secret_key.get_secret_value(),
-        now=wiring.now(),
-        lifetime=timedelta(hours=1),
-    )
+    token = sign_session_id(new_session_id(), secret=wiring.secret)
     path = {
         "verification": f"/api/v1/prescriptions/{prescription_id}/verification",
         "worklist": "/api/v1/worklist",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from anyio import to_thread
 from fastapi import FastAPI, Request
@@ -49,7 +49,9 @@ def create_app(
     """The API for ``settings``' database (already migrated: ``isocourse db upgrade``).
     ``freeze_startup_heap``: for a server process (see :func:`_freeze_startup_heap`)."""
     store = open_store(settings)
-    wired = Wiring(settings, ClinicSystem(store, load_knowledge()), clock, _throttle(settings))
+    wired = Wiring(
+        settings, ClinicSystem(store, load_knowledge()), clock, LoginThrottle.of(settings)
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -106,14 +108,6 @@ def _freeze_startup_heap() -> None:
     """
     gc.collect()
     gc.freeze()
-
-
-def _throttle(settings: Settings) -> LoginThrottle:
-    return LoginThrottle(
-        per_account=settings.login_attempts,
-        per_address=settings.login_attempts_per_address,
-        window=timedelta(minutes=settings.login_lockout_minutes),
-    )
 
 
 def _health(request: Request) -> JSONResponse:

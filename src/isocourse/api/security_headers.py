@@ -5,6 +5,10 @@ vendored htmx) and never be framed; styles may also be inline (a few templates a
 htmx's indicator style use them). The interactive API docs (``/docs``, ``/redoc``)
 load their viewer from the jsDelivr CDN, so they get a policy allowing that.
 HSTS is sent in production only (development runs on plain http://localhost).
+
+``Cache-Control: no-store`` goes on every response but the static files (the API, the
+pages, the PDF, the calendar, FHIR: any of them may carry a patient's data), replacing
+whatever a route set: no browser, proxy or shared computer keeps a copy.
 """
 
 from __future__ import annotations
@@ -25,6 +29,9 @@ DOCS_POLICY: Final = (
     "worker-src 'self' blob:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
 )
 DOCS_PATHS: Final = ("/docs", "/redoc")
+#: files that carry no patient data and may be cached
+CACHEABLE_PATHS: Final = ("/static/",)
+NO_STORE: Final = (b"cache-control", b"no-store")
 HSTS: Final = "max-age=31536000; includeSubDomains"
 
 
@@ -40,12 +47,16 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         headers = self._headers_for(scope["path"])
+        no_store = not scope["path"].startswith(CACHEABLE_PATHS)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                present = {name.lower() for name, _ in message.get("headers", [])}
+                kept = list(message.get("headers", []))
+                if no_store:
+                    kept = [(n, v) for n, v in kept if n.lower() != NO_STORE[0]] + [NO_STORE]
+                present = {name.lower() for name, _ in kept}
                 extra = [(n, v) for n, v in headers if n not in present]
-                message = {**message, "headers": [*message.get("headers", []), *extra]}
+                message = {**message, "headers": [*kept, *extra]}
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

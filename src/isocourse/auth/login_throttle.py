@@ -1,75 +1,130 @@
-"""Login rate limiting and lockout, per account and per client address (in memory).
+"""Sign-in throttling, counted in the database: shared by every server process, and atomic.
 
-After ``per_account`` failed sign-ins for one e-mail within ``window``, that account
-is locked until the window has passed since the failure that reached the limit;
-the same for ``per_address`` failures from one client address (guessing across
-many accounts). A success clears the account's count, never the address's. While
-locked, even the right password is refused, so guessing gains nothing.
+Each attempt is *reserved* before its password is checked: in one transaction that holds
+the audit chain's head (so concurrent attempts, in any process, are decided one after
+the other) the failures within ``window`` are counted for the account and for the
+client address, and, unless locked, a failure row is written at once. The attempt counts
+as a failure from then on; only a success takes its row away again. So N concurrent
+wrong passwords make N failures, and no more than the limit are ever checked.
 
-The counts live in this process's memory: one server process enforces the limits
-exactly; N processes behind a load balancer allow up to N times as many guesses,
-and a restart forgets them (see docs/security.md).
+The limits:
+
+- ``per_address`` failures from one client address lock that address (guessing across
+  many accounts);
+- ``per_account`` failures for one account lock it, **except** for an attempt from a
+  client address that has no failure within the window, and for an attempt that
+  carries a valid second factor (checked before the password; see
+  :mod:`isocourse.auth.sign_in`). So an attacker cannot lock the owner out for free: the
+  owner, from their own address, still signs in; each fresh address gives an attacker
+  one guess, which then counts against that address.
+
+A success clears the account's count (its failure rows are marked cleared), never the
+address's. While locked, the password is not checked at all, so guessing gains nothing.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Final
 
-#: beyond this many tracked keys, keys with no recent failure are swept away
-_SWEEP_ABOVE_KEYS = 10_000
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from isocourse.auth.sessions import utc
+from isocourse.settings import Settings
+from isocourse.store.tables import SignInFailureRow
+
+_F: Final = SignInFailureRow
 
 
-@dataclass
+@dataclass(frozen=True)
 class LoginThrottle:
     per_account: int = 5
     per_address: int = 20
     window: timedelta = timedelta(minutes=15)
-    _failures: dict[str, deque[datetime]] = field(default_factory=dict, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def seconds_locked(self, email: str, address: str, now: datetime) -> int:
-        """How long sign-in stays refused for this account or address (0: not locked)."""
-        with self._lock:
-            waits = [
-                self._wait(_account(email), self.per_account, now),
-                self._wait(_address(address), self.per_address, now),
-            ]
-        return max(waits)
-
-    def failed(self, email: str, address: str, now: datetime) -> None:
-        with self._lock:
-            if len(self._failures) > _SWEEP_ABOVE_KEYS:
-                self._sweep(now)
-            for key in (_account(email), _address(address)):
-                self._failures.setdefault(key, deque()).append(now)
-
-    def succeeded(self, email: str) -> None:
-        with self._lock:
-            self._failures.pop(_account(email), None)
-
-    def _wait(self, key: str, limit: int, now: datetime) -> int:
-        times = self._failures.get(key)
-        if not times:
-            return 0
-        while times and now - times[0] >= self.window:
-            times.popleft()
-        if len(times) < limit:
-            return 0
-        unlocked_at = times[-limit] + self.window
-        return max(1, int((unlocked_at - now).total_seconds() + 0.999))
-
-    def _sweep(self, now: datetime) -> None:
-        stale = [k for k, t in self._failures.items() if not t or now - t[-1] >= self.window]
-        for key in stale:
-            del self._failures[key]
+    @classmethod
+    def of(cls, settings: Settings) -> LoginThrottle:
+        return cls(
+            per_account=settings.login_attempts,
+            per_address=settings.login_attempts_per_address,
+            window=timedelta(minutes=settings.login_lockout_minutes),
+        )
 
 
-def _account(email: str) -> str:
-    return "account:" + email.strip().lower()
+@dataclass(frozen=True)
+class Reserved:
+    """An attempt allowed to check its password; ``failure_id`` is its failure row."""
+
+    failure_id: int
+    #: the account was locked, and this attempt came through it (fresh address or
+    #: a valid second factor)
+    through_lock: bool
 
 
-def _address(address: str) -> str:
-    return "address:" + address
+@dataclass(frozen=True)
+class Locked:
+    """An attempt refused without checking anything."""
+
+    seconds: int
+    #: "account" or "address": which limit refused it
+    limit: str
+
+
+def account_key(email: str) -> str:
+    return email.strip().lower()[:320]
+
+
+def reserve_attempt(
+    session: Session,
+    throttle: LoginThrottle,
+    *,
+    email: str,
+    address: str,
+    now: datetime,
+    second_factor: bool = False,
+) -> Reserved | Locked:
+    """Count, and reserve this attempt as a failure unless a limit refuses it. Run in a
+    transaction that holds the audit head (the unit of work), which serialises attempts."""
+    moment = utc(now)
+    since = moment - throttle.window
+    account, address = account_key(email), address[:64]
+    session.execute(delete(_F).where(_F.at <= since))  # out of the window
+    address_times = _failure_times(session, _F.address == address, since)
+    if len(address_times) >= throttle.per_address:
+        return Locked(_wait(address_times, throttle, moment, throttle.per_address), "address")
+    account_times = _failure_times(
+        session, (_F.account == account) & _F.account_cleared.is_(False), since
+    )
+    account_locked = len(account_times) >= throttle.per_account
+    if account_locked and address_times and not second_factor:
+        return Locked(_wait(account_times, throttle, moment, throttle.per_account), "account")
+    row = SignInFailureRow(account=account, address=address, at=moment, account_cleared=False)
+    session.add(row)
+    session.flush()
+    return Reserved(row.id, through_lock=account_locked)
+
+
+def succeeded(session: Session, attempt: Reserved, *, email: str) -> None:
+    """The attempt signed in: it was no failure, and the account's count starts again."""
+    session.execute(delete(_F).where(_F.id == attempt.failure_id))
+    session.execute(
+        update(_F).where(_F.account == account_key(email)).values(account_cleared=True)
+    )
+
+
+def not_a_failure(session: Session, attempt: Reserved) -> None:
+    """The password was right but the sign-in stops for another reason (it is no guess)."""
+    session.execute(delete(_F).where(_F.id == attempt.failure_id))
+
+
+def _failure_times(session: Session, condition: object, since: datetime) -> list[datetime]:
+    query = select(_F.at).where(condition, _F.at > since).order_by(_F.at)  # type: ignore[arg-type]
+    return [utc(moment) for moment in session.scalars(query)]
+
+
+def _wait(times: list[datetime], throttle: LoginThrottle, now: datetime, limit: int) -> int:
+    """Seconds until fewer than ``limit`` of ``times`` are within the window."""
+    unlocked_at = times[-limit] + throttle.window
+    return max(1, int((unlocked_at - now).total_seconds() + 0.999))

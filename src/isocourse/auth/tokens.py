@@ -1,56 +1,65 @@
-"""Bearer tokens: a user id and an expiry, signed with the settings' secret (HMAC-SHA256).
+"""Session tokens: the random id of a server-side session, signed (itsdangerous, HMAC-SHA256
+under the settings' secret). The bearer token and the session cookie are such a token.
 
-The user is loaded again at every request, so a removed user's token stops working.
+The token says only *which* session; whether it is still open (not signed out, revoked,
+idle or past its lifetime) is read from the database at every request
+(:mod:`isocourse.auth.sessions`). Only the canonical encoding is accepted: the token must
+be exactly what :func:`sign_session_id` makes of its id, so a token re-encoded with
+base64 padding, other slack bits, extra characters or another case is refused even where
+the signature library would decode it to the same bytes.
 
 Errors::
 
-    TokenError    malformed, badly signed or expired
+    TokenError    malformed, not canonical or badly signed
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
-import json
-from datetime import datetime, timedelta
+import re
+import secrets
+from functools import lru_cache
+from typing import Final
+
+from itsdangerous import BadSignature, Signer
+
+#: ``secrets.token_urlsafe(32)``: 43 characters of the URL-safe base64 alphabet
+SESSION_ID: Final = re.compile(r"[A-Za-z0-9_-]{43}")
+_SALT: Final = "isocourse.session"
 
 
 class TokenError(ValueError):
     pass
 
 
-def issue_token(user_id: int, *, secret: str, now: datetime, lifetime: timedelta) -> str:
-    claims = {"sub": user_id, "exp": int((now + lifetime).timestamp())}
-    body = _b64(json.dumps(claims, separators=(",", ":")).encode())
-    return f"{body}.{_b64(_sign(body, secret))}"
+def new_session_id() -> str:
+    """A random session id (256 bits from :mod:`secrets`)."""
+    return secrets.token_urlsafe(32)
 
 
-def read_token(token: str, *, secret: str, now: datetime) -> int:
-    """The user id in a valid token."""
-    body, _, signature = token.partition(".")
+def session_key(session_id: str) -> str:
+    """What the sessions table keeps of an id: its SHA-256 (the table alone signs no one in)."""
+    return hashlib.sha256(session_id.encode("ascii")).hexdigest()
+
+
+def sign_session_id(session_id: str, *, secret: str) -> str:
+    return _signer(secret).sign(session_id).decode("ascii")
+
+
+def read_session_token(token: str, *, secret: str) -> str:
+    """The session id a token names, if it is signed with ``secret`` and canonical."""
     try:
-        expected = _sign(body, secret)
-        if not hmac.compare_digest(_unb64(signature), expected):
-            raise TokenError("bad signature")
-        claims = json.loads(_unb64(body))
-        user_id, expires = claims["sub"], claims["exp"]
-    except (ValueError, KeyError, TypeError) as error:
-        raise TokenError("malformed token") from error
-    if not isinstance(user_id, int) or not isinstance(expires, int):
+        session_id = _signer(secret).unsign(token).decode("ascii")
+    except (BadSignature, UnicodeError, ValueError) as error:
+        raise TokenError("bad signature") from error
+    if not SESSION_ID.fullmatch(session_id):
         raise TokenError("malformed token")
-    if now.timestamp() >= expires:
-        raise TokenError("expired token")
-    return user_id
+    if not hmac.compare_digest(sign_session_id(session_id, secret=secret), token):
+        raise TokenError("not in canonical form")
+    return session_id
 
 
-def _sign(body: str, secret: str) -> bytes:
-    return hmac.new(secret.encode(), body.encode(), hashlib.sha256).digest()
-
-
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+@lru_cache(maxsize=4)
+def _signer(secret: str) -> Signer:
+    return Signer(secret, salt=_SALT, key_derivation="hmac", digest_method=hashlib.sha256)

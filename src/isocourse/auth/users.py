@@ -1,17 +1,23 @@
-"""Adding users (with their clinic, created when new) and telling who a caller is."""
+"""Users: adding them (with their clinic, created when new), listing, disabling and
+enabling them, setting a password, and telling who a caller is.
+
+Every change to a user is an audit entry (without the password), in the same transaction;
+disabling a user and setting a password end all that user's sessions at once."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from isocourse.auth.password_policy import password_problem
-from isocourse.auth.passwords import burn_time, hash_password, password_matches
-from isocourse.service.context import ROLES, Actor, Role
+from isocourse.auth.passwords import hash_password
+from isocourse.service.audit import lock_head, record_audit
+from isocourse.service.context import ROLES, Actor, Call, Role
 from isocourse.service.errors import InvalidInput, NotAuthenticated
 from isocourse.store.database import Store
 from isocourse.store.tables import Clinic, PatientRow, UserRow
@@ -29,9 +35,14 @@ def add_user(
     password: str,
     now: datetime,
     patient_id: str | None = None,
+    audit: Call | None = None,
 ) -> Actor:
+    """Add a user (their clinic made when new); with ``audit``, the audit entry
+    ``user.added`` (who added whom, never the password) in the same transaction."""
     _check_new_user(email, role, clinic_id, password, patient_id)
     with store.transaction() as session:
+        if audit is not None:
+            lock_head(session)  # first, as every unit of work that audits
         if session.scalar(select(UserRow).where(func.lower(UserRow.email) == email.lower())):
             raise InvalidInput("email", f"a user {email!r} already exists")
         if session.get(Clinic, clinic_id) is None:
@@ -51,6 +62,9 @@ def add_user(
         )
         session.add(row)
         session.flush()
+        if audit is not None:
+            detail = f"user={row.email}; role={role}"
+            record_audit(session, audit, "user.added", patient_id=patient_id, detail=detail)
         return actor_of(row)
 
 
@@ -70,14 +84,101 @@ def _check_new_user(
         raise InvalidInput("patient", "a patient login names its patient; other roles do not")
 
 
-def authenticate(store: Store, email: str, password: str) -> Actor:
-    with store.transaction() as session:
-        row = session.scalar(select(UserRow).where(UserRow.email == email.strip().lower()))
-    if row is None:
-        burn_time(password)
-    elif password_matches(row.password_hash, password):
-        return actor_of(row)
-    raise NotAuthenticated("wrong e-mail or password")
+def user_by_email(session: Session, email: str) -> UserRow | None:
+    return session.scalar(select(UserRow).where(UserRow.email == email.strip().lower()))
+
+
+@dataclass(frozen=True)
+class UserSummary:
+    """A user as the lists show them (no password hash, no second-factor secret)."""
+
+    user_id: int
+    email: str
+    role: str
+    clinic_id: str
+    patient_id: str | None
+    created_at: datetime
+    last_sign_in_at: datetime | None
+    disabled: bool
+    second_factor: bool
+
+
+def list_users(session: Session, clinic_id: str | None = None) -> list[UserSummary]:
+    """Users by clinic and e-mail (one clinic's, if given)."""
+    query = select(UserRow).order_by(UserRow.clinic_id, UserRow.email)
+    if clinic_id is not None:
+        query = query.where(UserRow.clinic_id == clinic_id)
+    return [
+        UserSummary(
+            row.id,
+            row.email,
+            row.role,
+            row.clinic_id,
+            row.patient_id,
+            row.created_at,
+            row.last_sign_in_at,
+            row.disabled_at is not None,
+            row.totp_secret is not None,
+        )
+        for row in session.scalars(query)
+    ]
+
+
+def set_disabled(
+    session: Session, row: UserRow, *, disabled: bool, now: datetime, reason: str
+) -> bool:
+    """Disable (ending every session and, for a patient, their calendar links) or enable
+    the user; False if it already was so."""
+    from isocourse.auth.sessions import revoke_user_sessions, utc
+    from isocourse.service.calendar_feed import revoke_feeds
+
+    if (row.disabled_at is not None) == disabled:
+        return False
+    row.disabled_at = utc(now) if disabled else None
+    if disabled:
+        revoke_user_sessions(session, row.id, now=now, reason=reason)
+        if row.patient_id is not None:
+            revoke_feeds(session, row.patient_id, now=now)
+    session.flush()
+    return True
+
+
+def set_password(
+    session: Session,
+    row: UserRow,
+    password: str,
+    *,
+    now: datetime,
+    keep_session: str | None = None,
+) -> int:
+    """Set the user's password (the policy applies) and end their sessions (but
+    ``keep_session``, the one changing it); how many were ended."""
+    from isocourse.auth.sessions import revoke_user_sessions
+
+    problem = password_problem(password, email=row.email)
+    if problem:
+        raise InvalidInput("password", problem)
+    row.password_hash = hash_password(password)
+    session.flush()
+    return revoke_user_sessions(
+        session, row.id, now=now, reason="password changed", keep=keep_session
+    )
+
+
+def clear_second_factor(session: Session, row: UserRow, *, now: datetime) -> None:
+    """Remove the user's second factor (a lost phone); their sessions end."""
+    from isocourse.auth.sessions import revoke_user_sessions
+
+    row.totp_secret = None
+    row.totp_last_step = None
+    session.flush()
+    revoke_user_sessions(session, row.id, now=now, reason="second factor reset")
+
+
+def record_sign_in(session: Session, user_id: int, now: datetime) -> None:
+    from isocourse.auth.sessions import utc
+
+    session.execute(update(UserRow).where(UserRow.id == user_id).values(last_sign_in_at=utc(now)))
 
 
 def actor_by_id(session: Session, user_id: int) -> Actor | None:
@@ -95,16 +196,8 @@ def actor_from_columns(
     return Actor(user_id, email, checked, clinic_id, patient_id)
 
 
-def signed_in_actor(session: Session, user_id: int) -> Actor:
-    """The actor behind a checked token; refused if the user has since been removed."""
-    actor = actor_by_id(session, user_id)
-    if actor is None:
-        raise user_gone()
-    return actor
-
-
 def user_gone() -> NotAuthenticated:
-    """A validly signed token or session whose user has since been removed."""
+    """A call whose user has since been removed."""
     return NotAuthenticated("this user no longer exists")
 
 

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from isocourse.settings import Settings
 
 DEMO_CLINIC = "demo"
-DEMO_PASSWORD = "demo-password"
+DEMO_PASSWORD = "demo-clinic-password"
 DEMO_ROLES = ("prescriber", "pharmacist", "admin")
 SQLITE_FILE = "isocourse.sqlite3"
 

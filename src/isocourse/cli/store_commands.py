@@ -1,14 +1,21 @@
-"""The system of record's commands: ``db upgrade``, ``user add``, ``audit verify``, ``serve``."""
+"""The system of record's commands: ``db upgrade``, ``user add|list|disable|enable|
+set-password``, ``audit verify``, ``serve``.
+
+A change to a user is audited as the operator (``operator:<login name>``), like an
+admin's on the admin page, without the password."""
 
 from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
 from isocourse.cli.common import fail, settings
+
+if TYPE_CHECKING:
+    from isocourse.service.context import ClinicSystem
 
 EXIT_AUDIT_BROKEN = 1
 #: the roles a user may have (``isocourse.service.context.ROLES``, which imports the
@@ -44,13 +51,11 @@ def user_add(
 ) -> None:
     """Add a user bound to a clinic (and, for a patient, to their record)."""
     from isocourse.auth.users import add_user
+    from isocourse.service.accounts import operator_call
     from isocourse.service.errors import InvalidInput
     from isocourse.store.database import open_store
 
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    password = _password(password_stdin)
     store = open_store(settings())
     try:
         add_user(
@@ -61,12 +66,107 @@ def user_add(
             password=password,
             now=datetime.now(tz=UTC),
             patient_id=patient,
+            audit=operator_call(clinic, datetime.now(tz=UTC)),
         )
     except InvalidInput as error:
         fail(f"cannot add the user: {error.message}")
     finally:
         store.close()
     typer.echo(f"added {role} {email} to clinic {clinic}")
+
+
+@user_app.command("list")
+def user_list(
+    clinic: Annotated[str | None, typer.Option(help="only this clinic's users")] = None,
+) -> None:
+    """List users: e-mail, role, clinic, last sign-in, disabled, second factor."""
+    from isocourse.auth.users import list_users
+    from isocourse.store.database import open_store
+
+    store = open_store(settings())
+    try:
+        with store.reading() as session:
+            users = list_users(session, clinic)
+    finally:
+        store.close()
+    for user in users:
+        last = f"{user.last_sign_in_at:%Y-%m-%d %H:%M}" if user.last_sign_in_at else "never"
+        state = "disabled" if user.disabled else "active"
+        factor = "second factor" if user.second_factor else "-"
+        patient = user.patient_id or "-"
+        typer.echo(
+            f"{user.email}\t{user.role}\t{user.clinic_id}\t{patient}\t{last}\t{state}\t{factor}"
+        )
+    if not users:
+        typer.echo("no users", err=True)
+
+
+@user_app.command("disable")
+def user_disable(email: Annotated[str, typer.Argument(help="the login e-mail")]) -> None:
+    """Disable a user: their sessions and calendar links end at once; they cannot sign in."""
+    _change_user(email, "disable", "disabled", "was already disabled")
+
+
+@user_app.command("enable")
+def user_enable(email: Annotated[str, typer.Argument(help="the login e-mail")]) -> None:
+    """Enable a disabled user again (they sign in anew)."""
+    _change_user(email, "enable", "enabled", "was not disabled")
+
+
+def _change_user(
+    email: str, change: Literal["disable", "enable"], done: str, unchanged: str
+) -> None:
+    from isocourse.service.accounts import change_user, operator_call, user_id_by_email
+    from isocourse.service.errors import ServiceError
+
+    system = _system()
+    try:
+        user_id, clinic = user_id_by_email(system, email)
+        call = operator_call(clinic, datetime.now(tz=UTC))
+        changed = change_user(system, call, user_id, change, operator=True)
+    except ServiceError as error:
+        fail(f"cannot change the user: {error.message}")
+    finally:
+        system.store.close()
+    typer.echo(f"{email} {done}" if changed else f"{email} {unchanged}")
+
+
+@user_app.command("set-password")
+def user_set_password(
+    email: Annotated[str, typer.Argument(help="the login e-mail")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="read the password from standard input")
+    ] = False,
+) -> None:
+    """Set a user's password (the password policy applies); their sessions end."""
+    from isocourse.service.accounts import operator_call, reset_password, user_id_by_email
+    from isocourse.service.errors import ServiceError
+
+    password = _password(password_stdin)
+    system = _system()
+    try:
+        user_id, clinic = user_id_by_email(system, email)
+        call = operator_call(clinic, datetime.now(tz=UTC))
+        ended = reset_password(system, call, user_id, password, operator=True)
+    except ServiceError as error:
+        fail(f"cannot set the password: {error.message}")
+    finally:
+        system.store.close()
+    typer.echo(f"password of {email} set; {ended} session(s) ended")
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(typer.prompt("password", hide_input=True, confirmation_prompt=True))
+
+
+def _system() -> ClinicSystem:
+    from isocourse.cli.common import knowledge
+    from isocourse.service.context import ClinicSystem
+    from isocourse.store.database import open_store
+
+    return ClinicSystem(open_store(settings()), knowledge())
 
 
 @audit_app.command("verify")
@@ -96,8 +196,8 @@ def serve(
         typer.Option(
             min=1,
             help="server processes on the port (about one per core), each on a socket of "
-            "its own, the kernel spreading connections across them; each counts failed "
-            "sign-ins on its own",
+            "its own, the kernel spreading connections across them (they share the "
+            "sessions and the failed sign-ins, in the database)",
         ),
     ] = 1,
 ) -> None:
@@ -111,7 +211,12 @@ def serve(
     configured = settings()  # a refused setting stops here, before any worker starts
     if workers == 1:
         served = create_app(configured, freeze_startup_heap=True)
-        uvicorn.run(served, host=host, port=port, http=NoDelayH11Protocol)
+        # proxy_headers off: uvicorn would otherwise take the client's address from
+        # X-Forwarded-For whenever the peer is local; the app decides, trusting only
+        # ISOCOURSE_TRUSTED_PROXIES (isocourse.api.wiring.client_address)
+        uvicorn.run(
+            served, host=host, port=port, http=NoDelayH11Protocol, proxy_headers=False
+        )
         return
     config = uvicorn.Config(
         "isocourse.api.app:app_from_environment",
@@ -120,6 +225,7 @@ def serve(
         port=port,
         workers=workers,
         http=NoDelayH11Protocol,
+        proxy_headers=False,
     )
     try:
         supervisor = SocketPerWorker(config)

@@ -1,9 +1,16 @@
 """The calendar a phone subscribes to: a secret link per patient instead of a log-in.
 
-A phone calendar cannot send a bearer token or keep a session, so each patient's
-feed lives at a capability URL carrying an HMAC of the patient id under the
-server's secret. The link shows only that patient's due dates; every fetch is
-audited as the feed reader; rotating ``ISOCOURSE_SECRET_KEY`` revokes all links.
+A phone calendar cannot send a bearer token or keep a session, so each patient's feed
+lives at a capability URL. The link is issued per patient (``calendar_feeds``: a random
+nonce) and its secret is an HMAC of the patient id and that nonce under the server's
+key, so neither a copy of the database nor the key alone gives anyone the link. The
+prescriber (or the patient) issues a new link, which ends the old one, or revokes it;
+disabling the patient's login revokes it; it stops serving once the course is over
+(its last dose is past, and so is every date the calendar would show). The link shows
+only that patient's due dates; every fetch is audited as the feed reader.
+
+Errors: NotFound for any link that does not serve (wrong, revoked, replaced, expired):
+nothing is revealed about why.
 """
 
 from __future__ import annotations
@@ -11,24 +18,105 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from datetime import date, datetime
+import secrets
+from datetime import UTC, date, datetime
 from typing import Final
 
-from isocourse.service.context import Actor, Call, ClinicSystem
-from isocourse.service.documents import read_calendar
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from isocourse.assessment import Assessment
+from isocourse.calendar import course_calendar
+from isocourse.record import CourseRecord
+from isocourse.rules import assess
+from isocourse.rules.course_facts import last_dose_day
+from isocourse.service.audit import record_audit
+from isocourse.service.context import Actor, Call, ClinicSystem, require_role
 from isocourse.service.errors import NotFound
-from isocourse.store.tables import PatientRow
+from isocourse.service.patients import folded_document, patient_for, record_from_document
+from isocourse.service.unit_of_work import unit_of_work
+from isocourse.store.tables import CalendarFeedRow, PatientRow
 
 FEED_READER: Final = "feed:calendar"
 
 
-def feed_token(secret: str, patient_id: str) -> str:
-    digest = hmac.new(secret.encode(), f"calendar-feed:{patient_id}".encode(), hashlib.sha256)
-    return base64.urlsafe_b64encode(digest.digest()).decode("ascii").rstrip("=")[:32]
+def feed_token(secret: str, patient_id: str, nonce: str) -> str:
+    message = f"calendar-feed:{patient_id}:{nonce}".encode()
+    digest = hmac.new(secret.encode(), message, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")[:43]
 
 
-def feed_path(secret: str, patient_id: str) -> str:
-    return f"/feeds/calendar/{patient_id}/{feed_token(secret, patient_id)}.ics"
+def feed_path(secret: str, patient_id: str, nonce: str) -> str:
+    return f"/feeds/calendar/{patient_id}/{feed_token(secret, patient_id, nonce)}.ics"
+
+
+def current_feed_path(system: ClinicSystem, call: Call, secret: str, patient_id: str) -> str | None:
+    """The patient's live link (prescribers of the clinic; the patient their own), if any."""
+    require_role(call.actor, "prescriber", "patient")
+    with system.store.reading() as session:
+        patient_for(session, call.actor, patient_id)
+        nonce = _live_nonce(session, patient_id)
+    return None if nonce is None else feed_path(secret, patient_id, nonce)
+
+
+def issue_feed(system: ClinicSystem, call: Call, secret: str, patient_id: str) -> str:
+    """A new link for the patient (the old one, if any, stops at once); its path."""
+    require_role(call.actor, "prescriber", "patient")
+    nonce = secrets.token_urlsafe(24)
+    with unit_of_work(system) as session:
+        patient_for(session, call.actor, patient_id)
+        revoke_feeds(session, patient_id, now=call.now)
+        session.add(
+            CalendarFeedRow(
+                patient_id=patient_id,
+                nonce=nonce,
+                issued_at=call.now.astimezone(UTC),
+                issued_by=call.actor.user_id or None,
+                revoked_at=None,
+            )
+        )
+        record_audit(session, call, "calendar_feed.issued", patient_id=patient_id)
+    return feed_path(secret, patient_id, nonce)
+
+
+def revoke_feed(system: ClinicSystem, call: Call, patient_id: str) -> bool:
+    """End the patient's link (prescribers of the clinic); False if there was none."""
+    require_role(call.actor, "prescriber", "patient")
+    with unit_of_work(system) as session:
+        patient_for(session, call.actor, patient_id)
+        ended = revoke_feeds(session, patient_id, now=call.now)
+        if ended:
+            record_audit(session, call, "calendar_feed.revoked", patient_id=patient_id)
+    return bool(ended)
+
+
+def revoke_feeds(session: Session, patient_id: str, *, now: datetime) -> int:
+    """End every live link of the patient (in the caller's transaction)."""
+    result = session.execute(
+        update(CalendarFeedRow)
+        .where(CalendarFeedRow.patient_id == patient_id, CalendarFeedRow.revoked_at.is_(None))
+        .values(revoked_at=now.astimezone(UTC))
+    )
+    return int(getattr(result, "rowcount", 0))
+
+
+def _live_nonce(session: Session, patient_id: str) -> str | None:
+    query = (
+        select(CalendarFeedRow.nonce)
+        .where(CalendarFeedRow.patient_id == patient_id, CalendarFeedRow.revoked_at.is_(None))
+        .order_by(CalendarFeedRow.id.desc())
+        .limit(1)
+    )
+    found: str | None = session.scalar(query)
+    return found
+
+
+def course_over(record: CourseRecord, assessment: Assessment, today: date) -> bool:
+    """Its last dose is past, and so is every date its calendar would show."""
+    last_dose = last_dose_day(record)
+    if last_dose is None or last_dose >= today:
+        return False
+    return all(item.due < today for item in assessment.due)
 
 
 def read_calendar_feed(
@@ -41,16 +129,23 @@ def read_calendar_feed(
     now: datetime,
     request_id: str,
 ) -> bytes:
-    """The feed, if ``token`` is this patient's; NotFound otherwise (nothing is revealed)."""
-    if not hmac.compare_digest(feed_token(secret, patient_id), token):
-        raise NotFound("no such calendar")
+    """The feed, if ``token`` is this patient's live link; NotFound otherwise."""
     with system.store.reading() as session:
+        nonce = _live_nonce(session, patient_id)
+        if nonce is None or not hmac.compare_digest(feed_token(secret, patient_id, nonce), token):
+            raise NotFound("no such calendar")
         row = session.get(PatientRow, patient_id)
         if row is None:
             raise NotFound("no such calendar")
         clinic_id = row.clinic_id
+        document = folded_document(session, patient_id, today)
+    record = record_from_document(document, system.knowledge, today)
+    assessment = assess(record, system.knowledge, as_of=today)
+    if course_over(record, assessment, today):
+        raise NotFound("no such calendar")  # the link has expired with the course
     reader = Actor(
         user_id=0, email=FEED_READER, role="patient", clinic_id=clinic_id, patient_id=patient_id
     )
     call = Call(actor=reader, request_id=request_id, today=today, now=now)
-    return read_calendar(system, call, patient_id)
+    system.audit_appends.append(call, "calendar.read", patient_id=patient_id)
+    return course_calendar(record, assessment, system.knowledge, patient_label=record.patient.id)

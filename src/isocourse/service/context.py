@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Final, Literal
 
 from isocourse.knowledge.model import Knowledge
@@ -38,14 +38,17 @@ class Call:
 
 @dataclass(frozen=True)
 class Caller:
-    """A request whose bearer token is checked but whose user is not yet read: a use case
-    that takes one reads the user inside its own snapshot (:meth:`as_call`), which spares
-    a hot path a read of its own and a hop to a worker thread."""
+    """A request whose bearer token's signature is checked but whose session is not yet
+    read: a use case that takes one reads the session and its user inside its own
+    snapshot (:meth:`as_call`), which spares a hot path a read of its own and a hop to a
+    worker thread. ``session_key`` names the session (``sessions.id``)."""
 
-    user_id: int
+    session_key: str
     request_id: str
     today: date
     now: datetime
+    #: the sessions' idle timeout (the read checks it)
+    session_idle: timedelta
 
     def as_call(self, actor: Actor) -> Call:
         """The request as a call, by ``actor`` (this user, as read by the use case)."""

@@ -11,17 +11,31 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, select
+from anyio import to_thread
+from sqlalchemy import Connection, Select, bindparam, null, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from isocourse.assessment import Assessment
+from isocourse.auth.sessions import (
+    SESSION_CHECK_COLUMNS,
+    SignedIn,
+    session_gone,
+    signed_in_from,
+    touch_if_due,
+)
 from isocourse.auth.users import ACTOR_COLUMNS, actor_from_columns, user_gone
 from isocourse.record_parser import RecordError, course_record_from_text
 from isocourse.service.audit import record_audit
 from isocourse.service.context import Actor, Call, Caller, ClinicSystem, require_role, source_of
 from isocourse.service.decisions import assess_closed, decision_json, refuse_unless_allowed
-from isocourse.service.errors import BlockingReason, Conflict, NotFound, Refused
+from isocourse.service.errors import (
+    BlockingReason,
+    Conflict,
+    NotAuthenticated,
+    NotFound,
+    Refused,
+)
 from isocourse.service.patients import stored_record_invalid
 from isocourse.service.unit_of_work import Answer, fingerprint, unit_of_work, write_once
 from isocourse.store.event_log import append_event, event_by_id, stored_event_columns
@@ -32,7 +46,7 @@ from isocourse.store.fold import (
     fold_event_texts,
     with_fields_text,
 )
-from isocourse.store.tables import EventRow, PatientRow, UserRow
+from isocourse.store.tables import EventRow, PatientRow, SessionRow, UserRow
 
 
 @dataclass(frozen=True)
@@ -56,6 +70,8 @@ class Read:
     prescription: Prescription | None
     dispensed: bool
     events: list[StoredEventText]
+    #: the caller's session, when the read was by session (a ``Caller``)
+    signed_in: SignedIn | None = None
 
 
 @dataclass(frozen=True)
@@ -89,15 +105,19 @@ async def verify_prescription_async(
     (``Store.on_loop``), which awaits each round trip."""
     store = system.store
     if store.on_loop is None:
-        checked = check_for_verification(system, caller, prescription_id, birth_date)
+        with store.reading() as session:
+            read = _read(session.connection(), caller, prescription_id)
     else:
         # the read is one statement, a snapshot of its own: no transaction around it
         rows = await store.on_loop.fetch_all(
-            _read_query(), _read_parameters(caller.user_id, prescription_id)
+            _read_query(by_session=True), _read_parameters(caller, prescription_id)
         )
-        checked = _verification(system, caller, _read_from(rows), birth_date)
-    call, answer, patient_id = checked
+        read = _read_from(rows, caller)
+    call, answer, patient_id = _verification(system, caller, read, birth_date)
     await system.audit_appends.append_async(call, "prescription.verify", patient_id=patient_id)
+    if read.signed_in is not None and caller.now >= read.signed_in.needs_touch_at:
+        # the session's last use, once a minute: a write, so not on the loop
+        await to_thread.run_sync(touch_if_due, store, read.signed_in, caller.now)
     return answer
 
 
@@ -105,18 +125,20 @@ def check_for_verification(
     system: ClinicSystem, call: Call | Caller, prescription_id: str, birth_date: date
 ) -> tuple[Call, Answer, str]:
     """The verification's read: the caller, the answer and the patient, not yet audited."""
-    user_id = call.user_id if isinstance(call, Caller) else call.actor.user_id
     with system.store.reading() as session:
-        read = _read(session.connection(), user_id, prescription_id)
-    return _verification(system, call, read, birth_date)
+        read = _read(session.connection(), call, prescription_id)
+    checked = _verification(system, call, read, birth_date)
+    if read.signed_in is not None:
+        touch_if_due(system.store, read.signed_in, call.now)
+    return checked
 
 
 def _verification(
     system: ClinicSystem, call: Call | Caller, read: Read, birth_date: date
 ) -> tuple[Call, Answer, str]:
-    """The answer from the verification's one statement, which read the caller's user
-    (refused if removed since the token or session was issued) with the prescription
-    and its patient's events."""
+    """The answer from the verification's one statement, which read the caller's session
+    and user (refused if the session has ended or the user was removed or disabled) with
+    the prescription and its patient's events."""
     call = call.as_call(read.actor) if isinstance(call, Caller) else call
     require_role(call.actor, "pharmacist", "prescriber")
     check = _check_prescription(system, call, read, birth_date)
@@ -127,7 +149,7 @@ def dispense(system: ClinicSystem, call: Call, prescription_id: str, birth_date:
     require_role(call.actor, "pharmacist")
 
     def work(session: Session) -> Answer:
-        read = _read(session.connection(), call.actor.user_id, prescription_id)
+        read = _read(session.connection(), call, prescription_id)
         check = _check_prescription(system, call, read, birth_date)
         if check.dispensed:
             raise _already_dispensed()
@@ -220,38 +242,58 @@ def _cancelled_words(cancelled: dict[str, Any]) -> str:
     )
 
 
-def _read(connection: Connection, user_id: int, prescription_id: str) -> Read:
-    """The caller's user, the prescription and its patient's events: one statement, so
-    one snapshot and one round trip (:func:`_read_query`)."""
-    parameters = _read_parameters(user_id, prescription_id)
-    return _read_from(connection.execute(_read_query(), parameters).all())
+def _read(connection: Connection, call: Call | Caller, prescription_id: str) -> Read:
+    """The caller's session and user (a ``Caller``; a ``Call``: its user), the
+    prescription and its patient's events: one statement, so one snapshot and one round
+    trip (:func:`_read_query`)."""
+    query = _read_query(by_session=isinstance(call, Caller))
+    rows = connection.execute(query, _read_parameters(call, prescription_id)).all()
+    return _read_from(rows, call)
 
 
-def _read_parameters(user_id: int, prescription_id: str) -> dict[str, Any]:
-    return {"user_id": user_id, "prescription_id": prescription_id}
+def _read_parameters(call: Call | Caller, prescription_id: str) -> dict[str, Any]:
+    if isinstance(call, Caller):
+        return {"session_key": call.session_key, "prescription_id": prescription_id}
+    return {"user_id": call.actor.user_id, "prescription_id": prescription_id}
 
 
-def _read_from(rows: Sequence[Sequence[Any]]) -> Read:
+def _read_from(rows: Sequence[Sequence[Any]], call: Call | Caller) -> Read:
     """The read from :func:`_read_query`'s rows. The caller's row comes back (with nulls)
-    when the caller's clinic has no such prescription; no row when the user is gone."""
+    when the caller's clinic has no such prescription; no row when the session or the
+    user is gone."""
     if not rows:
+        if isinstance(call, Caller):
+            raise session_gone()
         raise user_gone()
     first = rows[0]
-    actor = actor_from_columns(*first[:5])
-    found_id, patient_id, dispensed = first[5:8]
+    signed_in = None
+    if isinstance(call, Caller):
+        signed_in = signed_in_from(first, call.session_key, now=call.now, idle=call.session_idle)
+        actor = signed_in.actor
+    else:
+        actor = actor_from_columns(*first[:5])
+        if first[9] is not None:  # the user was disabled since the call was made
+            raise NotAuthenticated("this user is disabled: ask your clinic's administrator")
+    found_id, patient_id, dispensed = first[_FOUND : _FOUND + 3]
     if found_id is None:
-        return Read(actor, None, False, [])
-    events = [StoredEventText(*row[8:]) for row in rows]
+        return Read(actor, None, False, [], signed_in)
+    events = [StoredEventText(*row[_FOUND + 3 :]) for row in rows]
     text = next(event.payload for event in events if event.id == found_id)
     prescription = Prescription(found_id, patient_id, json.loads(text), text)
-    return Read(actor, prescription, bool(dispensed), events)
+    return Read(actor, prescription, bool(dispensed), events, signed_in)
+
+
+#: where the prescription's columns start in a row of :func:`_read_query`
+_FOUND = len(ACTOR_COLUMNS) + len(SESSION_CHECK_COLUMNS)
 
 
 @cache
-def _read_query() -> Select[Any]:
-    """Built once (an aliased statement built per call costs more than running it). The
-    prescription is found only if it is one, is not retracted and its patient is in the
-    caller's clinic; every join and condition is an indexed lookup."""
+def _read_query(*, by_session: bool) -> Select[Any]:
+    """Built once per kind (an aliased statement built per call costs more than running
+    it). The prescription is found only if it is one, is not retracted and its patient is
+    in the caller's clinic; every join and condition is an indexed lookup. By session:
+    the caller is the session ``:session_key``'s user (its state read in the same
+    snapshot); else the user ``:user_id``."""
     prescription, retraction, fill, event = (aliased(EventRow) for _ in range(4))
     retracted = select(retraction.id).where(
         retraction.kind == ENTERED_IN_ERROR, retraction.corrects_event_id == prescription.id
@@ -272,20 +314,29 @@ def _read_query() -> Select[Any]:
         )
         .subquery("found")
     )
-    return (
-        select(
-            *ACTOR_COLUMNS,
-            found.c.id,
-            found.c.patient_id,
-            found.c.dispensed,
-            *stored_event_columns(event, payload_as_text=True),
-        )
-        .select_from(UserRow)
-        .outerjoin(found, found.c.clinic_id == UserRow.clinic_id)
-        .outerjoin(event, event.patient_id == found.c.patient_id)
-        .where(UserRow.id == bindparam("user_id"))
-        .order_by(event.sequence)
+    if by_session:
+        caller_columns: tuple[Any, ...] = SESSION_CHECK_COLUMNS
+    else:  # the session's columns as nulls, the user's disabled time as read
+        caller_columns = (*(null() for _ in SESSION_CHECK_COLUMNS[:-1]), UserRow.disabled_at)
+    query = select(
+        *ACTOR_COLUMNS,
+        *caller_columns,
+        found.c.id,
+        found.c.patient_id,
+        found.c.dispensed,
+        *stored_event_columns(event, payload_as_text=True),
     )
+    if by_session:
+        query = (
+            query.select_from(SessionRow)
+            .join(UserRow, UserRow.id == SessionRow.user_id)
+            .where(SessionRow.id == bindparam("session_key"))
+        )
+    else:
+        query = query.select_from(UserRow).where(UserRow.id == bindparam("user_id"))
+    return query.outerjoin(found, found.c.clinic_id == UserRow.clinic_id).outerjoin(
+        event, event.patient_id == found.c.patient_id
+    ).order_by(event.sequence)
 
 
 def _no_such_prescription() -> NotFound:

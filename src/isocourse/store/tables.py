@@ -24,6 +24,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.expression import false
 
 
 class Base(DeclarativeBase):
@@ -36,6 +37,9 @@ class Clinic(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: prescribers and admins must sign in with a second factor (TOTP); the database's
+    #: default (an insert need not name it, and so binds no Boolean on PostgreSQL)
+    require_second_factor: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
 
 class PatientRow(Base):
@@ -47,7 +51,11 @@ class PatientRow(Base):
 
 
 class UserRow(Base):
+    """A login. Ids are never reused (SQLite: AUTOINCREMENT; PostgreSQL: a sequence), so
+    nothing that names a removed user's id can come to name another user."""
+
     __tablename__ = "users"
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
@@ -56,6 +64,86 @@ class UserRow(Base):
     clinic_id: Mapped[str] = mapped_column(ForeignKey("clinics.id"), index=True)
     patient_id: Mapped[str | None] = mapped_column(ForeignKey("patients.id"), default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: set while the user may not sign in (their sessions were revoked when it was set)
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), default=None
+    )
+    #: the TOTP secret (base32) once the user has set up a second factor
+    totp_secret: Mapped[str | None] = mapped_column(String(64), default=None)
+    #: the last TOTP time step accepted (a code is accepted once)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer, default=None)
+
+
+class SessionRow(Base):
+    """A signed-in session: the cookie and the bearer token name it (signed). ``id`` is
+    the SHA-256 of the random id the token carries, so the table alone signs no one in.
+    Every request reads it (by primary key); it ends when revoked, after
+    ``ISOCOURSE_SESSION_IDLE_MINUTES`` without use, or at ``expires_at``."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    revoked_reason: Mapped[str | None] = mapped_column(String(40), default=None)
+    client_address: Mapped[str] = mapped_column(String(64))
+    #: "full", or "enrol": only the second-factor set-up page (the clinic requires one)
+    purpose: Mapped[str] = mapped_column(String(10), default="full")
+    second_factor: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class SignInFailureRow(Base):
+    """A failed sign-in (or one being checked: counted until it succeeds), shared by
+    every server process. ``account_cleared``: a later success cleared it for the
+    account's count; the address's count keeps it."""
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (
+        Index("ix_sign_in_failures_account_at", "account", "at"),
+        Index("ix_sign_in_failures_address_at", "address", "at"),
+        Index("ix_sign_in_failures_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account: Mapped[str] = mapped_column(String(320))
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    account_cleared: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class InvitationRow(Base):
+    """A one-time link for a patient to set their password (only its hash is kept)."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str] = mapped_column(String(320))
+    clinic_id: Mapped[str] = mapped_column(ForeignKey("clinics.id"))
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"), index=True)
+    invited_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+
+class CalendarFeedRow(Base):
+    """A patient's calendar link: its secret is an HMAC of ``nonce`` under the server's
+    key (so neither the table nor the key alone gives the link). Revoked, or replaced
+    by a new one, it stops at once."""
+
+    __tablename__ = "calendar_feeds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"), index=True)
+    nonce: Mapped[str] = mapped_column(String(64))
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    issued_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
 
 class EventRow(Base):

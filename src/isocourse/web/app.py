@@ -8,6 +8,9 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from isocourse.web import (
+    access_pages,
+    account_pages,
+    admin_pages,
     auth_pages,
     clinic_pages,
     feeds,
@@ -21,5 +24,15 @@ STATIC = Path(__file__).parent / "static"
 
 def install_pages(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (auth_pages, clinic_pages, pharmacy_pages, patient_pages, planner_pages, feeds):
+    for module in (
+        auth_pages,
+        admin_pages,
+        account_pages,
+        clinic_pages,
+        access_pages,
+        pharmacy_pages,
+        patient_pages,
+        planner_pages,
+        feeds,
+    ):
         app.include_router(module.router)

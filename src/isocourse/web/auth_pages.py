@@ -5,21 +5,26 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from isocourse.api.wiring import wiring
-from isocourse.auth.sign_in import sign_in
+from isocourse.api.wiring import client_address, wiring
+from isocourse.auth.sessions import ENROL
+from isocourse.auth.sign_in import sign_in, sign_out
+from isocourse.service.context import Call
 from isocourse.service.errors import NotAuthenticated, TooManyAttempts
-from isocourse.web.rendering import (
-    PageRoute,
-    page_actor_cached,
-    redirect,
-    render,
-    signed_in,
+from isocourse.web.rendering import PageRoute, page_actor_cached, redirect, render
+from isocourse.web.session import (
+    SECOND_FACTOR_PAGE,
+    check_csrf,
+    end_session,
+    page_session,
+    start_session,
 )
-from isocourse.web.session import check_csrf, end_session, start_session
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 HOME = {"prescriber": "/worklist", "pharmacist": "/pharmacy", "patient": "/me", "admin": "/admin"}
+NOTICES = {
+    "signed-out": "You are logged out.",
+}
 
 
 @router.get("/")
@@ -29,8 +34,8 @@ def start(request: Request) -> Response:
 
 
 @router.get("/login")
-def login_form(request: Request) -> Response:
-    return render(request, "login.html", {"actor": None})
+def login_form(request: Request, done: str = "") -> Response:
+    return render(request, "login.html", {"actor": None, "flash": NOTICES.get(done, "")})
 
 
 @router.post("/login")
@@ -39,38 +44,37 @@ async def login(request: Request) -> Response:
     form = await request.form()
     email, password = str(form.get("email", "")), str(form.get("password", ""))
     wired = wiring(request)
-    address = request.client.host if request.client else "unknown"
     try:
-        actor = sign_in(
-            wired.system.store,
+        signed = sign_in(
+            wired.system,
             wired.login_throttle,
+            wired.session_times,
             email=email,
             password=password,
-            address=address,
+            code=str(form.get("code", ""))[:20],
+            address=client_address(request),
             now=wired.now(),
+            request_id=request.state.request_id,
+            allow_enrolment=True,
         )
     except (NotAuthenticated, TooManyAttempts) as error:
         context = {"actor": None, "error": error.message, "email": email}
         status = 429 if isinstance(error, TooManyAttempts) else 401
         return render(request, "login.html", context, status=status)
-    response = redirect(HOME[actor.role])
-    start_session(request, response, actor)
+    response = redirect(SECOND_FACTOR_PAGE if signed.purpose == ENROL else HOME[signed.actor.role])
+    start_session(request, response, signed)
     return response
 
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
+    """End the session at once (in the database: the cookie is refused from now on)."""
     await check_csrf(request)
-    response = redirect("/login")
+    found = page_session(request)
+    if found is not None:
+        now = wiring(request).now()
+        call = Call(found.actor, request.state.request_id, now.date(), now)
+        sign_out(wiring(request).system, call, found.key)
+    response = redirect("/login?done=signed-out")
     end_session(response)
     return response
-
-
-@router.get("/admin")
-def admin_page(request: Request) -> Response:
-    signed_in(request, "admin")
-    message = (
-        "Administrators manage their clinic's users with `isocourse user add`; "
-        "they have no access to clinical records."
-    )
-    return render(request, "error.html", {"title": "Administration", "message": message})

@@ -10,7 +10,6 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from isocourse.api.wiring import wiring
 from isocourse.assessment import Assessment
 from isocourse.assessment_json import assessment_to_json
 from isocourse.guide.html import guide_html_fragment, section_html
@@ -21,12 +20,12 @@ from isocourse.record import CourseRecord
 from isocourse.record_parser import course_record_from_json
 from isocourse.rules import assess
 from isocourse.rules.symptoms import match_symptom_text
-from isocourse.service.calendar_feed import feed_path
 from isocourse.service.check_in import check_in_dose
 from isocourse.service.context import Actor, Call
 from isocourse.service.errors import Conflict, InvalidInput
 from isocourse.service.reading import read_record
 from isocourse.service.recording import record_event
+from isocourse.web.access_pages import patient_calendar_link
 from isocourse.web.rendering import PageRoute, render, signed_in, system
 from isocourse.web.session import check_csrf
 
@@ -63,11 +62,6 @@ DUE_WORDS = {
     "post_course_pregnancy_test": "Pregnancy test one month after treatment",
     "dispense_window_closes": "Last day to collect your capsules",
 }
-
-
-def _calendar_link(request: Request, patient_id: str) -> str:
-    secret = wiring(request).settings.secret_key.get_secret_value()
-    return str(request.base_url).rstrip("/") + feed_path(secret, patient_id)
 
 
 def _patient(request: Request) -> tuple[Actor, Call, str]:
@@ -119,7 +113,7 @@ def _today(
         ],
         "phq9": PHQ9,
         "phq_answers": PHQ_ANSWERS,
-        "calendar_link": _calendar_link(request, patient_id),
+        "calendar_link": patient_calendar_link(request, call, patient_id),
     }
     return render(request, "me.html", context, status=status)
 

@@ -21,7 +21,15 @@ from isocourse.service.errors import (
     NotFound,
     ServiceError,
 )
-from isocourse.web.session import CsrfRefused, csrf_token, page_actor, page_call, set_cookies
+from isocourse.web.session import (
+    SECOND_FACTOR_PAGE,
+    CsrfRefused,
+    csrf_token,
+    must_set_up_second_factor,
+    page_actor,
+    page_call,
+    set_cookies,
+)
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
@@ -62,7 +70,7 @@ def signed_in(request: Request, *roles: Role) -> tuple[Actor, Call]:
     """The signed-in actor with one of ``roles``, or a redirect to the login page."""
     actor = page_actor_cached(request)
     if actor is None:
-        raise PageRedirect("/login")
+        raise PageRedirect(SECOND_FACTOR_PAGE if must_set_up_second_factor(request) else "/login")
     if roles and actor.role not in roles:
         raise Forbidden(f"this page is for {', '.join(roles)} users")
     return actor, page_call(request, actor)
