@@ -1,4 +1,5 @@
-"""The system of record's commands: ``db upgrade``, ``user add``, ``audit verify``, ``serve``."""
+"""The system of record's commands: ``db upgrade``, ``user add``, ``serve`` (the audit
+trail's are in ``audit_commands``)."""
 
 from __future__ import annotations
 
@@ -10,14 +11,12 @@ import typer
 
 from isocourse.cli.common import fail, settings
 
-EXIT_AUDIT_BROKEN = 1
 #: the roles a user may have (``isocourse.service.context.ROLES``, which imports the
 #: database layer; a unit test keeps the two equal)
 ROLES = ("prescriber", "pharmacist", "patient", "admin")
 
 db_app = typer.Typer(help="The database: migrations.", no_args_is_help=True, rich_markup_mode=None)
 user_app = typer.Typer(help="Users of a clinic.", no_args_is_help=True, rich_markup_mode=None)
-audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True, rich_markup_mode=None)
 
 
 @db_app.command("upgrade")
@@ -67,25 +66,6 @@ def user_add(
     finally:
         store.close()
     typer.echo(f"added {role} {email} to clinic {clinic}")
-
-
-@audit_app.command("verify")
-def audit_verify() -> None:
-    """Walk the audit chain; report the first broken link (exit 1) or that it is intact."""
-    from isocourse.service.audit import verify_chain
-    from isocourse.store.database import open_store
-
-    store = open_store(settings())
-    try:
-        with store.transaction() as session:
-            report = verify_chain(session)
-    finally:
-        store.close()
-    if report.first_break is not None:
-        broken = report.first_break
-        typer.echo(f"audit chain BROKEN at entry {broken.entry_id}: {broken.reason}")
-        raise typer.Exit(EXIT_AUDIT_BROKEN)
-    typer.echo(f"audit chain intact: {report.entries} entries")
 
 
 def serve(
