@@ -278,7 +278,8 @@ def test_only_the_audit_entry_takes_the_write_lock(clinic: Clinic) -> None:
 @pytest.mark.parametrize("route", ["verification", "worklist"])
 def test_a_token_of_a_user_who_no_longer_exists_is_refused(clinic: Clinic, route: str) -> None:
     """Validly signed, but its user is gone: the verification (which reads the caller's
-    user in the check's snapshot) refuses it as the other reads do, and audits nothing."""
+    user in the check's snapshot) refuses it as the other reads do, and audits the
+    refusal alone (no read took place)."""
     _, prescription_id, birth = prescribe(clinic)
     wiring = clinic.app.state.wiring
     token = issue_token(
@@ -295,7 +296,12 @@ def test_a_token_of_a_user_who_no_longer_exists_is_refused(clinic: Clinic, route
     refused = clinic.client.get(path, params=birth, headers={"Authorization": f"Bearer {token}"})
     assert refused.status_code == 401, refused.text
     assert "no longer exists" in refused.text
-    assert audit_count(clinic) == before
+    with clinic.app.state.wiring.system.store.reading() as session:
+        added = session.scalars(select(AuditEntryRow).where(AuditEntryRow.id > before)).all()
+    assert [(entry.action, entry.role, entry.patient_id) for entry in added] == [
+        ("access.denied.not_authenticated", "anonymous", None)
+    ]
+    assert "no longer exists" in added[0].detail
 
 
 def test_concurrent_verifications_queue_for_the_loop_pool_and_each_is_audited(

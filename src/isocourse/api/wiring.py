@@ -15,6 +15,7 @@ from isocourse.auth.login_throttle import LoginThrottle
 from isocourse.auth.tokens import TokenError, read_token
 from isocourse.auth.users import signed_in_actor
 from isocourse.service.context import Actor, Call, Caller, ClinicSystem
+from isocourse.service.denials import denied
 from isocourse.service.errors import NotAuthenticated
 from isocourse.settings import Settings
 
@@ -51,17 +52,22 @@ async def token_user(request: Request, token: Annotated[str | None, Depends(_bea
     """The user id in the caller's bearer token, checked (a signature and a clock: no I/O)."""
     wired = wiring(request)
     if not token:
-        raise NotAuthenticated("sign in: POST /api/v1/auth/token, then send the bearer token")
+        error = NotAuthenticated("sign in: POST /api/v1/auth/token, then send the bearer token")
+        raise denied(error, None, "not_authenticated", "no bearer token")
     secret = wired.settings.secret_key.get_secret_value()
     try:
         return read_token(token, secret=secret, now=wired.now())
     except TokenError as error:
-        raise NotAuthenticated(f"invalid token: {error}") from error
+        refused = NotAuthenticated(f"invalid token: {error}")
+        raise denied(refused, None, "not_authenticated", f"invalid token: {error}") from error
 
 
 def current_actor(request: Request, user_id: Annotated[int, Depends(token_user)]) -> Actor:
     with wiring(request).system.store.reading() as session:  # never queues behind the writers
-        return signed_in_actor(session, user_id)
+        try:
+            return signed_in_actor(session, user_id)
+        except NotAuthenticated as error:
+            raise denied(error, None, "not_authenticated", error.message) from None
 
 
 def _call(request: Request, actor: Actor, idempotency_key: str | None) -> Call:

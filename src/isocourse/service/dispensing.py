@@ -21,6 +21,7 @@ from isocourse.record_parser import RecordError, course_record_from_text
 from isocourse.service.audit import record_audit
 from isocourse.service.context import Actor, Call, Caller, ClinicSystem, require_role, source_of
 from isocourse.service.decisions import assess_closed, decision_json, refuse_unless_allowed
+from isocourse.service.denials import denied
 from isocourse.service.errors import BlockingReason, Conflict, NotFound, Refused
 from isocourse.service.patients import stored_record_invalid
 from isocourse.service.unit_of_work import Answer, fingerprint, unit_of_work, write_once
@@ -180,7 +181,7 @@ def _check_prescription(
     events), assessed; not found unless the birth date is the patient's."""
     prescription = read.prescription
     if prescription is None:
-        raise _no_such_prescription()
+        raise _no_such_prescription(call, "no such prescription in the caller's clinic")
     text = fold_event_texts(
         read.events,
         as_of=call.today,
@@ -193,10 +194,10 @@ def _check_prescription(
         # the birth date first: a caller who does not know it learns nothing more
         patient = json.loads(text).get("patient") or {}
         if patient.get("birth_date") != birth_date.isoformat():
-            raise _no_such_prescription() from error
+            raise _wrong_birth_date(call, prescription) from error
         raise stored_record_invalid(error) from error
     if record.patient.birth_date != birth_date:
-        raise _no_such_prescription()
+        raise _wrong_birth_date(call, prescription)
     assessment = assess_closed(record, system.knowledge)
     cancelled = _cancellation(read.events, prescription.id)
     return PrescriptionCheck(prescription, assessment, read.dispensed, cancelled)
@@ -235,7 +236,7 @@ def _read_from(rows: Sequence[Sequence[Any]]) -> Read:
     """The read from :func:`_read_query`'s rows. The caller's row comes back (with nulls)
     when the caller's clinic has no such prescription; no row when the user is gone."""
     if not rows:
-        raise user_gone()
+        raise denied(user_gone(), None, "not_authenticated", "the token's user no longer exists")
     first = rows[0]
     actor = actor_from_columns(*first[:5])
     found_id, patient_id, dispensed = first[5:8]
@@ -288,8 +289,15 @@ def _read_query() -> Select[Any]:
     )
 
 
-def _no_such_prescription() -> NotFound:
-    return NotFound("no prescription with this id for a patient with this birth date")
+def _no_such_prescription(call: Call, reason: str, patient_id: str | None = None) -> NotFound:
+    """The one answer to a wrong id and a wrong birth date alike; the audit says which."""
+    error = NotFound("no prescription with this id for a patient with this birth date")
+    return denied(error, call.actor, "not_found", reason, patient_id=patient_id)
+
+
+def _wrong_birth_date(call: Call, prescription: Prescription) -> NotFound:
+    reason = f"prescription {prescription.id}: the birth date given is not the patient's"
+    return _no_such_prescription(call, reason, prescription.patient_id)
 
 
 def _answer(check: PrescriptionCheck) -> Answer:
