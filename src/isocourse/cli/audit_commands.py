@@ -26,7 +26,7 @@ EXIT_AUDIT_BROKEN = 1
 SHOWN_PROBLEMS = 50
 
 audit_app = typer.Typer(
-    help="The audit trail: verify it, sign checkpoints of it, list its entries.",
+    help="The audit trail: verify, checkpoint, list.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -301,7 +301,7 @@ def _print_entries(rows: list[dict[str, object]]) -> None:
             Column("events", key=True),
             Column("who"),
             Column("detail"),
-            Column("request", key=True),
+            Column("request"),
         ],
         [
             [
