@@ -82,6 +82,12 @@ class Settings(BaseSettings):
         "connection before it is answered 503 (under load the waits are milliseconds; "
         "a longer wait means the database does not answer)",
     )
+    audit_key_file: Path | None = Field(
+        default=None,
+        description="the key that signs audit checkpoints (an Ed25519 JWK file, made on "
+        "first use with mode 600); keep it where those who can write to the database "
+        "cannot (docs/security.md)",
+    )
     smtp_host: str | None = Field(default=None, description="SMTP server for reminders")
     smtp_port: int = Field(default=587, gt=0, lt=65536, description="SMTP port")
     smtp_from: str | None = Field(default=None, description="the reminders' From address")

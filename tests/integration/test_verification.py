@@ -280,7 +280,7 @@ def test_only_the_audit_entry_takes_the_write_lock(clinic: Clinic) -> None:
 def test_a_token_of_a_session_that_does_not_exist_is_refused(clinic: Clinic, route: str) -> None:
     """Validly signed, but naming no session (its user removed, so its sessions with it):
     the verification (which reads the caller's session and user in the check's snapshot)
-    refuses it as the other reads do, and audits nothing."""
+    refuses it as the other reads do, and audits the refusal alone (no read took place)."""
     _, prescription_id, birth = prescribe(clinic)
     wiring = clinic.app.state.wiring
     token = sign_session_id(new_session_id(), secret=wiring.secret)
@@ -292,7 +292,12 @@ def test_a_token_of_a_session_that_does_not_exist_is_refused(clinic: Clinic, rou
     refused = clinic.client.get(path, params=birth, headers={"Authorization": f"Bearer {token}"})
     assert refused.status_code == 401, refused.text
     assert "no longer exists" in refused.text
-    assert audit_count(clinic) == before
+    with clinic.app.state.wiring.system.store.reading() as session:
+        added = session.scalars(select(AuditEntryRow).where(AuditEntryRow.id > before)).all()
+    assert [(entry.action, entry.role, entry.patient_id) for entry in added] == [
+        ("access.denied.not_authenticated", "anonymous", None)
+    ]
+    assert "no longer exists" in added[0].detail
 
 
 def test_concurrent_verifications_queue_for_the_loop_pool_and_each_is_audited(

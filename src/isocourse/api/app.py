@@ -21,6 +21,7 @@ from isocourse.api import (
     pharmacy_routes,
     schema_routes,
 )
+from isocourse.api.denial_audit import DenialAudit
 from isocourse.api.errors import install_error_handler
 from isocourse.api.request_ids import RequestIds
 from isocourse.api.request_limits import RequestLimits
@@ -75,6 +76,8 @@ def create_app(
     )
     app.state.wiring = wired
     install_error_handler(app)
+    # refusals are audited inside the request id's middleware (their entries name it)
+    app.add_middleware(DenialAudit, wiring=wired)
     app.add_middleware(RequestIds)
     app.add_middleware(RequestLimits, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders, production=settings.environment == "production")

@@ -20,6 +20,7 @@ from isocourse.auth.login_throttle import LoginThrottle
 from isocourse.auth.sessions import SessionTimes, SignedIn, signed_in, touch_if_due
 from isocourse.auth.tokens import TokenError, read_session_token, session_key
 from isocourse.service.context import Actor, Call, Caller, ClinicSystem
+from isocourse.service.denials import denied
 from isocourse.service.errors import NotAuthenticated
 from isocourse.settings import Settings
 
@@ -118,15 +119,20 @@ async def token_session(
     """The key of the session the caller's bearer token names, its signature checked
     (no I/O: the session itself is read by the route's use case or :func:`current_actor`)."""
     if not token:
-        raise NotAuthenticated("sign in: POST /api/v1/auth/token, then send the bearer token")
+        error = NotAuthenticated("sign in: POST /api/v1/auth/token, then send the bearer token")
+        raise denied(error, None, "not_authenticated", "no bearer token")
     try:
         return wiring(request).session_key_of(token)
     except TokenError as error:
-        raise NotAuthenticated(f"invalid token: {error}") from error
+        refused = NotAuthenticated(f"invalid token: {error}")
+        raise denied(refused, None, "not_authenticated", f"invalid token: {error}") from error
 
 
 def current_session(request: Request, key: Annotated[str, Depends(token_session)]) -> SignedIn:
-    return wiring(request).signed_in(key)
+    try:
+        return wiring(request).signed_in(key)
+    except NotAuthenticated as error:  # ended, expired or unknown session
+        raise denied(error, None, "not_authenticated", error.message) from None
 
 
 def current_actor(request: Request, caller: Annotated[SignedIn, Depends(current_session)]) -> Actor:

@@ -40,7 +40,7 @@ COMMANDS: Final[dict[str, tuple[str, str, str]]] = {
 GROUPS: Final[dict[str, tuple[str, str]]] = {
     "db": ("store_commands", "db_app"),
     "user": ("store_commands", "user_app"),
-    "audit": ("store_commands", "audit_app"),
+    "audit": ("audit_commands", "audit_app"),
     "knowledge": ("knowledge_commands", "knowledge_app"),
 }
 

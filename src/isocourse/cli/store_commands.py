@@ -1,5 +1,5 @@
 """The system of record's commands: ``db upgrade``, ``user add|list|disable|enable|
-set-password``, ``audit verify``, ``serve``.
+set-password``, ``serve`` (the audit trail's are in ``audit_commands``).
 
 A change to a user is audited as the operator (``operator:<login name>``), like an
 admin's on the admin page, without the password."""
@@ -17,14 +17,12 @@ from isocourse.cli.common import fail, settings
 if TYPE_CHECKING:
     from isocourse.service.context import ClinicSystem
 
-EXIT_AUDIT_BROKEN = 1
 #: the roles a user may have (``isocourse.service.context.ROLES``, which imports the
 #: database layer; a unit test keeps the two equal)
 ROLES = ("prescriber", "pharmacist", "patient", "admin")
 
 db_app = typer.Typer(help="The database: migrations.", no_args_is_help=True, rich_markup_mode=None)
 user_app = typer.Typer(help="Users of a clinic.", no_args_is_help=True, rich_markup_mode=None)
-audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True, rich_markup_mode=None)
 
 
 @db_app.command("upgrade")
@@ -167,25 +165,6 @@ def _system() -> ClinicSystem:
     from isocourse.store.database import open_store
 
     return ClinicSystem(open_store(settings()), knowledge())
-
-
-@audit_app.command("verify")
-def audit_verify() -> None:
-    """Walk the audit chain; report the first broken link (exit 1) or that it is intact."""
-    from isocourse.service.audit import verify_chain
-    from isocourse.store.database import open_store
-
-    store = open_store(settings())
-    try:
-        with store.transaction() as session:
-            report = verify_chain(session)
-    finally:
-        store.close()
-    if report.first_break is not None:
-        broken = report.first_break
-        typer.echo(f"audit chain BROKEN at entry {broken.entry_id}: {broken.reason}")
-        raise typer.Exit(EXIT_AUDIT_BROKEN)
-    typer.echo(f"audit chain intact: {report.entries} entries")
 
 
 def serve(

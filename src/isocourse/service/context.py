@@ -9,6 +9,7 @@ from typing import Final, Literal
 from isocourse.knowledge.model import Knowledge
 from isocourse.record import Source
 from isocourse.service.audit import AuditAppends
+from isocourse.service.denials import denied
 from isocourse.service.errors import Forbidden
 from isocourse.store.database import Store
 
@@ -76,4 +77,5 @@ def source_of(actor: Actor) -> Source:
 
 def require_role(actor: Actor, *roles: Role) -> None:
     if actor.role not in roles:
-        raise Forbidden(f"a {actor.role} may not do this (needs: {', '.join(roles)})")
+        words = f"a {actor.role} may not do this (needs: {', '.join(roles)})"
+        raise denied(Forbidden(words), actor, "forbidden", words)

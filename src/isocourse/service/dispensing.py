@@ -29,6 +29,7 @@ from isocourse.record_parser import RecordError, course_record_from_text
 from isocourse.service.audit import record_audit
 from isocourse.service.context import Actor, Call, Caller, ClinicSystem, require_role, source_of
 from isocourse.service.decisions import assess_closed, decision_json, refuse_unless_allowed
+from isocourse.service.denials import denied
 from isocourse.service.errors import (
     BlockingReason,
     Conflict,
@@ -202,7 +203,7 @@ def _check_prescription(
     events), assessed; not found unless the birth date is the patient's."""
     prescription = read.prescription
     if prescription is None:
-        raise _no_such_prescription()
+        raise _no_such_prescription(call, "no such prescription in the caller's clinic")
     text = fold_event_texts(
         read.events,
         as_of=call.today,
@@ -215,10 +216,10 @@ def _check_prescription(
         # the birth date first: a caller who does not know it learns nothing more
         patient = json.loads(text).get("patient") or {}
         if patient.get("birth_date") != birth_date.isoformat():
-            raise _no_such_prescription() from error
+            raise _wrong_birth_date(call, prescription) from error
         raise stored_record_invalid(error) from error
     if record.patient.birth_date != birth_date:
-        raise _no_such_prescription()
+        raise _wrong_birth_date(call, prescription)
     assessment = assess_closed(record, system.knowledge)
     cancelled = _cancellation(read.events, prescription.id)
     return PrescriptionCheck(prescription, assessment, read.dispensed, cancelled)
@@ -263,17 +264,23 @@ def _read_from(rows: Sequence[Sequence[Any]], call: Call | Caller) -> Read:
     user is gone."""
     if not rows:
         if isinstance(call, Caller):
-            raise session_gone()
-        raise user_gone()
+            raise denied(session_gone(), None, "not_authenticated", "the session has ended")
+        raise denied(user_gone(), None, "not_authenticated", "the token's user no longer exists")
     first = rows[0]
     signed_in = None
     if isinstance(call, Caller):
-        signed_in = signed_in_from(first, call.session_key, now=call.now, idle=call.session_idle)
+        try:
+            signed_in = signed_in_from(
+                first, call.session_key, now=call.now, idle=call.session_idle
+            )
+        except NotAuthenticated as error:  # ended, expired, or its user disabled
+            raise denied(error, None, "not_authenticated", error.message) from None
         actor = signed_in.actor
     else:
         actor = actor_from_columns(*first[:5])
         if first[9] is not None:  # the user was disabled since the call was made
-            raise NotAuthenticated("this user is disabled: ask your clinic's administrator")
+            disabled = NotAuthenticated("this user is disabled: ask your clinic's administrator")
+            raise denied(disabled, None, "not_authenticated", disabled.message)
     found_id, patient_id, dispensed = first[_FOUND : _FOUND + 3]
     if found_id is None:
         return Read(actor, None, False, [], signed_in)
@@ -339,8 +346,15 @@ def _read_query(*, by_session: bool) -> Select[Any]:
     ).order_by(event.sequence)
 
 
-def _no_such_prescription() -> NotFound:
-    return NotFound("no prescription with this id for a patient with this birth date")
+def _no_such_prescription(call: Call, reason: str, patient_id: str | None = None) -> NotFound:
+    """The one answer to a wrong id and a wrong birth date alike; the audit says which."""
+    error = NotFound("no prescription with this id for a patient with this birth date")
+    return denied(error, call.actor, "not_found", reason, patient_id=patient_id)
+
+
+def _wrong_birth_date(call: Call, prescription: Prescription) -> NotFound:
+    reason = f"prescription {prescription.id}: the birth date given is not the patient's"
+    return _no_such_prescription(call, reason, prescription.patient_id)
 
 
 def _answer(check: PrescriptionCheck) -> Answer:

@@ -12,6 +12,7 @@ from isocourse.knowledge.model import Knowledge
 from isocourse.record import CourseRecord
 from isocourse.record_parser import RecordError, course_record_from_json
 from isocourse.service.context import Actor, Call, ClinicSystem
+from isocourse.service.denials import denied, quoted
 from isocourse.service.errors import Conflict, NotFound
 from isocourse.store.event_log import stored_events
 from isocourse.store.fold import fold_events
@@ -19,13 +20,21 @@ from isocourse.store.tables import PatientRow
 
 
 def patient_for(session: Session, actor: Actor, patient_id: str) -> PatientRow:
-    """The patient, if the caller's clinic holds them (and, for a patient, it is them)."""
+    """The patient, if the caller's clinic holds them (and, for a patient, it is them).
+    A refusal is the same answer whatever the reason (ids reveal nothing); the audit
+    entry says which (:mod:`isocourse.service.denials`)."""
     row = session.get(PatientRow, patient_id)
-    hidden = row is None or row.clinic_id != actor.clinic_id
-    if hidden or (actor.role == "patient" and actor.patient_id != patient_id):
-        raise NotFound(f"no patient {patient_id!r} in your clinic's records")
-    assert row is not None
-    return row
+    if row is None:
+        reason = f"no patient {quoted(patient_id)} is stored"
+    elif row.clinic_id != actor.clinic_id:
+        reason = "the patient is in another clinic"
+    elif actor.role == "patient" and actor.patient_id != patient_id:
+        reason = "another patient's record (a patient sees only their own)"
+    else:
+        return row
+    error = NotFound(f"no patient {patient_id!r} in your clinic's records")
+    stored = row.id if row is not None else None
+    raise denied(error, actor, "not_found", reason, patient_id=stored)
 
 
 def folded_document(

@@ -24,6 +24,7 @@ from isocourse.record import Source
 from isocourse.record_parser import RecordError, course_record_from_json
 from isocourse.service.audit import record_audit
 from isocourse.service.context import Call, ClinicSystem, require_role, source_of
+from isocourse.service.denials import denied
 from isocourse.service.errors import Conflict, Forbidden, InvalidInput, NotFound
 from isocourse.service.patients import folded_document, patient_for
 from isocourse.service.unit_of_work import Answer, fingerprint, write_once
@@ -128,7 +129,8 @@ def _check_patient_may_log(call: Call, kind: str, entry: Mapping[str, Any]) -> N
         return
     home_test = kind == "pregnancy_test" and entry.get("setting") == "home"
     if kind not in PATIENT_KINDS and not home_test:
-        raise Forbidden(f"a patient may not record {kind!r} (a clinician records it)")
+        words = f"a patient may not record {kind!r} (a clinician records it)"
+        raise denied(Forbidden(words), call.actor, "forbidden", words)
 
 
 def _validated_entry(

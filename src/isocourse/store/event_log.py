@@ -1,17 +1,26 @@
 """The event log: append an event, read a patient's events in order. Nothing else.
 
 There is deliberately no update and no delete here.
+
+Every event is named by an audit entry of the transaction that wrote it: each event
+appended is kept, with the digest of its row as stored (:func:`event_digest`), until
+the service's audit entry takes it (:func:`take_written_events`); a transaction that
+would commit an event no entry took is refused (fail closed), so the audit trail can
+always be checked against the events it names (``isocourse audit verify``).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cache
-from typing import Any
+from typing import Any, Final
 
-from sqlalchemy import ColumnElement, Select, Text, bindparam, cast, select
+from sqlalchemy import ColumnElement, Select, Text, bindparam, cast, event, inspect, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from isocourse.record import Source
@@ -56,7 +65,100 @@ def append_event(
     )
     session.add(row)
     session.flush()
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    digest = event_digest(_row_fields(row), stored_in_sqlite=sqlite)
+    _written(session).append(WrittenEvent(row, row.id, patient_id, kind, digest))
     return row
+
+
+#: an event row's columns its digest covers (all of them)
+DIGESTED_COLUMNS: Final = (
+    "sequence",
+    "id",
+    "patient_id",
+    "kind",
+    "payload",
+    "corrects_event_id",
+    "fills_prescription_id",
+    "recorded_at",
+    "recorded_by",
+)
+_WRITTEN = "isocourse_written_events"  # session.info: (transaction, its events not yet taken)
+
+
+@dataclass(frozen=True)
+class WrittenEvent:
+    """An event this transaction appended, and the digest of its row as stored."""
+
+    row: EventRow
+    id: str
+    patient_id: str
+    kind: str
+    digest: str
+
+
+class UnauditedEvents(RuntimeError):
+    """A transaction tried to commit events that no audit entry names."""
+
+
+def event_digest(fields: Mapping[str, Any], *, stored_in_sqlite: bool) -> str:
+    """SHA-256 of an event row's :data:`DIGESTED_COLUMNS` (canonical JSON: keys sorted,
+    no spaces, UTF-8). The payload is the JSON the database holds, decoded; the time is
+    as the database keeps it (:func:`stored_time`)."""
+    canonical = {name: fields[name] for name in DIGESTED_COLUMNS}
+    canonical["recorded_at"] = stored_time(fields["recorded_at"], sqlite=stored_in_sqlite)
+    text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def stored_time(value: datetime, *, sqlite: bool) -> str:
+    """A time as the database gives it back, in one form: SQLite keeps an aware time's
+    wall-clock reading without its offset (SQLAlchemy's storage format), PostgreSQL the
+    instant (given back in the session's zone: read in UTC here)."""
+    if sqlite or value.tzinfo is None:
+        return value.replace(tzinfo=None).isoformat()
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat()
+
+
+def _row_fields(row: EventRow) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in DIGESTED_COLUMNS}
+
+
+def _written(session: Session) -> list[WrittenEvent]:
+    """This transaction's events not yet taken by an audit entry."""
+    transaction = session.get_transaction()
+    held = session.info.get(_WRITTEN)
+    if held is None or held[0] is not transaction:
+        held = (transaction, [])
+        session.info[_WRITTEN] = held
+    events: list[WrittenEvent] = held[1]
+    return events
+
+
+def take_written_events(session: Session) -> list[WrittenEvent]:
+    """The events this transaction appended since the last call, in order, and still
+    stored (one whose savepoint was rolled back is left out); they count as named."""
+    events = _written(session)
+    taken = [written for written in events if inspect(written.row).persistent]
+    events.clear()
+    return taken
+
+
+@event.listens_for(Session, "before_commit")
+def _refuse_unaudited(session: Session) -> None:
+    """Fail closed: no transaction commits an event that no audit entry names."""
+    if session.in_nested_transaction():
+        return  # a savepoint released; the transaction goes on
+    held = session.info.get(_WRITTEN)
+    if held is None or held[0] is not session.get_transaction():
+        return
+    left = [written for written in held[1] if inspect(written.row).persistent]
+    if left:
+        kinds = ", ".join(sorted({written.kind for written in left}))
+        raise UnauditedEvents(
+            f"{len(left)} event(s) ({kinds}) appended without an audit entry naming them: "
+            "the use case must call record_audit after appending"
+        )
 
 
 def event_rows(session: Session, patient_id: str) -> list[EventRow]:

@@ -3,8 +3,9 @@
 ``events`` is the clinical record: one row per thing that happened, never updated
 or deleted. ``fills_prescription_id`` is unique, so a prescription is dispensed at
 most once even when two pharmacies try at the same moment. ``audit_entries`` is
-chained by hash; ``audit_head`` holds the chain's last link and is locked while
-appending, so the chain never forks.
+chained by hash, and each entry names the events its transaction wrote with the
+digest of each (``event_digests``); ``audit_head`` holds the chain's last link and is
+locked while appending, so the chain never forks.
 """
 
 from __future__ import annotations
@@ -196,6 +197,10 @@ class AuditEntryRow(Base):
     detail: Mapped[str] = mapped_column(Text, default="")
     previous_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: the events the entry's transaction wrote, as canonical JSON
+    #: ``[[event id, kind, sha256 of the row], ...]`` (``[]``: none); hashed with the
+    #: entry. Null only in entries written before revision 0005, which named none.
+    event_digests: Mapped[str | None] = mapped_column(Text, default=None)
 
 
 class AuditHeadRow(Base):

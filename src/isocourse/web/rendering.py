@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 
 from isocourse.api.wiring import wiring
 from isocourse.service.context import Actor, Call, ClinicSystem, Role
+from isocourse.service.denials import denied
 from isocourse.service.errors import (
     Conflict,
     Forbidden,
@@ -70,9 +71,12 @@ def signed_in(request: Request, *roles: Role) -> tuple[Actor, Call]:
     """The signed-in actor with one of ``roles``, or a redirect to the login page."""
     actor = page_actor_cached(request)
     if actor is None:
-        raise PageRedirect(SECOND_FACTOR_PAGE if must_set_up_second_factor(request) else "/login")
+        if must_set_up_second_factor(request):
+            raise PageRedirect(SECOND_FACTOR_PAGE)
+        raise denied(PageRedirect("/login"), None, "not_authenticated", "not signed in")
     if roles and actor.role not in roles:
-        raise Forbidden(f"this page is for {', '.join(roles)} users")
+        words = f"this page is for {', '.join(roles)} users"
+        raise denied(Forbidden(words), actor, "forbidden", f"a {actor.role}: {words}")
     return actor, page_call(request, actor)
 
 
