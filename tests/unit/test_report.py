@@ -135,3 +135,16 @@ def test_lab_series_convert_to_the_canonical_unit_and_carry_thresholds() -> None
         45 * limits.liver_severe_uln_multiple.value,
     ]
     assert by_test["alt"].results[0].reference == "up to 45 U/L"
+
+
+def test_a_lab_unit_of_any_length_still_renders_the_pdf() -> None:
+    """A lab's unit is free text the record keeps whatever its length (a unit that does not
+    fit its test is flagged, not refused); 100,000 characters of it once made a table row
+    taller than a page and every later report of the patient a server error."""
+    document = record_json()
+    document["labs"] = [
+        {"date": "2026-03-10", "test": "alt", "value": 25, "unit": "U/L" + "x" * 100_000}
+    ]
+    course = course_of(document)
+    text = text_of(pdf_of(course))
+    assert "Lab: " in text and "…" in text
