@@ -42,7 +42,8 @@ def read_calendar_feed(
     request_id: str,
 ) -> bytes:
     """The feed, if ``token`` is this patient's; NotFound otherwise (nothing is revealed)."""
-    if not hmac.compare_digest(feed_token(secret, patient_id), token):
+    # as bytes: the token in the link may be any text (compare_digest refuses non-ASCII str)
+    if not hmac.compare_digest(feed_token(secret, patient_id).encode(), token.encode()):
         raise NotFound("no such calendar")
     with system.store.reading() as session:
         row = session.get(PatientRow, patient_id)
