@@ -86,6 +86,9 @@ POLICY: Final[Mapping[tuple[str, str], Rule]] = {
     ("POST", f"{API}/patients/{{patient_id}}/events"): about_a_patient(patient=True),
     ("POST", f"{API}/patients/{{patient_id}}/corrections"): about_a_patient(),
     ("POST", f"{API}/patients/{{patient_id}}/prescriptions"): about_a_patient(),
+    ("POST", f"{API}/patients/{{patient_id}}/prescriptions/{{prescription_id}}/cancel"): (
+        about_a_patient()
+    ),
     ("GET", f"{API}/prescriptions/{{prescription_id}}/verification"): about_a_prescription(
         prescriber=True
     ),
@@ -110,6 +113,8 @@ POLICY: Final[Mapping[tuple[str, str], Rule]] = {
     ("POST", "/patients/{patient_id}/events/{event_id}/entered-in-error"): about_a_patient(),
     ("POST", "/patients/{patient_id}/prescribe/check"): about_a_patient(),
     ("POST", "/patients/{patient_id}/prescribe"): about_a_patient(),
+    ("POST", "/patients/{patient_id}/prescriptions/{prescription_id}/cancel"): about_a_patient(),
+    ("POST", "/patients/{patient_id}/reviews"): about_a_patient(),
     ("GET", "/patients/{patient_id}/charts/cumulative.png"): about_a_patient(),
     ("GET", "/patients/{patient_id}/charts/lab-{test}.png"): about_a_patient(),
     ("GET", "/patients/{patient_id}/report.pdf"): about_a_patient(),

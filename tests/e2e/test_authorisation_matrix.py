@@ -62,8 +62,23 @@ class Scene:
         return self.clinic.as_user(f"doc_{CLINIC_OF[relation]}")
 
     def fresh_prescription(self, relation: str) -> str:
-        url = f"{API}/patients/{self.patients[relation]}/prescriptions"
-        answer = self.clinic.client.post(url, json=PRESCRIPTION, headers=self.doctor_of(relation))
+        """A new open prescription. One supply at a time: a second prescription is refused
+        while another could be dispensed or a dispensed supply lasts, so the prescriptions
+        and dispenses of the earlier cells are first marked entered in error."""
+        patient = f"{API}/patients/{self.patients[relation]}"
+        doctor = self.doctor_of(relation)
+        events = self.clinic.client.get(f"{patient}/events", headers=doctor).json()
+        retracted = {e["corrects"] for e in events if e["kind"] == "entered_in_error"}
+        for event in events:
+            if event["kind"] in ("prescription", "dispense") and event["event_id"] not in retracted:
+                correction = {"event_id": event["event_id"], "reason": "matrix: a fresh start"}
+                answer = self.clinic.client.post(
+                    f"{patient}/corrections", json=correction, headers=doctor
+                )
+                assert answer.status_code == 201, answer.text
+        answer = self.clinic.client.post(
+            f"{patient}/prescriptions", json=PRESCRIPTION, headers=doctor
+        )
         assert answer.status_code == 201, answer.text
         prescription_id: str = answer.json()["prescription_id"]
         return prescription_id
@@ -159,6 +174,13 @@ BUILDERS: dict[tuple[str, str], Builder] = {
     ("POST", f"{API}/patients/{{patient_id}}/prescriptions"): _post(
         f"{P}/prescriptions", json=PRESCRIPTION
     ),
+    ("POST", f"{API}/patients/{{patient_id}}/prescriptions/{{prescription_id}}/cancel"): (
+        lambda s, r: Call(
+            "POST",
+            f"{API}/patients/{s.patients[r]}/prescriptions/{s.fresh_prescription(r)}/cancel",
+            json={"reason": "matrix"},
+        )
+    ),
     ("GET", f"{API}/prescriptions/{{prescription_id}}/verification"): lambda s, r: Call(
         "GET",
         f"{API}/prescriptions/{s.fresh_prescription(r)}/verification?birth_date={s.birth_date}",
@@ -194,6 +216,15 @@ BUILDERS: dict[tuple[str, str], Builder] = {
     ),
     ("POST", "/patients/{patient_id}/prescribe"): _post(
         "/patients/{p}/prescribe", form={"days_supply": "30", "mg_per_day": "60"}
+    ),
+    ("POST", "/patients/{patient_id}/prescriptions/{prescription_id}/cancel"): lambda s, r: Call(
+        "POST",
+        f"/patients/{s.patients[r]}/prescriptions/{s.fresh_prescription(r)}/cancel",
+        form={"reason": "matrix"},
+    ),
+    ("POST", "/patients/{patient_id}/reviews"): _post(
+        "/patients/{p}/reviews",
+        form={"kind": "symptom", "text": "dry lips", "outcome": "not_relevant"},
     ),
     ("GET", "/patients/{patient_id}/charts/cumulative.png"): _get(
         "/patients/{p}/charts/cumulative.png"
