@@ -33,6 +33,7 @@ from datetime import date
 from isocourse.fhir.lab_terms import resolve_test, unit_fits
 from isocourse.knowledge.model import Knowledge
 from isocourse.record import LabResult
+from isocourse.record_parser import EARLIEST_DAY, LATEST_DAY
 
 REQUIRED_COLUMNS = ("patient", "date", "test", "value", "unit")
 OPTIONAL_COLUMNS = ("reference_low", "reference_high")
@@ -194,6 +195,10 @@ class _RowChecker:
             day = date.fromisoformat(text)
         except ValueError:
             raise RowRejected(f"bad date {text!r} (no such day)") from None
+        if not EARLIEST_DAY <= day <= LATEST_DAY:
+            raise RowRejected(
+                f"date {text} is outside {EARLIEST_DAY.isoformat()} to {LATEST_DAY.isoformat()}"
+            )
         if self.today is not None and day > self.today:
             raise RowRejected(f"date {text} is in the future")
         return day

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -105,3 +106,15 @@ def test_every_planned_split_adds_up_to_the_daily_dose(product_id: str) -> None:
         assert sum(morning) + sum(evening) == total
         assert 1 <= len(morning) <= 2 and 1 <= len(evening) <= 2
         assert set(morning) | set(evening) <= set(product.strengths_mg)
+
+
+@pytest.mark.parametrize("target", [1e306, float("nan"), float("inf")])
+def test_a_target_whose_days_cannot_be_counted_is_refused_naming_it(target: float) -> None:
+    with pytest.raises(ValueError, match=r"^target: "):
+        plan_capsules(
+            "isotretinoin",
+            PRODUCTS["isotretinoin"],
+            weight_kg=300,
+            mg_per_kg_per_day=0.5,
+            target_mg_per_kg=target,
+        )

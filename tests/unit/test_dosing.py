@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from isocourse.assessment_json import assessment_from_json, assessment_to_json
 from isocourse.knowledge.loader import load_knowledge
 from isocourse.rules.dosing import cumulative_dose
 from tests.builders import AlertCase, codes, evaluate, record
@@ -196,3 +199,40 @@ def test_the_weight_is_due_again_when_it_would_become_stale() -> None:
 def test_nothing_is_due_after_the_course_has_ended() -> None:
     ended = evaluate(doses=[{"start": "2026-01-15", "end": "2026-02-14", "mg_per_day": 40}])
     assert "weight" not in {d.task for d in ended.due}
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        # a weight above 0, so valid, but so small that mg/kg overflows to infinity
+        {"weights": [{"date": "2026-01-10", "value": 1e-320, "unit": "kg"}]},
+        # a dose above 0 whose end of course lies past the end of the calendar
+        {"doses": [{"start": "2026-01-15", "end": None, "mg_per_day": 1e-7}]},
+        # targets whose remaining mg cannot be counted
+        {"course.target_mg_per_kg": 1e300},
+        {"course.target_mg_per_kg": 1e-320},
+    ],
+)
+def test_an_odd_but_valid_record_gets_an_assessment_with_only_numbers(
+    changes: dict[str, object],
+) -> None:
+    """These once raised OverflowError (a server error on every page of the patient,
+    and a traceback from ``isocourse evaluate``); a figure that cannot be told is null."""
+    assessment = evaluate(**changes)
+    document = assessment_to_json(assessment)
+    json.dumps(document, allow_nan=False)
+    assert assessment_from_json(document) == assessment
+
+
+def test_a_weight_too_small_to_count_blocks_as_a_dose_above_the_maximum() -> None:
+    assessment = evaluate(weights=[{"date": "2026-01-10", "value": 1e-320, "unit": "kg"}])
+    assert "DOSE_ABOVE_MAXIMUM" in codes(assessment)
+    assert not assessment.dispense.allowed
+    assert assessment.cumulative.mg_per_kg is None and assessment.dose.mg_per_kg_per_day is None
+
+
+def test_a_projection_past_the_calendar_is_null_and_a_near_one_is_a_day() -> None:
+    far = evaluate(doses=[{"start": "2026-01-15", "end": None, "mg_per_day": 1e-7}])
+    assert far.cumulative.projected_completion is None
+    near = evaluate()
+    assert near.cumulative.projected_completion is not None

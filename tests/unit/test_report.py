@@ -248,3 +248,16 @@ def test_a_cancelled_prescription_is_shown_as_cancelled() -> None:
         "2026-03-14 rx-2 60 mg/day, 30 days CANCELLED 2026-03-15 clinician"
     )
     assert _line_starting(text, "2026-02-14 rx-1").endswith("dispensed clinician")
+
+
+def test_a_lab_unit_of_any_length_still_renders_the_pdf() -> None:
+    """A lab's unit is free text the record keeps whatever its length (a unit that does not
+    fit its test is flagged, not refused); 100,000 characters of it once made a table row
+    taller than a page and every later report of the patient a server error."""
+    document = record_json()
+    document["labs"] = [
+        {"date": "2026-03-10", "test": "alt", "value": 25, "unit": "U/L" + "x" * 100_000}
+    ]
+    course = course_of(document)
+    text = text_of(pdf_of(course))
+    assert "Lab: " in text and "…" in text

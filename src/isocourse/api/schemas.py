@@ -38,6 +38,10 @@ def day_query(description: str) -> Any:
 AsOf = Annotated[date | None, day_query("the day evaluated; default: today")]
 
 
+#: the longest reason a correction or cancellation may give
+REASON_MAX = 500
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -53,7 +57,7 @@ class EventIn(_Strict):
 
 class CorrectionIn(_Strict):
     event_id: str = Field(max_length=36, description="the event entered in error")
-    reason: str = Field(min_length=1, max_length=500)
+    reason: str = Field(min_length=1, max_length=REASON_MAX)
 
 
 class PrescriptionIn(_Strict):
@@ -62,7 +66,7 @@ class PrescriptionIn(_Strict):
 
 
 class CancellationIn(_Strict):
-    reason: str = Field(min_length=1, max_length=500, description="why it is cancelled")
+    reason: str = Field(min_length=1, max_length=REASON_MAX, description="why it is cancelled")
 
 
 class DispenseIn(_Strict):

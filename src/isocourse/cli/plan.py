@@ -56,15 +56,18 @@ def plan(
     if not 0 < mg_per_kg <= 10:
         fail("option '--mg-per-kg': must be above 0 (a daily dose in mg/kg, e.g. 0.5)")
     chosen_target = target if target is not None else known.course.target_mg_per_kg.value
-    if chosen_target <= 0:
+    if not chosen_target > 0:  # NaN too
         fail("option '--target': must be above 0 (mg/kg)")
-    result = plan_capsules(
-        product,
-        known.products.products[product],
-        weight_kg=weight_kg,
-        mg_per_kg_per_day=mg_per_kg,
-        target_mg_per_kg=chosen_target,
-    )
+    try:
+        result = plan_capsules(
+            product,
+            known.products.products[product],
+            weight_kg=weight_kg,
+            mg_per_kg_per_day=mg_per_kg,
+            target_mg_per_kg=chosen_target,
+        )
+    except ValueError as error:
+        fail(f"option --{error}")
     if output_format is PlanFormat.json:
         json.dump(plan_to_json(result), sys.stdout, indent=2)
         sys.stdout.write("\n")

@@ -35,6 +35,7 @@ from isocourse.fhir.import_mapping import (
 from isocourse.fhir.json_access import as_dict, as_list, calendar_day, codings, field, text_at
 from isocourse.knowledge.model import Knowledge
 from isocourse.record import LabResult, PregnancyTest, Weight
+from isocourse.record_parser import EARLIEST_DAY, LATEST_DAY
 
 Entry = LabResult | PregnancyTest | Weight
 
@@ -159,6 +160,11 @@ def _effective_day(observation: dict[str, Any]) -> date:
     day = calendar_day(text)
     if day is None:
         raise NotMapped(f"effective date {text!r} is not a full calendar date")
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise NotMapped(
+            f"effective date {day.isoformat()} is outside {EARLIEST_DAY.isoformat()} to "
+            f"{LATEST_DAY.isoformat()}"
+        )
     return day
 
 

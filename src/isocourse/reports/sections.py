@@ -40,6 +40,16 @@ _PROGRAMME = {
 }
 
 
+#: the most a table cell shows of a free text (a lab's unit, a name): a row must fit on
+#: one page, and a record may hold a lab unit of any length
+CELL_TEXT_MAX = 200
+
+
+def shortened(text: str, limit: int = CELL_TEXT_MAX) -> str:
+    """``text``, cut to ``limit`` characters with an ellipsis (the record keeps it all)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 class Page:
     """Writing helpers over one fpdf2 document."""
 
@@ -92,7 +102,7 @@ class Page:
             for values in rows:
                 row = table.row()
                 for cell in values:
-                    row.cell(cell)
+                    row.cell(shortened(cell))
         self.document.set_font(self.font, "", 9)
         self.document.ln(2)
 

@@ -103,11 +103,15 @@ def plan_capsules(
     target_mg_per_kg: float,
     cumulative_mg: float = 0.0,
 ) -> CapsulePlan:
-    """The daily dose the capsules can make nearest the requested mg/kg/day."""
+    """The daily dose the capsules can make nearest the requested mg/kg/day. ValueError
+    naming the field when the target leaves no number of days to count."""
     ceiling = product.dose_max_mg_per_kg * weight_kg
     mg_per_day = nearest_composable(mg_per_kg_per_day * weight_kg, product, ceiling=ceiling)
     morning, evening = daily_doses(product.strengths_mg)[mg_per_day]
-    remaining_mg = max(0.0, target_mg_per_kg * weight_kg - cumulative_mg)
+    remaining = target_mg_per_kg * weight_kg - cumulative_mg
+    if not math.isfinite(remaining):  # NaN, or a target like 1e306 mg/kg
+        raise ValueError("target: a cumulative target in mg/kg whose days can be counted")
+    remaining_mg = max(0.0, remaining)
     return CapsulePlan(
         product_id=product_id,
         weight_kg=weight_kg,

@@ -68,9 +68,11 @@ def cumulative_dose(record: CourseRecord, knowledge: Knowledge, as_of: date) -> 
         total_mg -= missed_mg
         if weights is not None:
             total_mg_per_kg -= missed_mg / weights.on(day)
+    # a weight so small that mg/kg overflows (1e-320 kg) leaves mg/kg untold, not infinite
+    told = weights is not None and math.isfinite(total_mg_per_kg)
     return CumulativeDose(
         mg=max(total_mg, 0.0),
-        mg_per_kg=max(total_mg_per_kg, 0.0) if weights is not None else None,
+        mg_per_kg=max(total_mg_per_kg, 0.0) if told else None,
     )
 
 
@@ -144,7 +146,7 @@ def summarise(record: CourseRecord, knowledge: Knowledge, as_of: date) -> DoseSt
             mg=round(total.mg, 2),
             mg_per_kg=round(total.mg_per_kg, 2) if total.mg_per_kg is not None else None,
             target_mg_per_kg=target,
-            fraction=round(total.mg_per_kg / target, 2) if total.mg_per_kg is not None else None,
+            fraction=_ratio(total.mg_per_kg, target),
             days_on_treatment=days_on_treatment(record, as_of),
             projected_completion=_projection(total, target, exact_weight, mg_per_day, as_of),
         ),
@@ -152,9 +154,12 @@ def summarise(record: CourseRecord, knowledge: Knowledge, as_of: date) -> DoseSt
 
 
 def _ratio(mg: float | None, weight_kg: float | None) -> float | None:
+    """``mg / weight_kg`` to 2 decimals; None when either is missing or the quotient is
+    too large to be a number (an odd weight of 1e-320 kg)."""
     if mg is None or weight_kg is None:
         return None
-    return round(mg / weight_kg, 2)
+    ratio = mg / weight_kg
+    return round(ratio, 2) if math.isfinite(ratio) else None
 
 
 def _projection(
@@ -164,15 +169,23 @@ def _projection(
     mg_per_day: float | None,
     as_of: date,
 ) -> date | None:
-    """Remaining mg = (target - cumulative mg/kg) x latest weight, to the mg."""
+    """Remaining mg = (target - cumulative mg/kg) x latest weight, to the mg.
+    None too when the day cannot be told: numbers too far out to count (a weight of
+    1e-320 kg, a target of 1e300 mg/kg) or a day past the end of the calendar (a dose
+    of 0.0000001 mg a day); such a record is odd, and the assessment must still be given."""
     if total.mg_per_kg is None or weight_kg is None:
         return None
-    remaining_mg = round((target - total.mg_per_kg) * weight_kg)
-    if remaining_mg <= 0:
+    remaining = (target - total.mg_per_kg) * weight_kg
+    if math.isnan(remaining):
+        return None
+    if round(remaining, 0) <= 0:
         return as_of
     if not mg_per_day:
         return None
-    return as_of + timedelta(days=math.ceil(remaining_mg / mg_per_day))
+    days = math.ceil(round(remaining, 0) / mg_per_day) if math.isfinite(remaining) else None
+    if days is None or days > (date.max - as_of).days:
+        return None
+    return as_of + timedelta(days=days)
 
 
 def assess_dosing(record: CourseRecord, knowledge: Knowledge, as_of: date) -> Findings:

@@ -129,10 +129,13 @@ def read_calendar_feed(
     now: datetime,
     request_id: str,
 ) -> bytes:
-    """The feed, if ``token`` is this patient's live link; NotFound otherwise."""
+    """The feed, if ``token`` is this patient's live link; NotFound otherwise (nothing is
+    revealed)."""
     with system.store.reading() as session:
         nonce = _live_nonce(session, patient_id)
-        if nonce is None or not hmac.compare_digest(feed_token(secret, patient_id, nonce), token):
+        # as bytes: the token in the link may be any text (compare_digest refuses non-ASCII str)
+        expected = feed_token(secret, patient_id, nonce).encode() if nonce is not None else b""
+        if nonce is None or not hmac.compare_digest(expected, token.encode()):
             raise NotFound("no such calendar")
         row = session.get(PatientRow, patient_id)
         if row is None:

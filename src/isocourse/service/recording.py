@@ -21,7 +21,7 @@ from typing import Any, Final, cast, get_args
 from sqlalchemy.orm import Session
 
 from isocourse.record import Source
-from isocourse.record_parser import RecordError, course_record_from_json
+from isocourse.record_parser import EARLIEST_DAY, LATEST_DAY, RecordError, course_record_from_json
 from isocourse.service.audit import record_audit
 from isocourse.service.context import Call, ClinicSystem, require_role, source_of
 from isocourse.service.denials import denied
@@ -99,6 +99,8 @@ def _close_open_period(
         starts = date.fromisoformat(str(entry.get("start")))
     except ValueError:
         return None  # the entry's own validation names the field
+    if not EARLIEST_DAY <= starts <= LATEST_DAY:
+        return None  # likewise: no open period is ended on the eve of year 9999
     for event in stored_events(session, patient_id):
         period = event.payload
         if event.kind != "dose_period" or period.get("end") is not None:

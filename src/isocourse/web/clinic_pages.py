@@ -6,7 +6,9 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from pydantic import ValidationError
 
+from isocourse.api.schemas import REASON_MAX, PrescriptionIn
 from isocourse.record_parser import course_record_from_json
 from isocourse.reports.charts import cumulative_chart_png, lab_chart_png
 from isocourse.reports.lab_series import lab_series
@@ -118,12 +120,14 @@ async def record_event_page(request: Request, patient_id: str, kind: str) -> Res
     _, call = signed_in(request, "prescriber")
     form = await request.form()
     known = system(request).knowledge
+    event_form = form_for(kind, known, call.today)
     try:
-        entry = form_for(kind, known, call.today).entry({k: str(v) for k, v in form.items()})
+        entry = event_form.entry({k: str(v) for k, v in form.items()})
         record_event(system(request), call, patient_id, kind, entry)
     except InvalidInput as error:
+        words = event_form.in_words(error)
         return _patient_page(
-            request, patient_id, error=f"Not recorded. {error.message}", open_form=kind, status=422
+            request, patient_id, error=f"Not recorded. {words}", open_form=kind, status=422
         )
     return redirect(f"/patients/{patient_id}")
 
@@ -136,17 +140,22 @@ async def correct_page(request: Request, patient_id: str, event_id: str) -> Resp
     return redirect(f"/patients/{patient_id}")
 
 
+ORDER_WORDS = {
+    "mg_per_day": "a daily dose in mg, above 0 and at most 400",
+    "days_supply": "a whole number of days, 1 to 90",
+}
+
+
 async def _order(request: Request) -> PrescriptionOrder:
+    """The form's order, checked as the API checks it (no NaN, no 1e300, no 0 days)."""
     form = await request.form()
+    fields = {name: str(form.get(name, "")).strip() for name in ORDER_WORDS}
     try:
-        mg_per_day = float(str(form.get("mg_per_day", "")))
-    except ValueError as error:
-        raise InvalidInput("mg_per_day", "a daily dose in mg") from error
-    try:
-        days_supply = int(str(form.get("days_supply", "")))
-    except ValueError as error:
-        raise InvalidInput("days_supply", "a whole number of days") from error
-    return PrescriptionOrder(days_supply=days_supply, mg_per_day=mg_per_day)
+        order = PrescriptionIn.model_validate(fields)
+    except ValidationError as error:
+        name = str(error.errors()[0]["loc"][0])
+        raise InvalidInput(name, ORDER_WORDS[name]) from error
+    return PrescriptionOrder(days_supply=order.days_supply, mg_per_day=order.mg_per_day)
 
 
 @router.post("/patients/{patient_id}/prescribe/check")
@@ -186,6 +195,8 @@ async def cancel_page(request: Request, patient_id: str, prescription_id: str) -
     form = await request.form()
     reason = str(form.get("reason", ""))
     try:
+        if len(reason) > REASON_MAX:
+            raise InvalidInput("reason", f"at most {REASON_MAX} characters")
         cancel_prescription(system(request), call, patient_id, prescription_id, reason)
     except (InvalidInput, Conflict, NotFound) as error:
         return _patient_page(

@@ -6,6 +6,7 @@ refused with the field's name, before anything reaches the service.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -77,6 +78,17 @@ class EventForm:
             except ValueError as error:
                 raise InvalidInput(form_field.name, f"expected {error}") from error
         return entry
+
+    def in_words(self, error: InvalidInput) -> str:
+        """The refusal with the field named by its label, as the form shows it: the
+        record's ``entry.mg_per_day: must be ...`` reads ``mg per day: must be ...``."""
+        name = error.field.removeprefix("entry.")
+        base = re.split(r"[.\[]", name, maxsplit=1)[0]
+        label = next((f.label for f in self.fields if f.name == base), None)
+        if label is None:
+            return error.message
+        detail = error.message.removeprefix(f"{error.field}: ")
+        return f"{label}{name[len(base):]}: {detail}"
 
 
 def _choices(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:

@@ -143,7 +143,11 @@ async def report_symptom(request: Request) -> Response:
     if not text:
         return _today(request, error="Write how you feel first.", status=422)
     entry = {"date": call.today.isoformat(), "text": text}
-    record_event(system(request), call, patient_id, "symptom", entry)
+    try:
+        record_event(system(request), call, patient_id, "symptom", entry)
+    except InvalidInput as error:  # e.g. more than the 2,000 characters a symptom may have
+        detail = error.message.removeprefix(f"{error.field}: ")
+        return _today(request, error=f"Not sent. What you wrote: {detail}.", status=422)
     return _today(
         request,
         flash="Thank you: your clinic will see this.",
@@ -166,6 +170,8 @@ async def mood_check(request: Request) -> Response:
     try:
         items = [int(str(form.get(f"item{i}", ""))) for i in range(len(PHQ9))]
     except ValueError:
+        items = []
+    if not items or not all(score in range(len(PHQ_ANSWERS)) for score in items):
         return _today(request, error="Answer every question, please.", status=422)
     entry = {"date": call.today.isoformat(), "instrument": "phq9", "items": items}
     record_event(system(request), call, patient_id, "mood_screen", entry)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -25,6 +26,20 @@ def _context(request: Request, form: dict[str, str]) -> dict[str, Any]:
     }
 
 
+TARGET_WORDS = "target: a cumulative target above 0 mg/kg"
+
+
+def _number(text: str, words: str) -> float:
+    """A finite number from the form, else ValueError with ``words`` (naming the field)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(words) from None
+    if not math.isfinite(value):
+        raise ValueError(words)
+    return value
+
+
 @router.get("/planner")
 def planner_form(request: Request) -> Response:
     signed_in(request, "prescriber")
@@ -43,23 +58,23 @@ async def planner(request: Request) -> Response:
         product = known.products.products.get(form.get("product", ""))
         if product is None:
             raise ValueError("product: choose a product from the list")
-        mg_per_kg = float(form.get("mg_per_kg", "") or "nan")
+        dose_words = f"mg_per_kg: a dose above 0 and at most {product.dose_max_mg_per_kg:g}"
+        mg_per_kg = _number(form.get("mg_per_kg", ""), dose_words)
         if not 0 < mg_per_kg <= product.dose_max_mg_per_kg:
-            raise ValueError(
-                f"mg_per_kg: a dose above 0 and at most {product.dose_max_mg_per_kg:g}"
-            )
-        target = float(form.get("target") or known.course.target_mg_per_kg.value)
+            raise ValueError(dose_words)
+        default_target = f"{known.course.target_mg_per_kg.value}"
+        target = _number(form.get("target") or default_target, TARGET_WORDS)
         if target <= 0:
-            raise ValueError("target: a cumulative target above 0 mg/kg")
+            raise ValueError(TARGET_WORDS)
+        plan = plan_capsules(
+            form["product"],
+            product,
+            weight_kg=weight_kg,
+            mg_per_kg_per_day=mg_per_kg,
+            target_mg_per_kg=target,
+        )
     except ValueError as error:
         return render(request, "planner.html", {**context, "error": str(error)}, status=422)
-    plan = plan_capsules(
-        form["product"],
-        product,
-        weight_kg=weight_kg,
-        mg_per_kg_per_day=mg_per_kg,
-        target_mg_per_kg=target,
-    )
     plan_view = {
         **vars(plan),
         "morning": [f"{c:g}" for c in plan.morning],

@@ -1,0 +1,514 @@
+"""Hypothesis on the pages (left out of the OpenAPI schema, so schemathesis never sees
+them): every form posted by a signed-in user of the right role, with its CSRF token,
+one field at a time replaced by an odd value (NaN, inf, 1e300, a date in year 9999 or
+year 1, 900 KB of text, control characters, unicode, nothing) or left out; and every
+page fetched with generated query and path parameters.
+
+What must hold: never a server error; a value no field may hold (a number that is not
+a number or not finite, a date outside 1900-2100 or no date at all, a required field
+left empty, text over its length, a choice not offered) is refused with a 4xx page
+whose error names the field in words. The rule check (``prescribe/check``) is an htmx
+fragment: it answers 200 so that htmx shows it, with the problem in it.
+
+Budget: ``FORM_EXAMPLES`` posts per form and ``PAGE_EXAMPLES`` fetches in all, about
+20 s on two cores; ``ISOCOURSE_FUZZ_SCALE`` multiplies them, as for the API fuzzing.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import quote
+
+import pytest
+from fastapi.routing import iter_route_contexts
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from isocourse.knowledge.loader import load_knowledge
+from isocourse.record_parser import FREE_TEXT_MAX, MEDICATION_NAME_MAX
+from isocourse.service.calendar_feed import feed_path
+from isocourse.web.forms import FormField, event_forms
+from isocourse.web.session import CSRF_COOKIE
+from tests.e2e.authorisation_policy import POLICY
+from tests.fuzz_values import ODD_DATES, odd_date_text, odd_number_text, odd_text
+from tests.security_figures import add_to_figure
+from tests.web_support import TODAY, WebClinic, log_in, web_clinic
+
+SCALE: Final = max(1, int(os.environ.get("ISOCOURSE_FUZZ_SCALE", "1")))
+FORM_EXAMPLES: Final = 12 * SCALE
+PAGE_EXAMPLES: Final = 60 * SCALE
+DAY: Final = TODAY.isoformat()
+EMAIL: Final = {
+    "prescriber": "doc@demo.test",
+    "pharmacist": "pharm@demo.test",
+    "patient": "sam@demo.test",
+}
+#: dates no date field may hold (outside 1900-2100, or no such day, or not ISO)
+INVALID_DATES: Final = frozenset(d for d in ODD_DATES if d) - {"2026-11-22T10:00:00", "20261122"}
+#: numbers no number field may hold (not finite, or not a number at all)
+NOT_NUMBERS: Final = frozenset(
+    {"NaN", "nan", "-NaN", "inf", "-inf", "Infinity", "-Infinity", "1e400", "9" * 400}
+    | {"0x10", "1,5", "40mg"}
+)
+#: where a page says what went wrong: its alerts, and the pharmacist's "do not dispense"
+ERROR_TEXT: Final = re.compile(
+    r'<p[^>]*(?:role="alert"|class="verdict refused")[^>]*>(.*?)</p>', re.DOTALL
+)
+
+
+@dataclass(frozen=True)
+class Field:
+    """One form field: what it holds, a value the form accepts, and its name in words."""
+
+    name: str
+    kind: str  # "date", "number", "score" (0 to 3), "text", "choice", "items"
+    valid: str
+    words: tuple[str, ...]
+    required: bool = True
+    choices: tuple[str, ...] = ()
+    max_length: int | None = None
+
+    def definitely_invalid(self, value: str | None) -> bool:
+        """Whether no form could accept ``value`` in this field (None: left out)."""
+        text = (value or "").strip()
+        if not text:
+            return self.required
+        if self.kind == "date":
+            return text in INVALID_DATES
+        if self.kind == "number":
+            return text in NOT_NUMBERS
+        if self.kind == "score":
+            try:
+                return not 0 <= int(text) <= 3
+            except ValueError:
+                return True
+        if self.kind == "choice":
+            return text not in self.choices
+        if self.max_length is not None:
+            return len(text) > self.max_length
+        return False
+
+    def odd_values(self) -> st.SearchStrategy[str]:
+        typed = {"date": odd_date_text(), "number": odd_number_text()}.get(self.kind)
+        return odd_text() if typed is None else st.one_of(typed, odd_text())
+
+
+@dataclass(frozen=True)
+class Form:
+    """A page form: who posts it, where (a path template), and its fields."""
+
+    name: str
+    role: str
+    path: str
+    fields: tuple[Field, ...]
+    #: the status a refused value gets (the rule check is a fragment htmx must show)
+    refused: tuple[int, ...] = (422,)
+    extra_words: tuple[str, ...] = field(default_factory=tuple)
+
+    def valid(self) -> dict[str, str]:
+        return {f.name: f.valid for f in self.fields}
+
+
+def _words(name: str, label: str) -> tuple[str, ...]:
+    """How an error names a field in words: its label (or its name, spaced)."""
+    return (label.lower(), name.replace("_", " "))
+
+
+_VALID_NUMBER: Final = {"value": "60", "mg": "20", "mg_per_day": "60", "global_score": "2"}
+_VALID_TEXT: Final = {"unit": "U/L", "name": "ibuprofen 200 mg", "text": "dry lips"}
+_TEXT_LIMITS: Final = {
+    ("symptom", "text"): FREE_TEXT_MAX,
+    ("medication", "name"): MEDICATION_NAME_MAX,
+}
+
+
+def _event_field(kind: str, form_field: FormField) -> Field:
+    choices = tuple(value for value, _ in form_field.choices)
+    parser = getattr(form_field.parse, "__name__", "")
+    field_kind = {"_date": "date", "_number": "number", "_items": "items"}.get(
+        parser, "choice" if choices else "text"
+    )
+    valid = {
+        "date": DAY,
+        "number": _VALID_NUMBER.get(form_field.name, "3"),
+        "items": "0,0,0,0,0,0,0,0,0",
+        "choice": "alt" if kind == "lab_result" else (choices[0] if choices else ""),
+        "text": _VALID_TEXT.get(form_field.name, "x"),
+    }[field_kind]
+    if not form_field.required and field_kind == "date":
+        valid = ""  # an open end
+    return Field(
+        form_field.name,
+        field_kind,
+        valid,
+        _words(form_field.name, form_field.label),
+        required=form_field.required,
+        choices=choices,
+        max_length=_TEXT_LIMITS.get((kind, form_field.name)),
+    )
+
+
+def _event_forms() -> list[Form]:
+    forms = event_forms(load_knowledge(), TODAY)
+    return [
+        Form(
+            f"event {form.kind}",
+            "prescriber",
+            f"/patients/{{patient}}/events/{form.kind}",
+            tuple(_event_field(form.kind, f) for f in form.fields),
+        )
+        for form in forms
+    ]
+
+
+_ORDER: Final = (
+    Field("mg_per_day", "number", "60", ("mg per day", "mg_per_day", "daily dose")),
+    Field("days_supply", "number", "30", ("days supply", "days_supply", "days")),
+)
+_PHQ9: Final = tuple(Field(f"item{i}", "score", "0", ("answer every question",)) for i in range(9))
+FORMS: Final = (
+    *_event_forms(),
+    Form("prescribe", "prescriber", "/patients/{patient}/prescribe", _ORDER, (409, 422)),
+    Form("rule check", "prescriber", "/patients/{patient}/prescribe/check", _ORDER, (200,)),
+    Form(
+        "cancel",
+        "prescriber",
+        "/patients/{patient}/prescriptions/{prescription}/cancel",
+        (Field("reason", "text", "written in error", ("reason",), max_length=500),),
+        (409, 422),
+    ),
+    Form(
+        "review",
+        "prescriber",
+        "/patients/{patient}/reviews",
+        (
+            Field("kind", "choice", "symptom", ("kind",), choices=("medication", "symptom")),
+            Field("text", "text", "dry lips", ("text",), max_length=FREE_TEXT_MAX),
+            Field(
+                "outcome",
+                "choice",
+                "not_relevant",
+                ("outcome",),
+                choices=("not_relevant", "acted_on"),
+            ),
+        ),
+    ),
+    Form(
+        "check-in",
+        "patient",
+        "/me/check-in",
+        (
+            Field("taken", "text", "no", ("taken",), required=False),
+            Field(
+                "missed",
+                "choice",
+                "both",
+                ("missed", "dose"),
+                choices=("morning", "evening", "both"),
+            ),
+        ),
+        (409, 422),
+    ),
+    Form(
+        "symptoms",
+        "patient",
+        "/me/symptoms",
+        (
+            Field(
+                "text",
+                "text",
+                "dry lips",
+                ("how you feel", "what you wrote"),
+                max_length=FREE_TEXT_MAX,
+            ),
+        ),
+    ),
+    Form("mood", "patient", "/me/mood", _PHQ9),
+    Form(
+        "pharmacy",
+        "pharmacist",
+        "/pharmacy",
+        (
+            Field("prescription_id", "text", "{prescription}", ("prescription",)),
+            Field(
+                "birth_date", "date", "2004-11-01", ("date of birth", "birth date", "birth_date")
+            ),
+        ),
+        (404, 422),
+    ),
+    Form(
+        "dispense",
+        "pharmacist",
+        "/pharmacy/dispense",
+        (
+            Field("prescription_id", "text", "{prescription}", ("prescription",)),
+            Field(
+                "birth_date", "date", "2004-11-01", ("date of birth", "birth date", "birth_date")
+            ),
+        ),
+        (404, 409, 422),
+    ),
+    Form(
+        "planner",
+        "prescriber",
+        "/planner",
+        (
+            Field("weight", "text", "62kg", ("weight",)),
+            Field(
+                "product",
+                "choice",
+                "isotretinoin",
+                ("product",),
+                choices=tuple(sorted(load_knowledge().products.products)),
+            ),
+            Field("mg_per_kg", "number", "0.5", ("mg_per_kg", "mg/kg", "dose")),
+            Field("target", "number", "120", ("target",), required=False),
+        ),
+    ),
+    Form(
+        "login",
+        "anonymous",
+        "/login",
+        (
+            Field("email", "text", "nobody@demo.test", ("e-mail",)),
+            Field("password", "text", "wrong password", ("password",)),
+        ),
+        (401, 422, 429),
+        extra_words=("sign-ins",),  # locked for a while after many failures (429)
+    ),
+)
+
+
+@dataclass
+class Site:
+    clinic: WebClinic
+    browsers: dict[str, TestClient]
+    patient: str  # the store id of demo-01, the patient who has a login
+    prescription: str
+
+    def post(self, form: Form, data: dict[str, str | None]) -> Any:
+        browser = self.browsers[form.role]
+        fields = {k: self.fill(v) for k, v in data.items() if v is not None}
+        token = browser.cookies.get(CSRF_COOKIE, "")
+        return browser.post(self.fill(form.path), data={**fields, "csrf_token": token})
+
+    def fill(self, text: str) -> str:
+        return text.replace("{patient}", self.patient).replace("{prescription}", self.prescription)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    tmp_path: Path = tmp_path_factory.mktemp("page-fuzz")
+    for clinic in web_clinic(tmp_path):
+        with TestClient(clinic.app):  # runs the app's start-up and shut-down (closes the store)
+            browsers = {}
+            for role in (*EMAIL, "anonymous"):
+                browser = TestClient(clinic.app, follow_redirects=False)
+                if role == "anonymous":
+                    browser.get("/login")  # the CSRF cookie
+                else:
+                    assert log_in(browser, EMAIL[role]).status_code == 303
+                browsers[role] = browser
+            found = Site(clinic, browsers, clinic.patient_ids["demo-01"], "")
+            prescribe = Form("prescribe", "prescriber", "/patients/{patient}/prescribe", _ORDER)
+            written = found.post(prescribe, {"mg_per_day": "60", "days_supply": "30"})
+            assert written.status_code == 303, written.text
+            found.prescription = written.headers["location"].split("issued=")[1]
+            yield found
+
+
+def error_text(page: str) -> str:
+    """What the page says went wrong (its alert paragraphs), in plain text."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", m)) for m in ERROR_TEXT.findall(page))
+
+
+@st.composite
+def one_odd_field(draw: st.DrawFn, form: Form) -> tuple[dict[str, str | None], Field | None]:
+    """The form's valid values with one field odd or left out (or an extra field)."""
+    data: dict[str, str | None] = dict(form.valid())
+    choice = draw(st.integers(0, len(form.fields)))
+    if choice == len(form.fields):
+        data[draw(st.text(min_size=1, max_size=20))] = draw(odd_text())
+        return data, None
+    changed = form.fields[choice]
+    data[changed.name] = draw(st.none() | changed.odd_values())
+    return data, changed
+
+
+def check_answer(form: Form, changed: Field | None, value: str | None, response: Any) -> None:
+    add_to_figure("requests fuzzed (Hypothesis, pages)")
+    where = f"{form.name}: {changed.name if changed else '-'}={str(value)[:60]!r}"
+    where += f" -> {response.status_code}"
+    assert response.status_code < 500, where
+    said = error_text(response.text).lower()
+    if 400 <= response.status_code < 500:
+        assert said.strip(), f"{where}: a refusal without an error message"
+    if changed is None or not changed.definitely_invalid(value):
+        return
+    assert response.status_code in form.refused, f"{where}: an invalid value was accepted"
+    words = (*changed.words, *form.extra_words)
+    assert any(word in said for word in words), f"{where}: the error {said!r} names no {words}"
+
+
+@pytest.mark.filterwarnings("ignore:Generating overly large repr")  # 900 KB of text
+@pytest.mark.parametrize("form", FORMS, ids=lambda f: f.name)
+def test_a_form_refuses_an_odd_value_naming_the_field(site: Site, form: Form) -> None:
+    @given(change=one_odd_field(form))
+    @settings(
+        max_examples=FORM_EXAMPLES,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    def posts(change: tuple[dict[str, str | None], Field | None]) -> None:
+        data, changed = change
+        response = site.post(form, data)
+        check_answer(form, changed, data.get(changed.name) if changed else None, response)
+
+    posts()
+
+
+def test_every_page_form_is_fuzzed() -> None:
+    """Each form-posting page route has a form here (every event kind included)."""
+    kinds = {f.kind for f in event_forms(load_knowledge(), TODAY)}
+    fuzzed = {f.path.replace("{patient}", "{patient_id}") for f in FORMS}
+    fuzzed = {p.replace("{prescription}", "{prescription_id}") for p in fuzzed}
+    assert {f"/patients/{{patient_id}}/events/{kind}" for kind in kinds} <= fuzzed
+    pages = {
+        path
+        for (method, path), rule in POLICY.items()
+        if method == "POST" and not path.startswith(("/api/", "/fhir"))
+    }
+    not_forms = {"/logout", "/patients/{patient_id}/events/{event_id}/entered-in-error"}
+    generic = {"/patients/{patient_id}/events/{kind}"}
+    assert pages - not_forms - generic <= fuzzed, pages - not_forms - generic - fuzzed
+
+
+# GETs: every page, its query parameters and path parameters generated
+
+QUERY_NAMES: Final = ("q", "tier", "as_of", "issued", "explain", "page", "next")
+
+
+def _page_paths(site: Site) -> list[tuple[str, str, str]]:
+    """(role, method, path template) for the pages to fetch, and the posts without a
+    form worth the name; ``{odd}`` is replaced by generated text."""
+    secret = site.clinic.app.state.wiring.settings.secret_key.get_secret_value()
+    feed = feed_path(secret, site.patient)
+    gets = [
+        ("anonymous", "/"),
+        ("anonymous", "/login"),
+        ("anonymous", "/openapi.json"),
+        ("anonymous", "/docs"),
+        ("anonymous", "/docs/oauth2-redirect"),
+        ("anonymous", "/redoc"),
+        ("anonymous", "/static/{odd}"),
+        ("anonymous", feed),
+        ("anonymous", "/feeds/calendar/{patient}/{odd}.ics"),
+        ("anonymous", "/feeds/calendar/{odd}/{odd}.ics"),
+        ("prescriber", "/"),
+        ("prescriber", "/worklist"),
+        ("prescriber", "/patients/{patient}"),
+        ("prescriber", "/patients/{odd}"),
+        ("prescriber", "/patients/{patient}/charts/cumulative.png"),
+        ("prescriber", "/patients/{patient}/charts/lab-{odd}.png"),
+        ("prescriber", "/patients/{patient}/charts/lab-alt.png"),
+        ("prescriber", "/patients/{patient}/report.pdf"),
+        ("prescriber", "/patients/{patient}/calendar.ics"),
+        ("prescriber", "/planner"),
+        ("prescriber", "/admin"),
+        ("pharmacist", "/pharmacy"),
+        ("patient", "/me"),
+        ("patient", "/me/guide"),
+        ("patient", "/patients/{patient}"),
+    ]
+    posts = [
+        ("prescriber", "/patients/{patient}/events/{odd}/entered-in-error"),
+        ("prescriber", "/patients/{patient}/events/{odd}"),
+        ("prescriber", "/patients/{odd}/reviews"),
+        ("prescriber", "/patients/{patient}/prescriptions/{odd}/cancel"),
+        ("anonymous", "/logout"),
+    ]
+    return [(role, "GET", path) for role, path in gets] + [
+        (role, "POST", path) for role, path in posts
+    ]
+
+
+def _path_text() -> st.SearchStrategy[str]:
+    """A path segment, percent-encoded (the server decodes it: control characters, unicode,
+    slashes and dots all arrive)."""
+    raw = st.one_of(
+        st.sampled_from(["..", "a/b", "%00", "x" * 300, "\u00e9", "-", "0", "\n"]),
+        odd_text(huge=False).filter(bool),
+    )
+    return raw.map(lambda text: quote(text[:500], safe=""))  # a URL has a length limit
+
+
+@given(data=st.data())
+@settings(
+    max_examples=PAGE_EXAMPLES,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+def test_every_page_answers_generated_query_and_path_parameters(site: Site, data: Any) -> None:
+    role, method, template = data.draw(st.sampled_from(_page_paths(site)))
+    path = site.fill(template)
+    while "{odd}" in path:
+        path = path.replace("{odd}", data.draw(_path_text()), 1)
+    query = data.draw(
+        st.dictionaries(
+            st.sampled_from(QUERY_NAMES) | st.text(max_size=8),
+            st.one_of(
+                odd_text(huge=False).map(lambda text: text[:2000]),  # a URL's length limit
+                st.sampled_from(("stop", "block", "clear", DAY)),
+            ),
+            max_size=3,
+        )
+    )
+    browser = site.browsers[role]
+    if method == "GET":
+        response = browser.get(path, params=query)
+    else:
+        form = {**query, "csrf_token": browser.cookies.get(CSRF_COOKIE, "")}
+        response = browser.post(path, data=form)
+    add_to_figure("requests fuzzed (Hypothesis, pages)")
+    where = f"{role} {method} {path} {query} -> {response.status_code}"
+    assert response.status_code < 500, where
+
+
+def test_every_page_route_is_fetched_or_posted(site: Site) -> None:
+    """A new page cannot escape: every route left out of the schema is in one of the
+    lists above (GETs and form-less POSTs by their template; forms by their path)."""
+    served: set[tuple[str, str]] = set()
+    for context in iter_route_contexts(site.clinic.app.routes):
+        if getattr(context, "include_in_schema", False):
+            continue
+        for method in (context.methods or {"GET"}) - {"HEAD"}:
+            served.add((method, context.path or ""))
+    gets = {
+        "/", "/login", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/static",
+        "/feeds/calendar/{patient_id}/{token}.ics", "/worklist", "/patients/{patient_id}",
+        "/patients/{patient_id}/charts/cumulative.png",
+        "/patients/{patient_id}/charts/lab-{test}.png", "/patients/{patient_id}/report.pdf",
+        "/patients/{patient_id}/calendar.ics", "/planner", "/admin", "/pharmacy", "/me",
+        "/me/guide",
+    }  # fmt: skip
+    posts = {f.path for f in FORMS} | {
+        "/logout",
+        "/patients/{patient}/events/{event_id}/entered-in-error",
+        "/patients/{patient}/events/{kind}",
+    }
+    fetched = {template for _, _, template in _page_paths(site)}
+    assert "/patients/{patient}/events/{odd}/entered-in-error" in fetched
+    assert "/logout" in fetched
+    posts = {p.replace("{patient}", "{patient_id}") for p in posts}
+    posts = {p.replace("{prescription}", "{prescription_id}") for p in posts}
+    missing = {(m, p) for m, p in served if p not in (gets if m == "GET" else posts)}
+    assert missing == set()
