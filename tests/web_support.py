@@ -18,7 +18,7 @@ from isocourse.demo_patients import demo_patients
 from isocourse.service.context import Call, ClinicSystem
 from isocourse.service.enrolment import enrol_patient
 from isocourse.settings import Settings
-from isocourse.store.database import migrate
+from tests.clinic_support import fresh_database
 
 TODAY = date(2026, 11, 22)
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
@@ -80,8 +80,7 @@ def seed(app: FastAPI) -> dict[str, str]:
 
 
 def web_clinic(tmp_path: Path) -> Iterator[WebClinic]:
-    url = f"sqlite:///{(tmp_path / 'web.sqlite3').as_posix()}"
-    migrate(url)
+    url = fresh_database("sqlite", tmp_path)
     app = create_app(Settings(data_dir=tmp_path, database_url=url), clock=lambda: NOW)
     yield WebClinic(app, seed(app), "demo-01")
 

@@ -39,7 +39,7 @@ from isocourse.web.session import CSRF_COOKIE
 from tests.e2e.authorisation_policy import POLICY
 from tests.fuzz_values import ODD_DATES, odd_date_text, odd_number_text, odd_text
 from tests.security_figures import add_to_figure
-from tests.web_support import TODAY, WebClinic, log_in, web_clinic
+from tests.web_support import TODAY, WebClinic, csrf_of, log_in, web_clinic
 
 SCALE: Final = max(1, int(os.environ.get("ISOCOURSE_FUZZ_SCALE", "1")))
 FORM_EXAMPLES: Final = 12 * SCALE
@@ -292,11 +292,12 @@ class Site:
     browsers: dict[str, TestClient]
     patient: str  # the store id of demo-01, the patient who has a login
     prescription: str
+    tokens: dict[str, str]  # role -> the CSRF token its pages carry (bound to its session)
 
     def post(self, form: Form, data: dict[str, str | None]) -> Any:
         browser = self.browsers[form.role]
         fields = {k: self.fill(v) for k, v in data.items() if v is not None}
-        token = browser.cookies.get(CSRF_COOKIE, "")
+        token = self.tokens[form.role]
         return browser.post(self.fill(form.path), data={**fields, "csrf_token": token})
 
     def fill(self, text: str) -> str:
@@ -308,15 +309,17 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     tmp_path: Path = tmp_path_factory.mktemp("page-fuzz")
     for clinic in web_clinic(tmp_path):
         with TestClient(clinic.app):  # runs the app's start-up and shut-down (closes the store)
-            browsers = {}
+            browsers, tokens = {}, {}
             for role in (*EMAIL, "anonymous"):
                 browser = TestClient(clinic.app, follow_redirects=False)
                 if role == "anonymous":
                     browser.get("/login")  # the CSRF cookie
+                    tokens[role] = browser.cookies.get(CSRF_COOKIE, "")
                 else:
                     assert log_in(browser, EMAIL[role]).status_code == 303
+                    tokens[role] = csrf_of(browser.get("/login").text)
                 browsers[role] = browser
-            found = Site(clinic, browsers, clinic.patient_ids["demo-01"], "")
+            found = Site(clinic, browsers, clinic.patient_ids["demo-01"], "", tokens)
             prescribe = Form("prescribe", "prescriber", "/patients/{patient}/prescribe", _ORDER)
             written = found.post(prescribe, {"mg_per_day": "60", "days_supply": "30"})
             assert written.status_code == 303, written.text
@@ -476,7 +479,7 @@ def test_every_page_answers_generated_query_and_path_parameters(site: Site, data
     if method == "GET":
         response = browser.get(path, params=query)
     else:
-        form = {**query, "csrf_token": browser.cookies.get(CSRF_COOKIE, "")}
+        form = {**query, "csrf_token": site.tokens[role]}
         response = browser.post(path, data=form)
     add_to_figure("requests fuzzed (Hypothesis, pages)")
     where = f"{role} {method} {path} {query} -> {response.status_code}"

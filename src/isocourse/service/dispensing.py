@@ -264,7 +264,8 @@ def _read_from(rows: Sequence[Sequence[Any]], call: Call | Caller) -> Read:
     user is gone."""
     if not rows:
         if isinstance(call, Caller):
-            raise denied(session_gone(), None, "not_authenticated", "the session has ended")
+            gone = session_gone()
+            raise denied(gone, None, "not_authenticated", gone.message)
         raise denied(user_gone(), None, "not_authenticated", "the token's user no longer exists")
     first = rows[0]
     signed_in = None
