@@ -104,6 +104,7 @@ def catalogue_markdown(known: Knowledge) -> str:
             _basis(known, definition.source),
         )
         lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
+    lines += _lab_thresholds_markdown(known)
     lines += [
         "",
         "## Product decisions",
@@ -118,6 +119,46 @@ def catalogue_markdown(known: Knowledge) -> str:
     for where, text in _decisions(known):
         lines.append(f"| `{_cell(where)}` | {_cell(_basis(known, text))} |")
     return "\n".join(lines) + "\n"
+
+
+def _lab_thresholds_markdown(known: Knowledge) -> list[str]:
+    """The lab alerts' thresholds, as the rules, the charts and the PDF apply them."""
+    lines = [
+        "",
+        "## Lab thresholds",
+        "",
+        "The latest readable result of each test is judged against every threshold on it "
+        "(`thresholds` in `labs.toml`), in the test's canonical unit; ULN is the reporting "
+        "lab's own upper limit of normal, else the test's default below. The lab charts "
+        "draw the same lines.",
+        "",
+        "| code | tests | threshold | severity | raised in addition to | source |",
+        "|---|---|---|---|---|---|",
+    ]
+    labs = known.labs
+    for code, threshold in labs.thresholds.items():
+        tests = [labs.by_name(name) for name in threshold.tests]
+        severity: str = known.alerts[code].severity
+        change = threshold.severity_with_symptom
+        if change is not None:
+            severity += f"; {change.severity} with a {change.symptom} symptom"
+        cells = (
+            f"`{code}`",
+            ", ".join(t.label for t in tests),
+            f"{threshold.level}: {threshold.words(tests[0].unit)}",
+            severity,
+            ", ".join(threshold.in_addition_to) or "—",
+            _basis(known, threshold.source)
+            + ("" if change is None else f"; {_basis(known, change.source)}"),
+        )
+        lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
+    lines += ["", "Default upper limits of normal, when a result gives none:", ""]
+    lines += [
+        f"- {test.label}: {test.upper_limit_normal.value:g} {test.unit}"
+        for test in labs.tests
+        if test.upper_limit_normal is not None
+    ]
+    return lines
 
 
 def _basis(known: Knowledge, source: str) -> str:

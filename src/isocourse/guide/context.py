@@ -86,6 +86,7 @@ def build_context(
         "facts": catalogue.facts,
         "labs": knowledge.labs,
         "monitored_labs": _monitored_labs(knowledge),
+        "lab_thresholds": _lab_thresholds(knowledge),
         "contraindications": _conditions(knowledge, options, blocking=True),
         "cautions": _conditions(knowledge, options, blocking=False),
         "allergy_words": _allergy_words(knowledge, product),
@@ -134,6 +135,25 @@ def _counselling(ruleset: RuleSet | None, options: GuideOptions) -> CounsellingR
 
 def _monitored_labs(knowledge: Knowledge) -> list[str]:
     return [knowledge.labs.by_name(name).label for name in knowledge.labs.schedule.monitored_tests]
+
+
+def _lab_thresholds(knowledge: Knowledge) -> list[Row]:
+    """Each action threshold of the lab knowledge in words (``ALT or AST: severe, above
+    5 × ULN (urgent)``), cited by its label ``labs-<alert code>``."""
+    catalogue = knowledge.labs
+    rows = []
+    for code, threshold in catalogue.thresholds.items():
+        tests = [catalogue.by_name(name) for name in threshold.tests]
+        severity: str = knowledge.alerts[code].severity
+        change = threshold.severity_with_symptom
+        if change is not None:
+            severity += f"; {change.severity} with a {change.symptom} symptom"
+        text = (
+            f"{wording.listing((t.label for t in tests), last='or')}: {threshold.level}, "
+            f"{threshold.words(tests[0].unit)} ({severity})"
+        )
+        rows.append(Row(text, label("labs", code)))
+    return rows
 
 
 def _severity(
@@ -298,7 +318,7 @@ def source_texts(
     texts.update({label(name): fact.source for name, fact in catalogue.facts.items()})
     texts.update(_product_sources(product))
     texts.update(_sourced_fields("course", knowledge.course))
-    texts.update(_sourced_fields("labs", knowledge.labs.thresholds))
+    texts.update({label("labs", c): t.source for c, t in knowledge.labs.thresholds.items()})
     texts.update(_sourced_fields("labs", knowledge.labs.schedule))
     texts.update(_knowledge_entry_sources(knowledge))
     ruleset = ruleset_of(knowledge, options)

@@ -251,6 +251,8 @@ def lab_table(page: Page, series: LabSeries) -> None:
         (r.day.isoformat(), f"{r.value:g} {r.unit}", r.reference, r.source) for r in series.results
     ]
     page.table(("Date", "Result", "Lab's range", BY), rows, (3, 3, 3, 2))
+    if series.rules:
+        page.text("Alert thresholds: " + "; ".join(series.rules), size=8)
 
 
 def pregnancy_tests(page: Page, record: CourseRecord) -> None:
