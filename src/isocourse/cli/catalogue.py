@@ -105,6 +105,7 @@ def catalogue_markdown(known: Knowledge) -> str:
         )
         lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
     lines += _lab_thresholds_markdown(known)
+    lines += _programmes_markdown(known)
     lines += [
         "",
         "## Product decisions",
@@ -158,6 +159,38 @@ def _lab_thresholds_markdown(known: Knowledge) -> list[str]:
         for test in labs.tests
         if test.upper_limit_normal is not None
     ]
+    return lines
+
+
+def _programmes_markdown(known: Knowledge) -> list[str]:
+    """The programmes a record may name (`programmes.toml`) and their dated rule sets."""
+    catalogue = known.programmes
+    lines = [
+        "",
+        "## Programmes",
+        "",
+        "A course record's `programme` is one of these ids, or `none`; the rule set in force "
+        "on a prescription's date judges it (`isocourse programmes` lists each rule set's "
+        "rules).",
+        "",
+        "| id | programme | short name | its pregnancy categories | rule sets (in force from) "
+        "| source |",
+        "|---|---|---|---|---|---|",
+    ]
+    for programme_id, programme in catalogue.programmes.items():
+        rulesets = ", ".join(
+            f"{r.id} ({r.effective_from.isoformat()})" for r in catalogue.rulesets_of(programme_id)
+        )
+        categories = programme.categories
+        cells = (
+            f"`{programme_id}`",
+            programme.title,
+            programme.name,
+            f"{categories.can_get_pregnant}; {categories.cannot_get_pregnant}",
+            rulesets,
+            _basis(known, programme.source),
+        )
+        lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
     return lines
 
 

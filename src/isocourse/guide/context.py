@@ -18,11 +18,12 @@ from typing import Any
 from isocourse.assessment import BLOCKING_SEVERITIES, Severity
 from isocourse.guide import wording
 from isocourse.guide.catalogue import GuideCatalogue
-from isocourse.guide.model import PROGRAMMES, GuideError, GuideOptions
+from isocourse.guide.model import GuideError, GuideOptions
 from isocourse.knowledge.drugs import DrugClass
 from isocourse.knowledge.model import Knowledge
 from isocourse.knowledge.products import Product
 from isocourse.knowledge.programmes import CounsellingRule, RuleSet
+from isocourse.record import NO_PROGRAMME
 
 _NOT_A_LETTER = re.compile(r"[^a-z]+")
 
@@ -52,12 +53,12 @@ def product_of(knowledge: Knowledge, product_id: str) -> Product:
 
 def ruleset_of(knowledge: Knowledge, options: GuideOptions) -> RuleSet | None:
     """The programme's rule set in force on ``as_of`` (its first one if none yet)."""
-    if options.programme not in PROGRAMMES:
-        known = ", ".join(PROGRAMMES)
-        raise GuideError("--programme", f"unknown programme {options.programme!r} ({known})")
-    if options.programme == "none":
-        return None
     catalogue = knowledge.programmes
+    if not catalogue.is_known(options.programme):
+        known = ", ".join(catalogue.choices())
+        raise GuideError("--programme", f"unknown programme {options.programme!r} ({known})")
+    if options.programme == NO_PROGRAMME:
+        return None
     found = catalogue.ruleset_on(options.programme, options.as_of)
     return found if found is not None else catalogue.earliest(options.programme)
 
@@ -69,6 +70,8 @@ def build_context(
     product = product_of(knowledge, options.product)
     ruleset = ruleset_of(knowledge, options)
     words = catalogue.index.words
+    said = catalogue.index.programmes.get(options.programme)
+    entry = knowledge.programmes.programmes.get(options.programme)
     return {
         "options": options,
         "product": product,
@@ -78,7 +81,9 @@ def build_context(
         "target_mg_per_kg": _target_mg_per_kg(knowledge, options),
         "counselling": _counselling(ruleset, options),
         "programme": options.programme,
-        "programme_words": words.programmes.get(options.programme, options.programme),
+        "programme_name": entry.name if entry is not None else options.programme,
+        "programme_words": said.words if said is not None else options.programme,
+        "programme_topics": dict(said.topics) if said is not None else {},
         "category": options.category,
         "may_get_pregnant": options.category != "cannot_get_pregnant",
         "ruleset": ruleset,
