@@ -2,7 +2,8 @@
 
 - ``course-record``: the input, ``isocourse.course/1``, generated from
   :class:`isocourse.record.CourseRecord` (what the record parser validates against);
-  ``as_of`` may be left out (the clinic's today fills it).
+  ``as_of`` may be left out (the clinic's today fills it); ``programme`` lists the
+  programme ids of the knowledge (``programmes.toml``) and ``none``.
 - ``assessment``: the output, ``isocourse.assessment/1``, generated from
   :class:`AssessmentJson`, the JSON form :meth:`isocourse.assessment.Assessment.to_json`
   writes (a test validates every assessment the tests produce against it).
@@ -19,13 +20,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from functools import cache
-from typing import Any, Final, Literal, NotRequired
+from typing import TYPE_CHECKING, Any, Final, Literal, NotRequired
 
 from pydantic import ConfigDict, TypeAdapter, with_config
 from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 
 from isocourse.assessment import ASSESSMENT_FORMAT, Severity
 from isocourse.record import COURSE_FORMAT, CourseRecord
+
+if TYPE_CHECKING:
+    from isocourse.knowledge.model import Knowledge
 
 DIALECT: Final = "https://json-schema.org/draft/2020-12/schema"
 _CLOSED = ConfigDict(extra="forbid")
@@ -97,10 +101,16 @@ class AssessmentJson(TypedDict):
     explain: NotRequired[list[CheckJson]]
 
 
-def _course_record() -> dict[str, Any]:
+def _course_record(knowledge: Knowledge) -> dict[str, Any]:
     schema = TypeAdapter(CourseRecord).json_schema(mode="validation")
     # the parser fills a missing as_of with the clinic's today
     schema["required"] = [name for name in schema["required"] if name != "as_of"]
+    # the parser takes the programmes from the knowledge: so does the schema
+    schema["properties"]["programme"] = {
+        "enum": list(knowledge.programmes.choices()),
+        "title": "Programme",
+        "type": "string",
+    }
     return _published(
         schema,
         name="course-record",
@@ -113,7 +123,7 @@ def _course_record() -> dict[str, Any]:
     )
 
 
-def _assessment() -> dict[str, Any]:
+def _assessment(knowledge: Knowledge) -> dict[str, Any]:
     schema = TypeAdapter(_assessment_type()).json_schema(mode="serialization")
     return _published(
         schema,
@@ -143,23 +153,32 @@ def _published(
 
 
 #: schema name -> its generator (the names of the command and of the URL)
-SCHEMAS: Final[dict[str, Callable[[], dict[str, Any]]]] = {
+SCHEMAS: Final[dict[str, Callable[[Knowledge], dict[str, Any]]]] = {
     "course-record": _course_record,
     "assessment": _assessment,
 }
 
 
+def json_schema(name: str, knowledge: Knowledge | None = None) -> dict[str, Any]:
+    """The JSON Schema named ``name`` (a key of :data:`SCHEMAS`; KeyError otherwise), for
+    ``knowledge`` (by default the packaged knowledge, whose schemas are made once)."""
+    if knowledge is None:
+        return _packaged_schema(name)
+    return SCHEMAS[name](knowledge)
+
+
 @cache
-def json_schema(name: str) -> dict[str, Any]:
-    """The JSON Schema named ``name`` (a key of :data:`SCHEMAS`); KeyError otherwise."""
-    return SCHEMAS[name]()
+def _packaged_schema(name: str) -> dict[str, Any]:
+    from isocourse.knowledge.loader import load_knowledge
+
+    return SCHEMAS[name](load_knowledge())
 
 
-def schema_text(name: str) -> str:
+def schema_text(name: str, knowledge: Knowledge | None = None) -> str:
     """The schema as the documentation keeps it (UTF-8 JSON, two-space indent)."""
     import json
 
-    return json.dumps(json_schema(name), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(json_schema(name, knowledge), indent=2, ensure_ascii=False) + "\n"
 
 
 def schema_file_name(name: str) -> str:

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import Final, Literal
 
 COURSE_FORMAT = "isocourse.course/1"
 #: ``date`` under another name, for fields declared after a field named ``date``
 Day = date
 
-Programme = Literal["us-ipledge", "eu-ppp", "uk-mhra", "none"]
+#: a course record's ``programme`` without a pregnancy-prevention programme; any other
+#: value is a programme id of the knowledge (``programmes.toml``), checked by the parser
+NO_PROGRAMME: Final = "none"
 WeightUnit = Literal["kg", "lb"]
 AcneSeverity = Literal[
     "severe_nodular", "severe", "moderate_treatment_resistant", "moderate_scarring", "other"
@@ -249,7 +251,7 @@ class CourseRecord:
     __pydantic_config__ = _FORBID_EXTRA
     format: Literal["isocourse.course/1"]
     as_of: date
-    programme: Programme
+    programme: str
     patient: Patient
     course: Course
     weights: tuple[Weight, ...] = ()

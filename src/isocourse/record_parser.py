@@ -1,7 +1,7 @@
 """The door for course records: JSON in, a validated :class:`CourseRecord` out.
 
 pydantic validates the core's own dataclasses (strict: nothing is coerced or
-guessed); the checks that need the knowledge (products, lab tests, plausible
+guessed); the checks that need the knowledge (programmes, products, lab tests, plausible
 weights) follow. Every refusal names the field.
 
 Errors::
@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from isocourse.knowledge.model import Knowledge
-from isocourse.record import COURSE_FORMAT, CourseRecord
+from isocourse.record import COURSE_FORMAT, NO_PROGRAMME, CourseRecord
 from isocourse.rules.course_facts import weight_in_kg
 
 _PHQ_LENGTH = {"phq9": 9, "phq2": 2}
@@ -132,12 +132,18 @@ def _plain(problem: Any) -> str:
 
 
 def _check_against_knowledge(record: CourseRecord, knowledge: Knowledge) -> None:
+    programmes = knowledge.programmes
+    if not programmes.is_known(record.programme):
+        raise RecordError(
+            "programme",
+            f"unknown programme {record.programme!r}; one of {', '.join(programmes.choices())}",
+        )
     if record.course.product not in knowledge.products.products:
         known = ", ".join(sorted(knowledge.products.products))
         raise RecordError(
             "course.product", f"unknown product {record.course.product!r}; one of {known}"
         )
-    if record.programme != "none" and record.patient.can_get_pregnant is None:
+    if record.programme != NO_PROGRAMME and record.patient.can_get_pregnant is None:
         raise RecordError(
             "patient.can_get_pregnant", f"required under programme {record.programme!r}"
         )

@@ -16,7 +16,6 @@ from isocourse.guide.catalogue import GuideCatalogue, load_guide_catalogue
 from isocourse.guide.html import guide_html
 from isocourse.guide.model import (
     CATEGORIES,
-    PROGRAMMES,
     GuideError,
     GuideOptions,
     PregnancyCategory,
@@ -30,7 +29,6 @@ from isocourse.guide.sourcing import cited_labels, unsourced_statements
 from isocourse.guide.wording import duration, every, listing, num, percent, weeks
 from isocourse.knowledge.loader import load_knowledge
 from isocourse.knowledge.model import Knowledge
-from isocourse.record import Programme
 from isocourse.rules import assess
 from tests.builders import record
 
@@ -39,6 +37,7 @@ KNOWLEDGE = load_knowledge()
 CATALOGUE = load_guide_catalogue()
 PRODUCTS = sorted(KNOWLEDGE.products.products)
 FAMILIES = sorted({p.family for p in KNOWLEDGE.products.products.values()})
+PROGRAMMES = KNOWLEDGE.programmes.choices()
 GUIDE_FOLDER = resources.files("isocourse.knowledge").joinpath("guide")
 PATIENT_SECTIONS = {
     "about", "how-it-works", "taking-it", "course-length", "common-side-effects",
@@ -51,7 +50,7 @@ _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 def guide_for(
     product: str = "isotretinoin",
-    programme: Programme = "us-ipledge",
+    programme: str = "us-ipledge",
     category: PregnancyCategory = "can_get_pregnant",
     *,
     knowledge: Knowledge = KNOWLEDGE,
@@ -75,7 +74,7 @@ ALL_FITS = [(p, g, c) for p in PRODUCTS for g in PROGRAMMES for c in CATEGORIES]
 
 @pytest.mark.parametrize(("product", "programme", "category"), ALL_FITS)
 def test_guide_renders_every_section_that_applies_for_every_fit(
-    product: str, programme: Programme, category: PregnancyCategory
+    product: str, programme: str, category: PregnancyCategory
 ) -> None:
     rendered = guide_for(product, programme, category)
     options = GuideOptions(product, programme, category, AS_OF)
@@ -126,7 +125,7 @@ NEVER_DOUBLE = "Never take a double dose"
     ],
 )
 def test_missed_dose_answer_follows_the_product_and_programme(
-    product: str, programme: Programme, advice: str
+    product: str, programme: str, advice: str
 ) -> None:
     answer = guide_for(product, programme).section("faq-missed-dose").body
     other = WHEN_REMEMBERED if advice == SKIP else SKIP

@@ -114,6 +114,78 @@ def test_the_packaged_catalogue_has_no_problems() -> None:
     assert knowledge.programmes.problems(knowledge) == []
 
 
+# --- the programmes are the knowledge's: ids come from programmes.toml -------------
+
+
+def test_a_record_may_name_each_programme_of_the_knowledge_or_none() -> None:
+    knowledge = load_knowledge()
+    assert knowledge.programmes.choices() == ("us-ipledge", "eu-ppp", "uk-mhra", "none")
+    for programme in knowledge.programmes.choices():
+        assert record(programme=programme, **{"patient.can_get_pregnant": False}).programme == (
+            programme
+        )
+
+
+def test_a_rule_set_of_an_unknown_programme_is_refused() -> None:
+    knowledge = load_knowledge()
+    catalogue = knowledge.programmes
+    (eu,) = catalogue.rulesets_of("eu-ppp")
+    orphan = replace(eu, id="au-tga-2027-01-01", programme="au-tga")
+    broken = replace(catalogue, rulesets=(*catalogue.rulesets, orphan))
+    found = "\n".join(broken.problems(knowledge))
+    assert "rulesets.au-tga-2027-01-01: unknown programme 'au-tga'" in found
+
+
+def test_a_programme_without_a_rule_set_or_with_a_bad_id_is_refused() -> None:
+    knowledge = load_knowledge()
+    catalogue = knowledge.programmes
+    entry = catalogue.programmes["eu-ppp"]
+    broken = replace(catalogue, programmes={**catalogue.programmes, "au-tga": entry, "none": entry})
+    found = "\n".join(broken.problems(knowledge))
+    assert "programme 'au-tga' has no rule set" in found
+    assert "programmes.none: an id is lower-case words joined by hyphens" in found
+
+
+@pytest.mark.parametrize("where", ["drugs", "conditions", "cross_reactions", "products"])
+def test_a_programme_named_elsewhere_in_the_knowledge_must_be_known(where: str) -> None:
+    knowledge = load_knowledge()
+    if where == "drugs":
+        classes = knowledge.drugs.classes
+        first = replace(classes[0], severity_by_programme={"au-tga": "block"})
+        knowledge = replace(
+            knowledge, drugs=replace(knowledge.drugs, classes=(first, *classes[1:]))
+        )
+    elif where == "conditions":
+        conditions = dict(knowledge.conditions.conditions)
+        code = next(iter(conditions))
+        conditions[code] = replace(conditions[code], severity_by_programme={"au-tga": "block"})
+        knowledge = replace(
+            knowledge, conditions=replace(knowledge.conditions, conditions=conditions)
+        )
+    elif where == "cross_reactions":
+        (reaction, *rest) = knowledge.conditions.cross_reactions
+        changed = replace(reaction, programmes=(*reaction.programmes, "au-tga"))
+        knowledge = replace(
+            knowledge,
+            conditions=replace(knowledge.conditions, cross_reactions=(changed, *rest)),
+        )
+    else:
+        products = dict(knowledge.products.products)
+        product = products["isotretinoin"]
+        missed = replace(product.missed_dose, by_programme={"au-tga": "skip"})
+        products["isotretinoin"] = replace(product, missed_dose=missed)
+        knowledge = replace(knowledge, products=replace(knowledge.products, products=products))
+    found = "\n".join(knowledge.programmes.problems(knowledge))
+    assert "unknown programme 'au-tga'" in found
+
+
+def test_the_course_summarys_programme_title_and_none() -> None:
+    catalogue = load_knowledge().programmes
+    assert catalogue.title_of("us-ipledge") == "iPLEDGE REMS (US)"
+    assert catalogue.title_of("none") == "no pregnancy prevention programme"
+    assert not catalogue.is_known("au-tga") and catalogue.is_known("none")
+
+
 # --- contraception_qualifies (called by the interaction rules) --------------------
 
 

@@ -126,14 +126,14 @@ def test_lab_series_convert_to_the_canonical_unit_and_carry_thresholds() -> None
     assert factor is not None
     assert by_test["triglycerides"].points[0].value == pytest.approx(2.0 * factor)
     limits = KNOWLEDGE.labs.thresholds
-    assert [t.value for t in by_test["triglycerides"].thresholds] == [
-        limits.tg_high_mg_per_dl.value,
-        limits.tg_severe_mg_per_dl.value,
+    assert [(t.value, t.alert) for t in by_test["triglycerides"].thresholds] == [
+        (limits["LAB_TG_HIGH"].limit, "LAB_TG_HIGH"),
+        (limits["LAB_TG_SEVERE"].limit, "LAB_TG_SEVERE"),
     ]
-    assert [t.value for t in by_test["alt"].thresholds] == [
-        45,
-        45 * limits.liver_high_uln_multiple.value,
-        45 * limits.liver_severe_uln_multiple.value,
+    assert [(t.value, t.alert) for t in by_test["alt"].thresholds] == [
+        (45, ""),
+        (45 * (limits["LAB_ALT_HIGH"].uln_multiple or 0), "LAB_ALT_HIGH"),
+        (45 * (limits["LAB_LIVER_SEVERE"].uln_multiple or 0), "LAB_LIVER_SEVERE"),
     ]
     assert by_test["alt"].results[0].reference == "up to 45 U/L"
 

@@ -104,6 +104,8 @@ def catalogue_markdown(known: Knowledge) -> str:
             _basis(known, definition.source),
         )
         lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
+    lines += _lab_thresholds_markdown(known)
+    lines += _programmes_markdown(known)
     lines += [
         "",
         "## Product decisions",
@@ -118,6 +120,78 @@ def catalogue_markdown(known: Knowledge) -> str:
     for where, text in _decisions(known):
         lines.append(f"| `{_cell(where)}` | {_cell(_basis(known, text))} |")
     return "\n".join(lines) + "\n"
+
+
+def _lab_thresholds_markdown(known: Knowledge) -> list[str]:
+    """The lab alerts' thresholds, as the rules, the charts and the PDF apply them."""
+    lines = [
+        "",
+        "## Lab thresholds",
+        "",
+        "The latest readable result of each test is judged against every threshold on it "
+        "(`thresholds` in `labs.toml`), in the test's canonical unit; ULN is the reporting "
+        "lab's own upper limit of normal, else the test's default below. The lab charts "
+        "draw the same lines.",
+        "",
+        "| code | tests | threshold | severity | raised in addition to | source |",
+        "|---|---|---|---|---|---|",
+    ]
+    labs = known.labs
+    for code, threshold in labs.thresholds.items():
+        tests = [labs.by_name(name) for name in threshold.tests]
+        severity: str = known.alerts[code].severity
+        change = threshold.severity_with_symptom
+        if change is not None:
+            severity += f"; {change.severity} with a {change.symptom} symptom"
+        cells = (
+            f"`{code}`",
+            ", ".join(t.label for t in tests),
+            f"{threshold.level}: {threshold.words(tests[0].unit)}",
+            severity,
+            ", ".join(threshold.in_addition_to) or "—",
+            _basis(known, threshold.source)
+            + ("" if change is None else f"; {_basis(known, change.source)}"),
+        )
+        lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
+    lines += ["", "Default upper limits of normal, when a result gives none:", ""]
+    lines += [
+        f"- {test.label}: {test.upper_limit_normal.value:g} {test.unit}"
+        for test in labs.tests
+        if test.upper_limit_normal is not None
+    ]
+    return lines
+
+
+def _programmes_markdown(known: Knowledge) -> list[str]:
+    """The programmes a record may name (`programmes.toml`) and their dated rule sets."""
+    catalogue = known.programmes
+    lines = [
+        "",
+        "## Programmes",
+        "",
+        "A course record's `programme` is one of these ids, or `none`; the rule set in force "
+        "on a prescription's date judges it (`isocourse programmes` lists each rule set's "
+        "rules).",
+        "",
+        "| id | programme | short name | its pregnancy categories | rule sets (in force from) "
+        "| source |",
+        "|---|---|---|---|---|---|",
+    ]
+    for programme_id, programme in catalogue.programmes.items():
+        rulesets = ", ".join(
+            f"{r.id} ({r.effective_from.isoformat()})" for r in catalogue.rulesets_of(programme_id)
+        )
+        categories = programme.categories
+        cells = (
+            f"`{programme_id}`",
+            programme.title,
+            programme.name,
+            f"{categories.can_get_pregnant}; {categories.cannot_get_pregnant}",
+            rulesets,
+            _basis(known, programme.source),
+        )
+        lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
+    return lines
 
 
 def _basis(known: Knowledge, source: str) -> str:

@@ -16,7 +16,6 @@ if TYPE_CHECKING:
     from isocourse.guide.model import GuideOptions
     from isocourse.guide.render import RenderedGuide
     from isocourse.knowledge.model import Knowledge
-    from isocourse.record import Programme
 
 
 class GuideFormat(StrEnum):
@@ -37,7 +36,9 @@ def guide(
     ] = None,
     programme: Annotated[
         str | None,
-        typer.Option("--programme", help="us-ipledge, eu-ppp, uk-mhra or none."),
+        typer.Option(
+            "--programme", help="A programme id (isocourse programmes lists them) or none."
+        ),
     ] = None,
     can_get_pregnant: Annotated[
         bool | None,
@@ -80,7 +81,7 @@ def guide(
     else:
         options = GuideOptions(
             product=product or "isotretinoin",
-            programme=_programme(programme or "none"),
+            programme=_programme(known, programme or "none"),
             category=category_of(can_get_pregnant),
             as_of=settings().today(),
         )
@@ -92,13 +93,12 @@ def guide(
     _write(rendered, options, output_format, output, search)
 
 
-def _programme(value: str) -> Programme:
-    from isocourse.guide.model import PROGRAMMES
-
-    for programme in PROGRAMMES:
-        if programme == value:
-            return programme
-    fail(f"--programme: unknown programme {value!r} (choose {', '.join(PROGRAMMES)})")
+def _programme(known: Knowledge, value: str) -> str:
+    """The programme id, checked against the knowledge's programmes."""
+    choices = known.programmes.choices()
+    if value not in choices:
+        fail(f"--programme: unknown programme {value!r} (choose {', '.join(choices)})")
+    return value
 
 
 def _options_from_record(

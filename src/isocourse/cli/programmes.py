@@ -1,4 +1,8 @@
-"""``isocourse programmes``: the pregnancy-prevention rule sets, their dates and sources."""
+"""``isocourse programmes``: the programmes, their rule sets, dates and sources.
+
+Everything shown is the knowledge's (``programmes.toml``): a programme added there is
+listed here with its rule sets, names and categories, with no change of code.
+"""
 
 from __future__ import annotations
 
@@ -27,10 +31,12 @@ def programmes(
         ProgrammesFormat, typer.Option("--format", help="text (a table) or json.")
     ] = ProgrammesFormat.text,
 ) -> None:
-    """List the pregnancy-prevention rule sets: programme, dates in force, main rules, source.
+    """List the pregnancy-prevention programmes' rule sets: programme, dates in force,
+    main rules, source.
 
-    The rule set in force on a prescription's date judges it. Piped or redirected,
-    text is one tab-separated line per rule set, values whole.
+    A course record's programme is one of the programme ids listed, or none. The rule set
+    in force on a prescription's date judges it. Piped or redirected, text is one
+    tab-separated line per rule set, values whole.
     """
     known = knowledge()
     catalogue = known.programmes
@@ -54,7 +60,13 @@ def programmes(
             (
                 ruleset.id,
                 _in_force_text(catalogue, ruleset),
-                "\n".join([ruleset.title, *ruleset_summary(ruleset)]),
+                "\n".join(
+                    [
+                        ruleset.title,
+                        *programme_lines(catalogue, ruleset.programme),
+                        *ruleset_summary(ruleset),
+                    ]
+                ),
                 cite(ruleset.source),
             )
             for ruleset in _ordered(catalogue)
@@ -70,10 +82,17 @@ def programmes_json(
     rows = []
     for ruleset in _ordered(catalogue):
         last_day = catalogue.last_day(ruleset)
+        entry = catalogue.programmes[ruleset.programme]
         rows.append(
             {
                 "id": ruleset.id,
                 "programme": ruleset.programme,
+                "programme_name": entry.name,
+                "programme_title": entry.title,
+                "categories": {
+                    "can_get_pregnant": entry.categories.can_get_pregnant,
+                    "cannot_get_pregnant": entry.categories.cannot_get_pregnant,
+                },
                 "title": ruleset.title,
                 "effective_from": ruleset.effective_from.isoformat(),
                 "effective_to": last_day.isoformat() if last_day else None,
@@ -83,6 +102,16 @@ def programmes_json(
             }
         )
     return rows
+
+
+def programme_lines(catalogue: ProgrammeCatalogue, programme: str) -> list[str]:
+    """The programme of a rule set: its id, title and short name, and its categories."""
+    entry = catalogue.programmes[programme]
+    categories = entry.categories
+    return [
+        f"programme: {programme}, {entry.title}, short name {entry.name}",
+        f"categories: {categories.can_get_pregnant}; {categories.cannot_get_pregnant}",
+    ]
 
 
 def ruleset_summary(ruleset: RuleSet) -> list[str]:

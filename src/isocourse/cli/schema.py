@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from isocourse.cli.common import fail
+from isocourse.cli.common import fail, knowledge
 
 
 class SchemaName(StrEnum):
@@ -31,12 +31,14 @@ def schema(
         ),
     ] = None,
 ) -> None:
-    """Print the JSON Schema (draft 2020-12) of a format, generated from the model.
+    """Print the JSON Schema (draft 2020-12) of a format, generated from the model (and,
+    for the programme ids, from the knowledge).
 
     The same schemas are served, without signing in, at /api/v1/schemas/NAME.
     """
     from isocourse.formats import SCHEMAS, schema_file_name, schema_text
 
+    known = knowledge()
     if write is not None:
         if name is not None:
             fail("--write writes every schema; leave out the NAME")
@@ -44,9 +46,9 @@ def schema(
             fail(f"--write: no such folder: {write}")
         for each in SCHEMAS:
             target = write / schema_file_name(each)
-            target.write_text(schema_text(each), encoding="utf-8")
+            target.write_text(schema_text(each, known), encoding="utf-8")
             typer.echo(f"wrote {target}")
         return
     if name is None:
         fail("name a schema: course-record or assessment (or --write FOLDER)")
-    sys.stdout.write(schema_text(name.value))
+    sys.stdout.write(schema_text(name.value, known))

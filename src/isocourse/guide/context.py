@@ -18,11 +18,12 @@ from typing import Any
 from isocourse.assessment import BLOCKING_SEVERITIES, Severity
 from isocourse.guide import wording
 from isocourse.guide.catalogue import GuideCatalogue
-from isocourse.guide.model import PROGRAMMES, GuideError, GuideOptions
+from isocourse.guide.model import GuideError, GuideOptions
 from isocourse.knowledge.drugs import DrugClass
 from isocourse.knowledge.model import Knowledge
 from isocourse.knowledge.products import Product
 from isocourse.knowledge.programmes import CounsellingRule, RuleSet
+from isocourse.record import NO_PROGRAMME
 
 _NOT_A_LETTER = re.compile(r"[^a-z]+")
 
@@ -52,12 +53,12 @@ def product_of(knowledge: Knowledge, product_id: str) -> Product:
 
 def ruleset_of(knowledge: Knowledge, options: GuideOptions) -> RuleSet | None:
     """The programme's rule set in force on ``as_of`` (its first one if none yet)."""
-    if options.programme not in PROGRAMMES:
-        known = ", ".join(PROGRAMMES)
-        raise GuideError("--programme", f"unknown programme {options.programme!r} ({known})")
-    if options.programme == "none":
-        return None
     catalogue = knowledge.programmes
+    if not catalogue.is_known(options.programme):
+        known = ", ".join(catalogue.choices())
+        raise GuideError("--programme", f"unknown programme {options.programme!r} ({known})")
+    if options.programme == NO_PROGRAMME:
+        return None
     found = catalogue.ruleset_on(options.programme, options.as_of)
     return found if found is not None else catalogue.earliest(options.programme)
 
@@ -69,6 +70,8 @@ def build_context(
     product = product_of(knowledge, options.product)
     ruleset = ruleset_of(knowledge, options)
     words = catalogue.index.words
+    said = catalogue.index.programmes.get(options.programme)
+    entry = knowledge.programmes.programmes.get(options.programme)
     return {
         "options": options,
         "product": product,
@@ -78,7 +81,9 @@ def build_context(
         "target_mg_per_kg": _target_mg_per_kg(knowledge, options),
         "counselling": _counselling(ruleset, options),
         "programme": options.programme,
-        "programme_words": words.programmes.get(options.programme, options.programme),
+        "programme_name": entry.name if entry is not None else options.programme,
+        "programme_words": said.words if said is not None else options.programme,
+        "programme_topics": dict(said.topics) if said is not None else {},
         "category": options.category,
         "may_get_pregnant": options.category != "cannot_get_pregnant",
         "ruleset": ruleset,
@@ -86,6 +91,7 @@ def build_context(
         "facts": catalogue.facts,
         "labs": knowledge.labs,
         "monitored_labs": _monitored_labs(knowledge),
+        "lab_thresholds": _lab_thresholds(knowledge),
         "contraindications": _conditions(knowledge, options, blocking=True),
         "cautions": _conditions(knowledge, options, blocking=False),
         "allergy_words": _allergy_words(knowledge, product),
@@ -134,6 +140,25 @@ def _counselling(ruleset: RuleSet | None, options: GuideOptions) -> CounsellingR
 
 def _monitored_labs(knowledge: Knowledge) -> list[str]:
     return [knowledge.labs.by_name(name).label for name in knowledge.labs.schedule.monitored_tests]
+
+
+def _lab_thresholds(knowledge: Knowledge) -> list[Row]:
+    """Each action threshold of the lab knowledge in words (``ALT or AST: severe, above
+    5 × ULN (urgent)``), cited by its label ``labs-<alert code>``."""
+    catalogue = knowledge.labs
+    rows = []
+    for code, threshold in catalogue.thresholds.items():
+        tests = [catalogue.by_name(name) for name in threshold.tests]
+        severity: str = knowledge.alerts[code].severity
+        change = threshold.severity_with_symptom
+        if change is not None:
+            severity += f"; {change.severity} with a {change.symptom} symptom"
+        text = (
+            f"{wording.listing((t.label for t in tests), last='or')}: {threshold.level}, "
+            f"{threshold.words(tests[0].unit)} ({severity})"
+        )
+        rows.append(Row(text, label("labs", code)))
+    return rows
 
 
 def _severity(
@@ -298,7 +323,7 @@ def source_texts(
     texts.update({label(name): fact.source for name, fact in catalogue.facts.items()})
     texts.update(_product_sources(product))
     texts.update(_sourced_fields("course", knowledge.course))
-    texts.update(_sourced_fields("labs", knowledge.labs.thresholds))
+    texts.update({label("labs", c): t.source for c, t in knowledge.labs.thresholds.items()})
     texts.update(_sourced_fields("labs", knowledge.labs.schedule))
     texts.update(_knowledge_entry_sources(knowledge))
     ruleset = ruleset_of(knowledge, options)

@@ -16,13 +16,12 @@ from datetime import date
 from typing import Literal, get_args
 
 from isocourse.assessment import Assessment, Due
-from isocourse.record import CourseRecord, Programme
+from isocourse.record import CourseRecord
 
 Audience = Literal["patient", "clinician"]
 PregnancyCategory = Literal["can_get_pregnant", "cannot_get_pregnant", "unknown"]
 AUDIENCES: tuple[Audience, ...] = get_args(Audience)
 CATEGORIES: tuple[PregnancyCategory, ...] = get_args(PregnancyCategory)
-PROGRAMMES: tuple[Programme, ...] = get_args(Programme)
 
 
 class GuideError(Exception):
@@ -53,7 +52,7 @@ class GuideOptions:
     """What the guide is fitted to. ``as_of`` picks the programme rules in force."""
 
     product: str
-    programme: Programme
+    programme: str  # a programme id of the knowledge, or none
     category: PregnancyCategory
     as_of: date
     audience: Audience = "patient"

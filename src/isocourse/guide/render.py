@@ -5,7 +5,7 @@ the options (audience, programme, pregnancy category, whether a record is given)
 renders each Jinja2 template with the values of :func:`build_context`, and returns a
 :class:`RenderedGuide`. Its ``markdown()`` is the whole page with numbered-by-label
 footnotes ``[^label]`` and a Sources list quoting each cited source. Pure apart from
-reading the packaged templates.
+reading the templates (the packaged ones, or those of the catalogue's folder).
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any, Literal
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import BaseLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined
 
 from isocourse.guide.catalogue import (
     GUIDE_FOLDER,
@@ -110,7 +111,9 @@ def render_guide(
     entries: list[tuple[SectionEntry, Kind]] = [(e, "section") for e in catalogue.index.sections]
     entries += [(e, "faq") for e in catalogue.index.faq]
     sections = tuple(
-        RenderedSection(entry.id, entry.title, kind, render_template(entry.template, context))
+        RenderedSection(
+            entry.id, entry.title, kind, render_template(entry.template, context, catalogue.folder)
+        )
         for entry, kind in entries
         if applies(entry, options)
     )
@@ -122,17 +125,23 @@ def render_guide(
     )
 
 
-def render_template(name: str, context: Mapping[str, Any]) -> str:
-    """One template rendered and tidied (no runs of blank lines, no trailing space)."""
-    text = _environment().get_template(name).render(context)
+def render_template(name: str, context: Mapping[str, Any], folder: Path | None = None) -> str:
+    """One template rendered and tidied (no runs of blank lines, no trailing space);
+    from ``folder``, else the packaged guide."""
+    text = _environment(folder).get_template(name).render(context)
     lines = [line.rstrip() for line in text.splitlines()]
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 
 @cache
-def _environment() -> Environment:
+def _environment(folder: Path | None) -> Environment:
+    loader: BaseLoader
+    if folder is None:
+        loader = PackageLoader(GUIDE_PACKAGE, GUIDE_FOLDER)
+    else:
+        loader = FileSystemLoader(folder)
     return Environment(
-        loader=PackageLoader(GUIDE_PACKAGE, GUIDE_FOLDER),
+        loader=loader,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -150,7 +159,8 @@ def _title(knowledge: Knowledge, options: GuideOptions) -> str:
 
 def _subtitle(catalogue: GuideCatalogue, options: GuideOptions) -> str:
     words = catalogue.index.words
-    programme = words.programmes.get(options.programme, options.programme)
+    wording = catalogue.index.programmes.get(options.programme)
+    programme = wording.words if wording is not None else options.programme
     category = words.categories.get(options.category, options.category)
     who = f"Patient {options.personal.patient_id} · " if options.personal else ""
     return (

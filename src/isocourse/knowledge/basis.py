@@ -92,6 +92,30 @@ Labels, programmes and guidance change. The knowledge is data: a change is an ed
    Record the change in the commit message: the document, its version or date, and what
    changed.
 
+### A new programme or a new lab threshold
+
+Both are data; no code changes.
+
+- **A programme** (a country's pregnancy-prevention programme): a `[programmes.<id>]`
+  table in `programmes.toml` (a short `name`, a `title`, the programme's own names for the
+  two pregnancy `categories`, a `source`), at least one dated `[[rulesets]]` table with
+  `programme = "<id>"`, and its wording in the guide's data (`guide/index.toml`,
+  `[programmes.<id>]`: the `words` that name it in a sentence and the `topics` its product
+  information adds). The id is then what a course record's `programme` may name: the
+  record parser, the JSON Schema of the course record (`isocourse schema --write
+  docs/schemas`), `isocourse programmes`, [the alert catalogue](rules.md#programmes), the
+  guide and the course summary take it from there. Programme ids named elsewhere
+  (`severity_by_programme`, `cross_reactions`, a product's missed-dose advice) must be
+  known, or the knowledge refuses to load.
+- **A lab threshold**: a `[thresholds.<alert code>]` table in `labs.toml` (the `tests`,
+  a `limit` in their canonical unit or a `uln_multiple`, the `comparison`, a `level`, the
+  milder thresholds it is raised `in_addition_to`, a `severity_with_symptom` where one
+  applies, and a `source`) and the alert's title, severity and message in
+  `alerts/labs.toml`. The rules, the lab charts, the course summary, the clinician's guide
+  and [the alert catalogue](rules.md#lab-thresholds) all read that one table. A test whose
+  results the rules should read needs its `[[tests]]` entry (names, LOINC codes, units and,
+  for a multiple of the upper limit of normal, a default `upper_limit_normal`).
+
 ### Products: capsule strengths and excipients
 
 isocourse screens allergies and plans capsules from product data: each product's capsule

@@ -20,7 +20,6 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from isocourse.assessment import Severity
-from isocourse.record import Programme
 
 if TYPE_CHECKING:
     from isocourse.knowledge.model import Knowledge
@@ -45,7 +44,7 @@ class CrossReaction:
     __pydantic_config__ = {"extra": "forbid"}
     allergy: str
     excipient_allergen: str
-    programmes: tuple[Programme, ...]
+    programmes: tuple[str, ...]  # programme ids (programmes.toml) or none
     #: for the clinician's alert: why the allergy contraindicates the product
     reason: str
     #: for the patient's guide, after "do not take it if you are allergic to <allergy>:"

@@ -48,7 +48,6 @@ if TYPE_CHECKING:
 
 _WORD = re.compile(r"[a-z0-9]+")
 _MEMO_LIMIT = 65_536
-_PROGRAMMES = frozenset({"us-ipledge", "eu-ppp", "uk-mhra", "none"})
 
 
 @dataclass(frozen=True)
@@ -250,6 +249,7 @@ class DrugCatalogue:
 
     def problems(self, knowledge: Knowledge) -> list[str]:
         """Cross-checks run at start-up by the loader."""
+        # programme ids in severity_by_programme: checked with the programmes
         found: list[str] = []
         for drug_class in self.classes:
             if drug_class.alert not in knowledge.alerts:
@@ -258,9 +258,6 @@ class DrugCatalogue:
                 _fold(drug_class.name_stem)
             ):
                 found.append(f"classes.{drug_class.name}: name_stem must be one plain word")
-            unknown = set(drug_class.severity_by_programme) - _PROGRAMMES
-            if unknown:
-                found.append(f"classes.{drug_class.name}: unknown programmes {sorted(unknown)}")
         for key, names in self._index.items():
             if not key:
                 found.append("a drug name has no identifying word once strengths are removed")

@@ -14,12 +14,15 @@ guessed. Other code (FHIR and CSV import, charts) reuses these functions::
 
 from __future__ import annotations
 
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
+from isocourse.assessment import Severity
 from isocourse.knowledge.course import SourcedNumber
+from isocourse.record import LabResult
 
 if TYPE_CHECKING:
     from isocourse.knowledge.model import Knowledge
@@ -81,15 +84,115 @@ def from_canonical(value: float, unit: str, test: LabTest) -> float | None:
 
 
 @dataclass(frozen=True)
-class LabThresholds:
-    """Action thresholds, in the canonical units (mg/dL) or as multiples of the ULN."""
+class UpperLimit:
+    """A result's upper limit of normal in the test's canonical unit, and whose it is."""
+
+    value: float
+    labs_own: bool
+
+
+def upper_limit_of_normal(result: LabResult, test: LabTest) -> UpperLimit | None:
+    """The upper limit of normal that applies to ``result``: the one place that decides it.
+
+    The reporting lab's own ``reference_high`` wins when it is above 0 and converts with
+    the result's unit; else the test's default in the knowledge; None when neither exists.
+    """
+    own = result.reference_high
+    if own is not None and own > 0:
+        converted = to_canonical(own, result.unit, test)
+        if converted is not None:
+            return UpperLimit(converted, labs_own=True)
+    if test.upper_limit_normal is not None:
+        return UpperLimit(test.upper_limit_normal.value, labs_own=False)
+    return None
+
+
+Comparison = Literal["at_or_above", "above"]
+#: symptoms the symptom catalogue marks (``muscle = true``: muscle pain or weakness)
+SymptomKind = Literal["muscle"]
+#: what a threshold's alert message may name, filled in by the rule (``{result}`` ...)
+SINGLE_RESULT_FIELDS = frozenset({"test", "result", "date", "limit"})
+ULN_FIELDS = frozenset({"multiple", "uln"})
+ANY_RESULT_FIELDS = frozenset({"findings"})
+
+
+@dataclass(frozen=True)
+class SeverityWithSymptom:
+    """The threshold's alert takes ``severity`` when the patient reports a ``symptom``."""
 
     __pydantic_config__ = {"extra": "forbid"}
-    tg_high_mg_per_dl: SourcedNumber
-    tg_severe_mg_per_dl: SourcedNumber
-    liver_high_uln_multiple: SourcedNumber
-    liver_severe_uln_multiple: SourcedNumber
-    ck_high_uln_multiple: SourcedNumber
+    symptom: SymptomKind
+    severity: Severity
+    source: str
+
+
+@dataclass(frozen=True)
+class LabThreshold:
+    """An action threshold: its alert fires when the latest readable result of one of
+    its ``tests`` is at or above (``at_or_above``) or above (``above``) the limit.
+
+    The limit is either ``limit``, in the tests' canonical unit, or ``uln_multiple`` times
+    the result's upper limit of normal (:func:`upper_limit_of_normal`). ``level`` names
+    the threshold on charts and in the documents (``high``, ``severe``).
+    ``in_addition_to``: the milder thresholds on the same tests whose alerts stay raised
+    when this one fires (every milder threshold must be listed: isocourse raises both).
+    """
+
+    __pydantic_config__ = {"extra": "forbid"}
+    tests: tuple[str, ...]
+    comparison: Comparison
+    level: str
+    source: str
+    limit: float | None = None
+    uln_multiple: float | None = None
+    in_addition_to: tuple[str, ...] = ()
+    severity_with_symptom: SeverityWithSymptom | None = None
+
+    @property
+    def of_uln(self) -> bool:
+        """Whether the limit is a multiple of the upper limit of normal."""
+        return self.uln_multiple is not None
+
+    def limit_for(self, uln: float | None) -> float | None:
+        """The limit in the canonical unit for a result with this upper limit of normal
+        (None for a multiple of an unknown upper limit)."""
+        if self.uln_multiple is None:
+            return self.limit
+        return None if uln is None else self.uln_multiple * uln
+
+    def exceeded_by(self, value: float, limit: float) -> bool:
+        """Whether ``value`` is past ``limit`` by this threshold's comparison."""
+        return value >= limit if self.comparison == "at_or_above" else value > limit
+
+    def implies(self, milder: LabThreshold) -> bool:
+        """Whether every value past this threshold is past ``milder`` too (same kind of
+        limit, a shared test, a limit at least as strict)."""
+        mine, theirs = self.bound, milder.bound
+        if mine is None or theirs is None or self.of_uln != milder.of_uln:
+            return False
+        if not set(self.tests) & set(milder.tests):
+            return False
+        if mine > theirs:
+            return True
+        return mine == theirs and (milder.comparison == "at_or_above" or self.comparison == "above")
+
+    @property
+    def bound(self) -> float | None:
+        """The number the data give: the multiple of the ULN, else the limit."""
+        return self.uln_multiple if self.uln_multiple is not None else self.limit
+
+    def words(self, unit: str) -> str:
+        """``at or above 500 mg/dL``, ``above 3 × ULN``: the threshold in words."""
+        comparison = "at or above" if self.comparison == "at_or_above" else "above"
+        if self.uln_multiple is not None:
+            return f"{comparison} {number_words(self.uln_multiple)} × ULN"
+        assert self.limit is not None
+        return f"{comparison} {number_words(self.limit)} {unit}"
+
+
+def number_words(value: float) -> str:
+    """A number as the documents print it: at most one decimal, no trailing zero."""
+    return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
 @dataclass(frozen=True)
@@ -112,7 +215,8 @@ class LabSchedule:
 class LabCatalogue:
     __pydantic_config__ = {"extra": "forbid"}
     tests: tuple[LabTest, ...]
-    thresholds: LabThresholds
+    #: alert code -> its threshold, in the order the rules judge them
+    thresholds: Mapping[str, LabThreshold]
     schedule: LabSchedule
 
     @cached_property
@@ -135,6 +239,10 @@ class LabCatalogue:
             raise KeyError(name)
         return found
 
+    def thresholds_of(self, name: str) -> list[tuple[str, LabThreshold]]:
+        """``(alert code, threshold)`` for every threshold on the test ``name``."""
+        return [(code, t) for code, t in self.thresholds.items() if name in t.tests]
+
     def problems(self, knowledge: Knowledge) -> list[str]:
         """Cross-checks run at start-up by the loader."""
         found: list[str] = []
@@ -151,19 +259,85 @@ class LabCatalogue:
         for code in _LAB_CODES:
             if code not in knowledge.alerts:
                 found.append(f"alert {code} is not in the alert catalogue")
+        for code, threshold in self.thresholds.items():
+            found.extend(_threshold_problems(code, threshold, self, knowledge))
         return found
 
 
-_LAB_CODES = (
-    "LAB_BASELINE_MISSING",
-    "LAB_TG_HIGH",
-    "LAB_TG_SEVERE",
-    "LAB_ALT_HIGH",
-    "LAB_AST_HIGH",
-    "LAB_LIVER_SEVERE",
-    "LAB_CK_HIGH",
-    "LAB_UNIT_MISMATCH",
-)
+#: the codes the lab rule raises besides the thresholds' own
+_LAB_CODES = ("LAB_BASELINE_MISSING", "LAB_UNIT_MISMATCH")
+
+
+def _threshold_problems(
+    code: str, threshold: LabThreshold, catalogue: LabCatalogue, knowledge: Knowledge
+) -> list[str]:
+    where = f"thresholds.{code}"
+    found: list[str] = []
+    if (threshold.limit is None) == (threshold.uln_multiple is None):
+        found.append(f"{where}: give either limit or uln_multiple, not both or neither")
+    elif not (threshold.bound or 0) > 0:
+        found.append(f"{where}: the limit must be above 0")
+    if not threshold.tests:
+        found.append(f"{where}: names no test")
+    if not threshold.level.strip():
+        found.append(f"{where}: level is empty")
+    names = {test.name for test in catalogue.tests}
+    for name in threshold.tests:
+        if name not in names:
+            found.append(f"{where}: unknown test {name!r}")
+        elif threshold.of_uln and catalogue.by_name(name).upper_limit_normal is None:
+            found.append(
+                f"{where}: test {name!r} has no default upper_limit_normal for its multiple"
+            )
+    if len({catalogue.by_name(n).unit for n in threshold.tests if n in names}) > 1:
+        found.append(f"{where}: its tests have different canonical units")
+    definition = knowledge.alerts.get(code)
+    if definition is None:
+        found.append(f"{where}: alert {code} is not in the alert catalogue")
+    else:
+        found.extend(_message_problems(where, definition.message, threshold))
+    if found:
+        return found
+    return _relation_problems(code, threshold, catalogue)
+
+
+def _message_problems(where: str, message: str, threshold: LabThreshold) -> list[str]:
+    """A placeholder the rule cannot fill would fail at a patient: refuse it at start-up."""
+    allowed = set(ANY_RESULT_FIELDS)
+    if len(threshold.tests) == 1:
+        allowed |= SINGLE_RESULT_FIELDS
+        if threshold.of_uln:
+            allowed |= ULN_FIELDS
+    elif threshold.of_uln:
+        allowed.add("multiple")
+    named = {field for _, field, _, _ in string.Formatter().parse(message) if field is not None}
+    return [
+        f"{where}: the alert message names {{{field}}}, which this threshold cannot fill"
+        for field in sorted(named - allowed)
+    ]
+
+
+def _relation_problems(code: str, threshold: LabThreshold, catalogue: LabCatalogue) -> list[str]:
+    where = f"thresholds.{code}"
+    found: list[str] = []
+    for milder in threshold.in_addition_to:
+        other = catalogue.thresholds.get(milder)
+        if other is None:
+            found.append(f"{where}: in_addition_to names {milder}, which is no threshold")
+        elif milder == code or not threshold.implies(other):
+            found.append(f"{where}: a result past it is not always past {milder}")
+    for other_code, other in catalogue.thresholds.items():
+        if (
+            other_code != code
+            and threshold.implies(other)
+            and not other.implies(threshold)
+            and other_code not in threshold.in_addition_to
+        ):
+            found.append(
+                f"{where}: every result past it is past {other_code} too; "
+                f"list {other_code} in its in_addition_to"
+            )
+    return found
 
 
 def _unit_problems(test: LabTest) -> list[str]:

@@ -4,6 +4,10 @@ This is an edge, like the course-record parser: it reads files and uses pydantic
 validate them into the core's own frozen dataclasses. The rules never import it;
 they are handed the :class:`Knowledge` it returns.
 
+``load_knowledge()`` reads the packaged files; ``load_knowledge(root)`` reads a folder laid
+out like the package (``labs.toml``, ``alerts/`` ...), validated the same way: a test adds
+a programme or a lab threshold to a copy of the knowledge this way, with data files only.
+
 Errors::
 
     KnowledgeError            a knowledge file is missing, malformed or inconsistent
@@ -16,6 +20,7 @@ import tomllib
 from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
+from pathlib import Path
 from typing import Any, Protocol
 
 from pydantic import TypeAdapter, ValidationError
@@ -35,10 +40,17 @@ class _SelfChecking(Protocol):
     def problems(self, knowledge: Knowledge) -> list[str]: ...
 
 
+def load_knowledge(root: Path | None = None) -> Knowledge:
+    """Load every knowledge file once and return the validated, frozen whole: the
+    packaged files, or those of the folder ``root``."""
+    return _load(None if root is None else Path(root).resolve())
+
+
 @cache
-def load_knowledge() -> Knowledge:
-    """Load every knowledge file once and return the validated, frozen whole."""
-    root = resources.files(_PACKAGE)
+def _load(folder: Path | None) -> Knowledge:
+    root: Traversable = resources.files(_PACKAGE) if folder is None else folder
+    if not root.is_dir():
+        raise KnowledgeError(f"knowledge folder missing: {root}")
     parts: dict[str, Any] = {"alerts": _load_alerts(root.joinpath("alerts"))}
     for part in dataclasses.fields(Knowledge):
         if part.name == "alerts":

@@ -1,5 +1,9 @@
 """Pregnancy-prevention programmes as dated rule sets, and the contraception methods.
 
+Each programme is a :class:`ProgrammeEntry` under its id (``us-ipledge``): its names and
+its own words for the two pregnancy categories. The ids are what a course record's
+``programme`` may name besides ``none`` (the record parser checks it against them), so a
+new programme is data: an entry, its rule sets, and its words in the guide's data.
 Each :class:`RuleSet` is one programme's rules in force from ``effective_from`` until
 ``effective_to`` (or until the next rule set of the same programme starts). Every
 number and every choice is data here: a future rule change is a new ``[[rulesets]]``
@@ -10,12 +14,13 @@ group carries its ``source``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Literal, get_args
 
-from isocourse.record import ContraceptionMethod, CounsellingKind, Programme, TestSetting
+from isocourse.record import NO_PROGRAMME, ContraceptionMethod, CounsellingKind, TestSetting
 
 if TYPE_CHECKING:
     from isocourse.knowledge.model import Knowledge
@@ -25,6 +30,31 @@ Cadence = Literal["each_prescription", "before_first_prescription"]
 Category = Literal["can_get_pregnant", "cannot_get_pregnant"]
 
 _FORBID_EXTRA = {"extra": "forbid"}
+_ID = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
+#: what the documents call the absence of a programme
+NO_PROGRAMME_TITLE = "no pregnancy prevention programme"
+
+
+@dataclass(frozen=True)
+class CategoryNames:
+    """The programme's own names for the two pregnancy categories of the course record."""
+
+    __pydantic_config__ = _FORBID_EXTRA
+    can_get_pregnant: str
+    cannot_get_pregnant: str
+    source: str
+
+
+@dataclass(frozen=True)
+class ProgrammeEntry:
+    """One programme: a short ``name`` (``iPLEDGE``) and a ``title`` (``iPLEDGE REMS
+    (US)``) for tables and the course summary."""
+
+    __pydantic_config__ = _FORBID_EXTRA
+    name: str
+    title: str
+    categories: CategoryNames
+    source: str
 
 
 @dataclass(frozen=True)
@@ -185,7 +215,7 @@ class RuleSet:
 
     __pydantic_config__ = _FORBID_EXTRA
     id: str
-    programme: Programme
+    programme: str
     title: str
     effective_from: date
     source: str
@@ -208,12 +238,28 @@ class RuleSet:
 
 @dataclass(frozen=True)
 class ProgrammeCatalogue:
-    """Contraception methods and every programme's dated rule sets."""
+    """The programmes, the contraception methods and every programme's dated rule sets."""
 
     __pydantic_config__ = _FORBID_EXTRA
     source: str
+    programmes: Mapping[str, ProgrammeEntry]
     methods: Mapping[str, MethodEntry]
     rulesets: tuple[RuleSet, ...]
+
+    def choices(self) -> tuple[str, ...]:
+        """What a course record's ``programme`` may be: every programme id, then ``none``."""
+        return (*self.programmes, NO_PROGRAMME)
+
+    def is_known(self, programme: str) -> bool:
+        """Whether ``programme`` is a programme id of this catalogue or ``none``."""
+        return programme == NO_PROGRAMME or programme in self.programmes
+
+    def title_of(self, programme: str) -> str:
+        """The programme's title for documents (the id itself if it is not known)."""
+        if programme == NO_PROGRAMME:
+            return NO_PROGRAMME_TITLE
+        entry = self.programmes.get(programme)
+        return entry.title if entry is not None else programme
 
     def rulesets_of(self, programme: str) -> list[RuleSet]:
         """A programme's rule sets, oldest first."""
@@ -244,11 +290,17 @@ class ProgrammeCatalogue:
     def problems(self, knowledge: Knowledge) -> list[str]:
         """Cross-checks run by the loader at start-up."""
         found = _method_problems(self)
+        for programme in self.programmes:
+            if programme == NO_PROGRAMME or not _ID.match(programme):
+                found.append(
+                    f"programmes.{programme}: an id is lower-case words joined by hyphens, "
+                    f"not {NO_PROGRAMME!r}"
+                )
+            if not self.rulesets_of(programme):
+                found.append(f"programme {programme!r} has no rule set")
         for ruleset in self.rulesets:
             found.extend(_ruleset_problems(ruleset, self))
-        for programme in get_args(Programme):
-            if programme != "none" and not self.rulesets_of(programme):
-                found.append(f"programme {programme!r} has no rule set")
+        found.extend(_programme_reference_problems(self, knowledge))
         return found
 
 
@@ -265,8 +317,10 @@ def _method_problems(catalogue: ProgrammeCatalogue) -> list[str]:
 def _ruleset_problems(ruleset: RuleSet, catalogue: ProgrammeCatalogue) -> list[str]:
     where = f"rulesets.{ruleset.id}"
     found: list[str] = []
-    if ruleset.programme == "none":
+    if ruleset.programme == NO_PROGRAMME:
         found.append(f"{where}: programme 'none' has no rules")
+    elif ruleset.programme not in catalogue.programmes:
+        found.append(f"{where}: unknown programme {ruleset.programme!r} (no [programmes.<id>])")
     if ruleset.effective_to is not None and ruleset.effective_to < ruleset.effective_from:
         found.append(f"{where}: effective_to is before effective_from")
     scheme = ruleset.contraception
@@ -295,3 +349,27 @@ def _ruleset_problems(ruleset: RuleSet, catalogue: ProgrammeCatalogue) -> list[s
     ]
     found += [f"{where}: starts on the same day as {other}" for other in same_start]
     return found
+
+
+def _programme_reference_problems(catalogue: ProgrammeCatalogue, knowledge: Knowledge) -> list[str]:
+    """Programme ids named elsewhere in the knowledge must be known (or ``none``)."""
+    named: list[tuple[str, str]] = []
+    for drug_class in knowledge.drugs.classes:
+        where = f"drugs.classes.{drug_class.name}.severity_by_programme"
+        named += [(where, p) for p in drug_class.severity_by_programme]
+    conditions = knowledge.conditions
+    for group in (conditions.conditions, conditions.allergies):
+        for code, entry in group.items():
+            where = f"conditions.{code}.severity_by_programme"
+            named += [(where, p) for p in entry.severity_by_programme]
+    for index, reaction in enumerate(conditions.cross_reactions):
+        where = f"conditions.cross_reactions[{index}].programmes"
+        named += [(where, p) for p in reaction.programmes]
+    for product_id, product in knowledge.products.products.items():
+        where = f"products.{product_id}.missed_dose.by_programme"
+        named += [(where, p) for p in product.missed_dose.by_programme]
+    return [
+        f"{where}: unknown programme {programme!r} (known: {', '.join(catalogue.choices())})"
+        for where, programme in named
+        if not catalogue.is_known(programme)
+    ]

@@ -2,9 +2,10 @@
 
 The chart of a test is drawn in the test's canonical unit (mg/dL or U/L), in which the
 knowledge states its thresholds; a result whose unit does not fit the test stays in
-the table and is left off the chart. Thresholds come from the lab knowledge: fixed
-triglyceride levels, and multiples of the upper limit of normal (the reporting lab's
-own, from the latest result that gives one, else the knowledge's default).
+the table and is left off the chart. The lines are the thresholds of the lab knowledge
+(``thresholds`` in ``labs.toml``, the table the rules judge by): fixed limits, and
+multiples of the upper limit of normal that the rules apply to the latest readable
+result (:func:`isocourse.knowledge.labs.upper_limit_of_normal`), drawn with that limit.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from isocourse.knowledge.labs import LabTest, to_canonical
+from isocourse.knowledge.labs import LabTest, to_canonical, upper_limit_of_normal
 from isocourse.knowledge.model import Knowledge
 from isocourse.record import CourseRecord, LabResult
 
@@ -34,8 +35,11 @@ class LabPoint:
 
 @dataclass(frozen=True)
 class Threshold:
+    """A line on the chart: the upper limit of normal, or an alert's threshold."""
+
     value: float
     label: str
+    alert: str = ""  # the alert code it raises (none for the upper limit of normal)
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,9 @@ class LabSeries:
     results: tuple[LabRow, ...]
     points: tuple[LabPoint, ...]
     thresholds: tuple[Threshold, ...]
+    #: each threshold of the test in words: ``LAB_TG_HIGH (warning): high, at or above
+    #: 500 mg/dL``
+    rules: tuple[str, ...] = ()
 
 
 def lab_series(record: CourseRecord, knowledge: Knowledge) -> list[LabSeries]:
@@ -79,6 +86,7 @@ def _series(test: LabTest, results: list[LabResult], knowledge: Knowledge) -> La
         results=tuple(LabRow(r.date, r.value, r.unit, _range_text(r), r.source) for r in results),
         points=tuple(points),
         thresholds=tuple(thresholds_for(test, results, knowledge)),
+        rules=tuple(threshold_rules(test, knowledge)),
     )
 
 
@@ -93,31 +101,47 @@ def _range_text(lab: LabResult) -> str:
     return ""
 
 
-def upper_limit_normal(test: LabTest, results: list[LabResult]) -> float | None:
-    """The latest reporting lab's ULN (canonical unit), else the knowledge's default."""
-    for lab in reversed(results):
-        if lab.reference_high is not None:
-            converted = to_canonical(lab.reference_high, lab.unit, test)
-            if converted is not None:
-                return converted
-    return test.upper_limit_normal.value if test.upper_limit_normal is not None else None
-
-
 def thresholds_for(
     test: LabTest, results: list[LabResult], knowledge: Knowledge
 ) -> list[Threshold]:
-    limits = knowledge.labs.thresholds
-    if test.name == "triglycerides":
-        high, severe = limits.tg_high_mg_per_dl.value, limits.tg_severe_mg_per_dl.value
-        return [Threshold(high, f"high {high:g}"), Threshold(severe, f"severe {severe:g}")]
-    multiples = {
-        "alt": (limits.liver_high_uln_multiple.value, limits.liver_severe_uln_multiple.value),
-        "ast": (limits.liver_high_uln_multiple.value, limits.liver_severe_uln_multiple.value),
-        "ck": (limits.ck_high_uln_multiple.value,),
-    }.get(test.name, ())
-    uln = upper_limit_normal(test, results)
-    if uln is None:
-        return []
-    found = [Threshold(uln, f"ULN {uln:g}")]
-    found += [Threshold(uln * m, f"{m:g} × ULN ({uln * m:g})") for m in multiples]
-    return found
+    """The chart's lines for ``test``, lowest first: its thresholds, and the upper limit of
+    normal when a threshold is a multiple of it."""
+    thresholds = knowledge.labs.thresholds_of(test.name)
+    uln = _latest_upper_limit(test, results)
+    lines: list[Threshold] = []
+    if uln is not None and any(t.of_uln for _, t in thresholds):
+        lines.append(Threshold(uln, f"ULN {uln:g}"))
+    for code, threshold in thresholds:
+        limit = threshold.limit_for(uln)
+        if limit is None:
+            continue
+        if threshold.uln_multiple is not None:
+            label = f"{threshold.uln_multiple:g} × ULN ({limit:g})"
+        else:
+            label = f"{threshold.level} {limit:g}"
+        if all(line.value != limit for line in lines):
+            lines.append(Threshold(limit, label, code))
+    return sorted(lines, key=lambda line: line.value)
+
+
+def _latest_upper_limit(test: LabTest, results: list[LabResult]) -> float | None:
+    """The upper limit of normal the rules apply to the latest readable result (the
+    knowledge's default when no result is readable)."""
+    readable = [r for r in results if to_canonical(r.value, r.unit, test) is not None]
+    if readable:  # ``results`` are in date order; the last listed wins a tie, as in the rules
+        found = upper_limit_of_normal(sorted(readable, key=lambda r: r.date)[-1], test)
+        return None if found is None else found.value
+    return test.upper_limit_normal.value if test.upper_limit_normal is not None else None
+
+
+def threshold_rules(test: LabTest, knowledge: Knowledge) -> list[str]:
+    """Each threshold of ``test`` in words, with its alert code and severity."""
+    lines = []
+    for code, threshold in knowledge.labs.thresholds_of(test.name):
+        definition = knowledge.alerts[code]
+        line = f"{code} ({definition.severity}): {threshold.level}, {threshold.words(test.unit)}"
+        change = threshold.severity_with_symptom
+        if change is not None:
+            line += f"; {change.severity} with a {change.symptom} symptom"
+        lines.append(line)
+    return lines

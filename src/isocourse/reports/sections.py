@@ -32,12 +32,6 @@ _YES_NO = {True: "yes", False: "no", None: "not recorded"}
 BY = "By"
 _OUTCOME = {"not_relevant": "not relevant", "acted_on": "acted on"}
 _TITLE_MM = 9.0
-_PROGRAMME = {
-    "us-ipledge": "iPLEDGE REMS (US)",
-    "eu-ppp": "EU Pregnancy Prevention Programme",
-    "uk-mhra": "UK MHRA Pregnancy Prevention Programme",
-    "none": "no pregnancy prevention programme",
-}
 
 
 #: the most a table cell shows of a free text (a lab's unit, a name): a row must fit on
@@ -170,14 +164,22 @@ def heading(
         ("Patient", patient_name or "—"),
         ("Patient id", patient.id),
         ("Born", f"{patient.birth_date.isoformat()} (age {age})"),
-        ("Programme", _PROGRAMME.get(record.programme, record.programme)),
-        (
-            "Can get pregnant",
-            {True: "yes", False: "no", None: "not recorded"}[patient.can_get_pregnant],
-        ),
+        ("Programme", knowledge.programmes.title_of(record.programme)),
+        ("Can get pregnant", _pregnancy_category(record, knowledge)),
         ("Product", product),
     ]
     page.table(None, rows)
+
+
+def _pregnancy_category(record: CourseRecord, knowledge: Knowledge) -> str:
+    """``yes (women of childbearing potential)``: the answer, in the programme's words."""
+    answer = record.patient.can_get_pregnant
+    text = {True: "yes", False: "no", None: "not recorded"}[answer]
+    programme = knowledge.programmes.programmes.get(record.programme)
+    if programme is None or answer is None:
+        return text
+    names = programme.categories
+    return f"{text} ({names.can_get_pregnant if answer else names.cannot_get_pregnant})"
 
 
 def course_figures(page: Page, record: CourseRecord, assessment: Assessment) -> None:
@@ -261,6 +263,8 @@ def lab_table(page: Page, series: LabSeries) -> None:
         (r.day.isoformat(), f"{r.value:g} {r.unit}", r.reference, r.source) for r in series.results
     ]
     page.table(("Date", "Result", "Lab's range", BY), rows, (3, 3, 3, 2))
+    if series.rules:
+        page.text("Alert thresholds: " + "; ".join(series.rules), size=8)
 
 
 def pregnancy_tests(page: Page, record: CourseRecord) -> None:

@@ -8,7 +8,11 @@ Decisions (where the sources leave them open; see docs/rules.md, "Product decisi
   a baseline. "Latest" is then the latest *readable* result of the test on or before
   ``as_of``; results dated after ``as_of`` are not yet known.
 - The upper limit of normal is the result's own ``reference_high`` (converted with the
-  result's unit) when it is above 0, else the catalogue's default for the test.
+  result's unit) when it is above 0, else the catalogue's default for the test
+  (:func:`isocourse.knowledge.labs.upper_limit_of_normal`, the one place that decides it).
+- The action thresholds are data (``thresholds`` in ``knowledge/labs.toml``): one judge,
+  :func:`judge_threshold`, applies each to the latest readable result of its tests; a
+  threshold on several tests raises one alert naming every result past it.
 - Baseline: ALT and triglycerides count for a first prescription dated P when dated
   P−30 ... P, the prescription day included ("in the 30 days before it").
 - Due task ``labs``: before the course starts, due on the prescription day (the proposed
@@ -30,9 +34,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any, assert_never
 
 from isocourse.assessment import Alert, Due, Findings, Severity
-from isocourse.knowledge.labs import LabCatalogue, LabTest, to_canonical
+from isocourse.knowledge.labs import (
+    LabCatalogue,
+    LabTest,
+    LabThreshold,
+    SymptomKind,
+    number_words,
+    to_canonical,
+    upper_limit_of_normal,
+)
 from isocourse.knowledge.model import Knowledge
 from isocourse.record import CourseRecord, LabResult
 from isocourse.rules import symptoms
@@ -77,11 +90,10 @@ def read_result(result: LabResult, catalogue: LabCatalogue) -> Reading | None:
     value = to_canonical(result.value, result.unit, test)
     if value is None:
         return None
-    own = result.reference_high
-    own_uln = to_canonical(own, result.unit, test) if own is not None and own > 0 else None
-    default = test.upper_limit_normal.value if test.upper_limit_normal is not None else None
-    uln = own_uln if own_uln is not None else default
-    return Reading(result, test, value, uln, own_uln is not None)
+    uln = upper_limit_of_normal(result, test)
+    if uln is None:
+        return Reading(result, test, value, None, uln_is_labs_own=False)
+    return Reading(result, test, value, uln.value, uln.labs_own)
 
 
 def latest_readings(readings: list[Reading]) -> dict[str, Reading]:
@@ -106,9 +118,11 @@ def assess_labs(record: CourseRecord, knowledge: Knowledge, as_of: date) -> Find
     alerts = [
         *_unit_mismatch(unreadable, knowledge),
         *_baseline(record, knowledge, readings),
-        *_triglycerides(latest.get("triglycerides"), knowledge),
-        *_liver(latest, knowledge),
-        *_creatine_kinase(latest.get("ck"), record, knowledge, as_of),
+        *(
+            alert
+            for code, threshold in knowledge.labs.thresholds.items()
+            for alert in judge_threshold(code, threshold, latest, record, knowledge, as_of)
+        ),
     ]
     return Findings(alerts=tuple(alerts), due=labs_due(record, knowledge, readings, as_of))
 
@@ -160,100 +174,64 @@ def _baseline(record: CourseRecord, knowledge: Knowledge, readings: list[Reading
     ]
 
 
-def _triglycerides(reading: Reading | None, knowledge: Knowledge) -> list[Alert]:
-    if reading is None:
-        return []
-    thresholds = knowledge.labs.thresholds
-    alerts: list[Alert] = []
-    # LAB_TG_HIGH at or above its limit; LAB_TG_SEVERE strictly above its (the labels'
-    # "above 800 mg/dL")
-    for code, limit, at_limit_fires in (
-        ("LAB_TG_HIGH", thresholds.tg_high_mg_per_dl.value, True),
-        ("LAB_TG_SEVERE", thresholds.tg_severe_mg_per_dl.value, False),
-    ):
-        if reading.value > limit or (at_limit_fires and reading.value == limit):
-            alerts.append(
-                raise_alert(
-                    knowledge,
-                    code,
-                    result=reading.described(),
-                    date=reading.date.isoformat(),
-                    threshold=f"{_number(limit)} {reading.test.unit}",
-                )
-            )
-    return alerts
-
-
-def _above_uln(reading: Reading, multiple: float) -> bool:
-    return reading.uln is not None and reading.value > multiple * reading.uln
-
-
-def _liver(latest: dict[str, Reading], knowledge: Knowledge) -> list[Alert]:
-    """ALT or AST above 3 × ULN each warn; above 5 × ULN also raises LAB_LIVER_SEVERE."""
-    thresholds = knowledge.labs.thresholds
-    high = thresholds.liver_high_uln_multiple.value
-    severe = thresholds.liver_severe_uln_multiple.value
-    enzymes = [(latest[name], code) for name, code in _LIVER_TESTS if name in latest]
-    alerts = [
-        _uln_alert(knowledge, code, reading, high)
-        for reading, code in enzymes
-        if _above_uln(reading, high)
-    ]
-    severe_findings = [_uln_finding(r) for r, _ in enzymes if _above_uln(r, severe)]
-    if severe_findings:
-        alerts.append(
-            raise_alert(
-                knowledge,
-                "LAB_LIVER_SEVERE",
-                findings="; ".join(severe_findings),
-                multiple=_number(severe),
-            )
-        )
-    return alerts
-
-
-_LIVER_TESTS = (("alt", "LAB_ALT_HIGH"), ("ast", "LAB_AST_HIGH"))
-
-
-def _uln_finding(reading: Reading) -> str:
-    assert reading.uln is not None
-    times = reading.value / reading.uln
-    return (
-        f"{reading.test.label} {reading.described()} on {reading.date.isoformat()} "
-        f"({times:.1f} × ULN {reading.uln_described()})"
-    )
-
-
-def _uln_alert(
-    knowledge: Knowledge,
+def judge_threshold(
     code: str,
-    reading: Reading,
-    multiple: float,
-    severity: Severity | None = None,
-) -> Alert:
-    assert reading.uln is not None
-    return raise_alert(
-        knowledge,
-        code,
-        severity=severity,
-        result=reading.described(),
-        date=reading.date.isoformat(),
-        multiple=_number(multiple),
-        uln=reading.uln_described(),
-        limit=f"{_number(multiple * reading.uln)} {reading.test.unit}",
-    )
-
-
-def _creatine_kinase(
-    reading: Reading | None, record: CourseRecord, knowledge: Knowledge, as_of: date
+    threshold: LabThreshold,
+    latest: dict[str, Reading],
+    record: CourseRecord,
+    knowledge: Knowledge,
+    as_of: date,
 ) -> list[Alert]:
-    """CK above the limit is for information; with a muscle symptom it is urgent."""
-    multiple = knowledge.labs.thresholds.ck_high_uln_multiple.value
-    if reading is None or not _above_uln(reading, multiple):
+    """The threshold's alert when the latest reading of one of its tests is past it.
+
+    One alert per threshold: its message names the first such reading (``{result}``,
+    ``{date}``, ``{limit}``, ``{uln}``, ``{multiple}``) or every one (``{findings}``).
+    """
+    past: list[tuple[Reading, float]] = []
+    for name in threshold.tests:
+        reading = latest.get(name)
+        if reading is None:
+            continue
+        limit = threshold.limit_for(reading.uln)
+        if limit is not None and threshold.exceeded_by(reading.value, limit):
+            past.append((reading, limit))
+    if not past:
         return []
-    muscle = symptoms.has_muscle_symptom(record, knowledge, as_of)
-    severity: Severity | None = "urgent" if muscle else None
-    return [_uln_alert(knowledge, "LAB_CK_HIGH", reading, multiple, severity)]
+    reading, limit = past[0]
+    details: dict[str, Any] = {
+        "test": reading.test.label,
+        "result": reading.described(),
+        "date": reading.date.isoformat(),
+        "limit": f"{_number(limit)} {reading.test.unit}",
+        "findings": "; ".join(_finding(r, threshold) for r, _ in past),
+    }
+    if threshold.uln_multiple is not None:
+        details["multiple"] = _number(threshold.uln_multiple)
+        if reading.uln is not None:
+            details["uln"] = reading.uln_described()
+    severity: Severity | None = None
+    change = threshold.severity_with_symptom
+    if change is not None and _has_symptom(change.symptom, record, knowledge, as_of):
+        severity = change.severity
+    return [raise_alert(knowledge, code, severity=severity, **details)]
+
+
+def _finding(reading: Reading, threshold: LabThreshold) -> str:
+    """``ALT 250 U/L on 2026-03-01 (6.2 × ULN 40 U/L (default))`` for a ULN multiple."""
+    found = f"{reading.test.label} {reading.described()} on {reading.date.isoformat()}"
+    if threshold.uln_multiple is None or reading.uln is None:
+        return found
+    times = reading.value / reading.uln
+    return f"{found} ({times:.1f} × ULN {reading.uln_described()})"
+
+
+def _has_symptom(
+    kind: SymptomKind, record: CourseRecord, knowledge: Knowledge, as_of: date
+) -> bool:
+    """Whether the patient reports a symptom of this kind (one kind today: muscle)."""
+    if kind == "muscle":
+        return symptoms.has_muscle_symptom(record, knowledge, as_of)
+    assert_never(kind)
 
 
 def labs_due(
@@ -306,4 +284,4 @@ def peak_dose_start(record: CourseRecord, as_of: date) -> date | None:
 
 def _number(value: float) -> str:
     """A value for a message: at most one decimal, no trailing zero (``531``, ``5.6``)."""
-    return f"{value:.1f}".rstrip("0").rstrip(".")
+    return number_words(value)
