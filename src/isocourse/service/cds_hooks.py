@@ -647,7 +647,7 @@ def critical_overrides(
         .order_by(CdsFeedbackRow.received_at.desc(), CdsFeedbackRow.id.desc())
     )
     found: dict[str, list[CriticalOverride]] = {}
-    for feedback, card in session.execute(query).tuples():
+    for feedback, card in session.execute(query):
         assert feedback.patient_id is not None
         reason = feedback.override_display or feedback.override_code or "no reason given"
         found.setdefault(feedback.patient_id, []).append(
