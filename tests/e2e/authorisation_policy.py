@@ -142,4 +142,7 @@ POLICY: Final[Mapping[tuple[str, str], Rule]] = {
     ("GET", "/planner"): roles("prescriber"),
     ("POST", "/planner"): roles("prescriber"),
     ("GET", "/feeds/calendar/{patient_id}/{token}.ics"): capability_link(),
+    # SMART EHR launch: a prescriber signed in to isocourse (the EHR is checked inside)
+    ("GET", "/smart/launch"): roles("prescriber"),
+    ("GET", "/smart/callback"): roles("prescriber"),
 }

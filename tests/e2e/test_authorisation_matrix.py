@@ -226,6 +226,8 @@ BUILDERS: dict[tuple[str, str], Builder] = {
         json={"fhir_server": "https://ehr.example.test/fhir", "ehr_patient_id": "e1"},
     ),
     ("GET", "/cds-services"): _get("/cds-services"),
+    ("GET", "/smart/launch"): _get("/smart/launch"),
+    ("GET", "/smart/callback"): _get("/smart/callback"),
     ("POST", "/cds-services/{service_id}"): _post(
         "/cds-services/isocourse-order-sign",
         json={"hook": "order-sign", "hookInstance": "h", "context": {"patientId": "e1"}},

@@ -391,6 +391,10 @@ def _document(
         if birth is None:
             return None, None
         product = order.product if order and order.product else "isotretinoin"
+        gathered.not_checked.append(
+            "whether the patient can get pregnant (not enrolled in isocourse: the strictest "
+            "rules were applied)"
+        )
         document = {
             "format": COURSE_FORMAT,
             "as_of": today.isoformat(),
@@ -398,6 +402,7 @@ def _document(
             "patient": {
                 "id": f"ehr-{text_at(patients[0], 'id') or 'patient'}"[:64],
                 "birth_date": birth.isoformat(),
+                "can_get_pregnant": True,  # not in the EHR's Patient: the strictest case
             },
             "course": {"product": product},
         }

@@ -14,6 +14,7 @@ from isocourse.web import (
     patient_pages,
     pharmacy_pages,
     planner_pages,
+    smart_pages,
 )
 
 STATIC = Path(__file__).parent / "static"
@@ -21,5 +22,13 @@ STATIC = Path(__file__).parent / "static"
 
 def install_pages(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (auth_pages, clinic_pages, pharmacy_pages, patient_pages, planner_pages, feeds):
+    for module in (
+        auth_pages,
+        clinic_pages,
+        pharmacy_pages,
+        patient_pages,
+        planner_pages,
+        feeds,
+        smart_pages,
+    ):
         app.include_router(module.router)
