@@ -337,3 +337,53 @@ def test_feedback_for_a_card_never_issued_is_refused(clinic: Clinic, ehr_key: EC
     )
     assert answer.status_code == 404
     assert json.loads(answer.text)["error"]["code"] == "NOT_FOUND"
+
+
+def test_cds_client_add_list_and_remove_on_the_command_line(tmp_path: Path, ehr_key: ECKey) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from isocourse.auth.users import add_user
+    from isocourse.settings import Settings
+    from isocourse.store.database import open_store
+
+    url = fresh_database("sqlite", tmp_path)
+    store = open_store(Settings(database_url=url, data_dir=tmp_path))
+    add_user(
+        store,
+        email="d@north.test",
+        role="prescriber",
+        clinic_id="north",
+        password="correct horse battery",
+        now=NOW,
+    )
+    store.close()
+    keys = tmp_path / "ehr.jwks.json"
+    keys.write_text(json.dumps({"keys": [ehr_key.as_dict(private=False)]}), encoding="utf-8")
+    environment = {**os.environ, "ISOCOURSE_DATABASE_URL": url, "ISOCOURSE_DATA_DIR": str(tmp_path)}
+
+    def isocourse(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "isocourse", "cds-client", *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            env=environment,
+        )
+
+    added = isocourse("add", "--issuer", ISSUER, "--jwks-file", str(keys), "--clinic", "north")
+    assert added.returncode == 0, added.stderr
+    assert "registered EHR issuer https://ehr.example.test for clinic north" in added.stdout
+    listed = isocourse("list")
+    assert ISSUER in listed.stdout and "north" in listed.stdout and "JWKS file" in listed.stdout
+    unknown_clinic = isocourse(
+        "add", "--issuer", "x", "--jwks-file", str(keys), "--clinic", "nowhere"
+    )
+    assert unknown_clinic.returncode != 0 and "no clinic" in unknown_clinic.stderr
+    both = isocourse("add", "--issuer", "x", "--clinic", "north")
+    assert both.returncode != 0 and "--jwks-file or --jwks-url" in both.stderr
+    assert isocourse("remove", "--issuer", ISSUER).returncode == 0
+    assert ISSUER not in isocourse("list").stdout
+    assert isocourse("remove", "--issuer", ISSUER).returncode != 0
