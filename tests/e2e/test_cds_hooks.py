@@ -387,3 +387,39 @@ def test_cds_client_add_list_and_remove_on_the_command_line(tmp_path: Path, ehr_
     assert isocourse("remove", "--issuer", ISSUER).returncode == 0
     assert ISSUER not in isocourse("list").stdout
     assert isocourse("remove", "--issuer", ISSUER).returncode != 0
+
+
+def test_a_bundle_import_reads_coded_medications_into_the_record(
+    clinic: Clinic, linked: str
+) -> None:
+    statement = {
+        "resourceType": "MedicationStatement",
+        "status": "active",
+        "subject": {"reference": f"Patient/{EHR_PATIENT}"},
+        "effectivePeriod": {"start": "2026-03-10"},
+        "medicationCodeableConcept": {
+            "coding": [{"system": RXNORM, "code": "0", "display": "minocycline 100 MG"}]
+        },
+    }
+    own = medication_request("own-iso", "6064", "isotretinoin", status="active")
+    headers = clinic.as_user("doc_a")
+    answer = clinic.client.post(
+        f"/api/v1/patients/{linked}/fhir-import", json=bundle(statement, own), headers=headers
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["imported"]["medication"] == 1
+    assert "course's own medicine" in answer.json()["unmapped"][0]["reason"]
+    record = clinic.client.get(f"/api/v1/patients/{linked}/record", headers=headers).json()
+    assert {
+        "name": "minocycline 100 MG",
+        "start": "2026-03-10",
+        "end": None,
+        "source": "import",
+    } in record["medications"]
+    codes = {
+        a["code"]
+        for a in clinic.client.get(f"/api/v1/patients/{linked}/assessment", headers=headers).json()[
+            "alerts"
+        ]
+    }
+    assert "DRUG_TETRACYCLINE" in codes
