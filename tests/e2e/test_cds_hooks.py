@@ -423,3 +423,39 @@ def test_a_bundle_import_reads_coded_medications_into_the_record(
         ]
     }
     assert "DRUG_TETRACYCLINE" in codes
+
+
+def test_patient_view_answers_for_a_linked_course_and_not_for_a_stranger(
+    clinic: Clinic, ehr_key: ECKey, linked: str
+) -> None:
+    url = "/cds-services/isocourse-patient-view"
+    body = hook_call([], [DOXYCYCLINE]) | {"hook": "patient-view"}
+    body["context"] = {"userId": "Practitioner/pr-7", "patientId": EHR_PATIENT}
+    answer = clinic.client.post(
+        url, json=body, headers=bearer(token(ehr_key, f"http://testserver{url}"))
+    )
+    assert answer.status_code == 200, answer.text
+    assert any(c["indicator"] == "critical" for c in answer.json()["cards"])
+    body["context"] = {"userId": "Practitioner/pr-7", "patientId": "someone-else"}
+    stranger = clinic.client.post(
+        url, json=body, headers=bearer(token(ehr_key, f"http://testserver{url}"))
+    )
+    assert stranger.json() == {"cards": []}
+
+
+def test_a_patient_not_enrolled_is_assessed_under_the_strictest_rules(
+    clinic: Clinic, ehr_key: ECKey
+) -> None:
+    answer = sign(clinic, ehr_key, hook_call([isotretinoin_draft()], []))
+    assert answer.status_code == 200, answer.text
+    cards = answer.json()["cards"]
+    unchecked = next(c for c in cards if "Not everything" in c["summary"])
+    assert "can get pregnant" in unchecked["detail"]
+    critical = [c for c in cards if c["indicator"] == "critical"]
+    assert any(
+        "pregnancy" in c["summary"].lower() or "test" in c["summary"].lower() for c in critical
+    ), [c["summary"] for c in critical]
+    test_card = next(c for c in critical if c.get("suggestions"))
+    action = test_card["suggestions"][0]["actions"][0]
+    assert action["type"] == "create" and action["resource"]["resourceType"] == "ServiceRequest"
+    assert action["resource"]["code"]["coding"][0]["code"] == "2118-8"

@@ -51,6 +51,7 @@ OVERRIDE_REASONS: Final = (
 router = APIRouter(prefix=CDS_PREFIX, tags=["cds-hooks"])
 
 _UNAUTHENTICATED: Final[dict[int | str, dict[str, Any]]] = {
+    400: ERROR_RESPONSES[400],
     401: {**ERROR_RESPONSES[401], "description": "no valid JWT signed by a registered EHR"},
     404: ERROR_RESPONSES[404],
     422: {"description": "not a CDS Hooks request (the field is named)"},
