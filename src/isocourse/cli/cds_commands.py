@@ -16,7 +16,7 @@ from isocourse.cli.common import fail, knowledge, settings
 from isocourse.cli.output import Column, print_listing, stdout_console
 
 cds_app = typer.Typer(
-    help="EHRs that may call the CDS Hooks services (their JWT issuer and keys).",
+    help="EHRs that may call the CDS Hooks services.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )

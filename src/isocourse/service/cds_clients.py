@@ -51,9 +51,8 @@ class EhrClient:
     smart_client_id: str | None
     has_jwks_url: bool
 
-    def call(self, request_id: str, now: datetime, user: str = "") -> Call:
+    def call(self, request_id: str, now: datetime) -> Call:
         """The EHR's calls as an audited caller: ``ehr:<issuer>`` of its clinic."""
-        del user
         actor = Actor(
             user_id=0, email=f"ehr:{self.issuer}"[:320], role="prescriber", clinic_id=self.clinic_id
         )
