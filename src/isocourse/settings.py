@@ -88,6 +88,13 @@ class Settings(BaseSettings):
         "first use with mode 600); keep it where those who can write to the database "
         "cannot (docs/security.md)",
     )
+    public_url: str | None = Field(
+        default=None,
+        max_length=500,
+        description="the address EHRs and browsers reach isocourse at (https://...): the "
+        "audience of the EHR's CDS Hooks JWTs and the base of SMART launch links; default: "
+        "the address each request arrived at",
+    )
     smtp_host: str | None = Field(default=None, description="SMTP server for reminders")
     smtp_port: int = Field(default=587, gt=0, lt=65536, description="SMTP port")
     smtp_from: str | None = Field(default=None, description="the reminders' From address")

@@ -63,6 +63,11 @@ def about_a_prescription(*, prescriber: bool = False) -> Rule:
     return Rule(PATIENT_RELATIONS, allowed)
 
 
+def ehr_only() -> Rule:
+    """CDS Hooks: only an EHR with a JWT signed by a registered key; no app caller."""
+    return Rule(("none",), NOBODY)
+
+
 def capability_link() -> Rule:
     """A secret link: whoever holds the patient's own token, nobody with another's."""
     return Rule(("own token", "wrong token"), dict.fromkeys(CALLERS, frozenset({"own token"})))
@@ -104,6 +109,11 @@ POLICY: Final[Mapping[tuple[str, str], Rule]] = {
     ("POST", f"{API}/patients/{{patient_id}}/reminder-preference"): about_a_patient(patient=True),
     ("GET", "/fhir/Patient/{patient_id}/$everything"): about_a_patient(patient=True),
     ("GET", "/fhir/{resource_type}/{resource_id}"): about_a_patient(patient=True),
+    ("POST", f"{API}/patients/{{patient_id}}/ehr-links"): about_a_patient(),
+    # CDS Hooks: discovery is public; the services answer registered EHRs only
+    ("GET", "/cds-services"): public(),
+    ("POST", "/cds-services/{service_id}"): ehr_only(),
+    ("POST", "/cds-services/{service_id}/feedback"): ehr_only(),
     # the pages
     ("GET", "/"): public(),
     ("GET", "/login"): public(),
@@ -144,4 +154,7 @@ POLICY: Final[Mapping[tuple[str, str], Rule]] = {
     ("GET", "/planner"): roles("prescriber"),
     ("POST", "/planner"): roles("prescriber"),
     ("GET", "/feeds/calendar/{patient_id}/{token}.ics"): capability_link(),
+    # SMART EHR launch: a prescriber signed in to isocourse (the EHR is checked inside)
+    ("GET", "/smart/launch"): roles("prescriber"),
+    ("GET", "/smart/callback"): roles("prescriber"),
 }

@@ -197,7 +197,12 @@ def test_imported_observations_change_the_assessment_as_hand_entry_would(
     )
     assert response.status_code == 200, response.text
     answer = response.json()
-    assert answer["imported"] == {"lab_result": 1, "pregnancy_test": 0, "weight": 0}
+    assert answer["imported"] == {
+        "lab_result": 1,
+        "pregnancy_test": 0,
+        "weight": 0,
+        "medication": 0,
+    }
     assert [u["resource_type"] for u in answer["unmapped"]] == ["Condition"]
     after = assessment(clinic, imported)
     assert after == assessment(clinic, by_hand)

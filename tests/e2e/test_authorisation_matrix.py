@@ -317,6 +317,20 @@ BUILDERS: dict[tuple[str, str], Builder] = {
     ),
     ("GET", "/fhir/Patient/{patient_id}/$everything"): _get("/fhir/Patient/{p}/$everything"),
     ("GET", "/fhir/{resource_type}/{resource_id}"): _get("/fhir/Patient/{p}"),
+    ("POST", f"{API}/patients/{{patient_id}}/ehr-links"): _post(
+        f"{P}/ehr-links",
+        json={"fhir_server": "https://ehr.example.test/fhir", "ehr_patient_id": "e1"},
+    ),
+    ("GET", "/cds-services"): _get("/cds-services"),
+    ("GET", "/smart/launch"): _get("/smart/launch"),
+    ("GET", "/smart/callback"): _get("/smart/callback"),
+    ("POST", "/cds-services/{service_id}"): _post(
+        "/cds-services/isocourse-order-sign",
+        json={"hook": "order-sign", "hookInstance": "h", "context": {"patientId": "e1"}},
+    ),
+    ("POST", "/cds-services/{service_id}/feedback"): _post(
+        "/cds-services/isocourse-order-sign/feedback", json={"feedback": []}
+    ),
     ("GET", "/"): _get("/"),
     ("GET", "/login"): _get("/login"),
     ("POST", "/login"): _post("/login", form=LOGIN),

@@ -208,7 +208,7 @@ def test_a_pregnancy_test_result_may_be_given_by_interpretation_alone() -> None:
             "disagree",
         ),
         (observation("2106-3", valueString="unclear"), "no qualitative result"),
-        ({"resourceType": "Patient", "id": "ehr-1"}, "only Observations"),
+        ({"resourceType": "Patient", "id": "ehr-1"}, "only Observations and medications"),
         (
             {**observation("x"), "code": {"coding": [{"system": "http://snomed.info/sct"}]}},
             "no LOINC code",
@@ -315,6 +315,63 @@ FHIRISH = st.recursive(
 )
 
 
+MEDICATION_KEYS = st.sampled_from(
+    [
+        "resourceType",
+        "status",
+        "medicationCodeableConcept",
+        "medicationReference",
+        "contained",
+        "coding",
+        "system",
+        "code",
+        "display",
+        "text",
+        "reference",
+        "id",
+        "authoredOn",
+        "effectivePeriod",
+        "start",
+        "end",
+        "dispenseRequest",
+        "validityPeriod",
+        "expectedSupplyDuration",
+        "value",
+        "unit",
+    ]
+)
+MEDICATIONISH = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.sampled_from(
+        [
+            "MedicationRequest",
+            "MedicationStatement",
+            "active",
+            "completed",
+            "draft",
+            codes.RXNORM,
+            "6064",
+            "197844",
+            "doxycycline",
+            "isotretinoin",
+            "#med",
+            "med",
+            "2026-03-10",
+            "2026-13-45T",
+            "d",
+            "wk",
+        ]
+    ),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(MEDICATION_KEYS, children, max_size=6)
+    ),
+    max_leaves=40,
+)
+
+
 @settings(max_examples=300, deadline=None)
 @given(entries=st.lists(JSON | FHIRISH, max_size=5))
 def test_the_importer_never_raises_on_arbitrary_entries(entries: list[Any]) -> None:
@@ -323,6 +380,15 @@ def test_the_importer_never_raises_on_arbitrary_entries(entries: list[Any]) -> N
     assert len(result.labs) + len(result.weights) + len(result.pregnancy_tests) + len(
         result.unmapped
     ) == len(entries)
+
+
+@settings(max_examples=300, deadline=None)
+@given(entries=st.lists(JSON | FHIRISH | MEDICATIONISH, max_size=5))
+def test_the_importer_never_raises_on_arbitrary_medications_either(entries: list[Any]) -> None:
+    document = {"resourceType": "Bundle", "entry": [{"resource": e} for e in entries]}
+    result = observations_from_bundle(document, KNOWLEDGE, today=date(2026, 3, 15))
+    found = len(result.labs) + len(result.weights) + len(result.pregnancy_tests)
+    assert found + len(result.medications) + len(result.unmapped) == len(entries)
 
 
 @settings(max_examples=200, deadline=None)

@@ -14,6 +14,7 @@ from sqlalchemy import text
 
 from isocourse.api import (
     auth_routes,
+    cds_routes,
     clinic_routes,
     fhir_routes,
     interop_routes,
@@ -85,6 +86,7 @@ def create_app(
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(schema_routes.router, prefix=API_PREFIX)
     app.include_router(fhir_routes.router)
+    app.include_router(cds_routes.router)
     install_pages(app)
     app.add_api_route(
         "/health",

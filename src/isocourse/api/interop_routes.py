@@ -13,11 +13,21 @@ from pydantic import BaseModel, ConfigDict, Field
 from isocourse.api.errors import ERROR_RESPONSES
 from isocourse.api.schemas import day_query
 from isocourse.api.wiring import ReadCall, WiringDep, WriteCall
+from isocourse.service.cds_hooks import link_ehr_patient
 from isocourse.service.documents import read_calendar, read_report_pdf
 from isocourse.service.observation_import import import_bundle
 from isocourse.service.reminders import set_reminder_preference
 
 router = APIRouter(prefix="/patients", tags=["outputs"], responses=ERROR_RESPONSES)
+
+
+class EhrLinkIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    fhir_server: str = Field(
+        max_length=1000, description="the EHR's FHIR base URL (its fhirServer, its SMART iss)"
+    )
+    ehr_patient_id: str = Field(min_length=1, max_length=200, description="the EHR's Patient.id")
 
 
 class ReminderPreferenceIn(BaseModel):
@@ -83,4 +93,19 @@ def post_reminder_preference(
     """Where reminder e-mails go, or none at all (the patient, or a prescriber)."""
     return set_reminder_preference(
         wired.system, call, patient_id, email=preference.email, opt_out=preference.opt_out
+    )
+
+
+@router.post("/{patient_id}/ehr-links", status_code=201)
+def post_ehr_link(
+    patient_id: str, link: EhrLinkIn, wired: WiringDep, call: WriteCall
+) -> dict[str, Any]:
+    """Link the patient to their record in an EHR (CDS Hooks calls then assess the
+    stored course); a prescriber of the patient's clinic."""
+    return link_ehr_patient(
+        wired.system,
+        call,
+        patient_id,
+        fhir_server=link.fhir_server,
+        ehr_patient_id=link.ehr_patient_id,
     )

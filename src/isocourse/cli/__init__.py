@@ -42,6 +42,7 @@ GROUPS: Final[dict[str, tuple[str, str]]] = {
     "user": ("store_commands", "user_app"),
     "audit": ("audit_commands", "audit_app"),
     "knowledge": ("knowledge_commands", "knowledge_app"),
+    "cds-client": ("cds_commands", "cds_app"),
 }
 
 

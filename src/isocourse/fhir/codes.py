@@ -16,6 +16,8 @@ FHIR_VERSION: Final = "4.0.1"
 LOINC: Final = "http://loinc.org"
 UCUM: Final = "http://unitsofmeasure.org"
 SNOMED: Final = "http://snomed.info/sct"
+#: RxNorm (NLM): the FHIR system URI of RxNorm codes (HL7 Medication REMS IG examples)
+RXNORM: Final = "http://www.nlm.nih.gov/research/umls/rxnorm"
 OBSERVATION_CATEGORY: Final = "http://terminology.hl7.org/CodeSystem/observation-category"
 OBSERVATION_INTERPRETATION: Final = (
     "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"

@@ -33,11 +33,12 @@ from isocourse.fhir.import_mapping import (
     weight,
 )
 from isocourse.fhir.json_access import as_dict, as_list, calendar_day, codings, field, text_at
+from isocourse.fhir.medication_import import MEDICATION_TYPES, other_medication
 from isocourse.knowledge.model import Knowledge
-from isocourse.record import LabResult, PregnancyTest, Weight
+from isocourse.record import LabResult, Medication, PregnancyTest, Weight
 from isocourse.record_parser import EARLIEST_DAY, LATEST_DAY
 
-Entry = LabResult | PregnancyTest | Weight
+Entry = LabResult | PregnancyTest | Weight | Medication
 
 
 class BundleImportError(ValueError):
@@ -58,14 +59,18 @@ class ImportResult:
     pregnancy_tests: tuple[PregnancyTest, ...]
     weights: tuple[Weight, ...]
     unmapped: tuple[Unmapped, ...]
+    #: medicines the patient takes (MedicationRequest, MedicationStatement), read by
+    #: RxNorm code first, then by name; only when the import is given ``today``
+    medications: tuple[Medication, ...] = ()
 
 
 def observations_from_bundle(
-    bundle: object, knowledge: Knowledge, *, subject: str | None = None
+    bundle: object, knowledge: Knowledge, *, subject: str | None = None, today: date | None = None
 ) -> ImportResult:
-    """Map the Bundle's Observations. ``subject`` (a reference such as ``Patient/123``)
-    limits the import to that patient; without it, a Bundle about several patients
-    imports nothing and reports every Observation."""
+    """Map the Bundle's Observations (and, given ``today``, its MedicationRequests and
+    MedicationStatements: see :mod:`isocourse.fhir.medication_import`). ``subject`` (a
+    reference such as ``Patient/123``) limits the import to that patient; without it, a
+    Bundle about several patients imports nothing and reports every Observation."""
     full_urls, entries = _entries(bundle)
     types_by_url = {
         url: _resource_type(resource)
@@ -79,7 +84,7 @@ def observations_from_bundle(
     for index, resource in enumerate(entries):
         try:
             _check_subject(resource, subject, several)
-            mapped.append(_map(resource, knowledge, types_by_url))
+            mapped.append(_map(resource, knowledge, types_by_url, today))
         except NotMapped as reason:
             unmapped.append(Unmapped(index, _resource_type(resource), _code(resource), str(reason)))
     return ImportResult(
@@ -87,6 +92,7 @@ def observations_from_bundle(
         pregnancy_tests=tuple(e for e in mapped if isinstance(e, PregnancyTest)),
         weights=tuple(e for e in mapped if isinstance(e, Weight)),
         unmapped=tuple(unmapped),
+        medications=tuple(e for e in mapped if isinstance(e, Medication)),
     )
 
 
@@ -135,12 +141,16 @@ def _check_subject(resource: object, subject: str | None, several: bool) -> None
         raise NotMapped(f"about another subject ({_subject(resource)!r}, expected {subject!r})")
 
 
-def _map(resource: object, knowledge: Knowledge, types_by_url: Mapping[str, str]) -> Entry:
+def _map(
+    resource: object, knowledge: Knowledge, types_by_url: Mapping[str, str], today: date | None
+) -> Entry:
     observation = as_dict(resource)
     if observation is None:
         raise NotMapped("the entry has no resource")
+    if text_at(observation, "resourceType") in MEDICATION_TYPES and today is not None:
+        return other_medication(observation, knowledge, today)
     if observation.get("resourceType") != "Observation":
-        raise NotMapped("only Observations are imported")
+        raise NotMapped("only Observations and medications are imported")
     status = text_at(observation, "status")
     if status not in OBSERVATION_STATUS_IMPORTABLE:
         raise NotMapped(f"status {status!r} is not a final result")

@@ -15,11 +15,17 @@ from dataclasses import dataclass
 from isocourse.knowledge.labs import LabTest, unit_key
 from isocourse.knowledge.model import Knowledge
 
-# LOINC codes whose property is a substance (molar) concentration (references loinc and
-# hl7-fhir-triglyceride in knowledge/references.toml): 35217-9 Triglyceride [moles/volume]
-# in Serum/Plasma (hl7.org/fhir/R4B/triglyceride.html). Every other LOINC code of
-# knowledge/labs.toml is a mass or enzyme-activity concentration.
-MOLAR_LOINC = frozenset({"35217-9"})
+# LOINC codes whose property is a substance (molar) concentration (references loinc,
+# hl7-fhir-triglyceride, nl-lab-formulary-triglyceride and loinc-96258-9 in
+# knowledge/references.toml): 35217-9 Triglyceride [moles/volume] in Serum/Plasma
+# (hl7.org/fhir/R4B/triglyceride.html); 14927-8, the triglyceride code of labs reporting
+# mmol/L; 96258-9 LDL cholesterol [Moles/volume] calculated by Martin-Hopkins. Every other
+# LOINC code of knowledge/labs.toml is a mass or enzyme-activity concentration.
+MOLAR_LOINC = frozenset({"35217-9", "14927-8", "96258-9"})
+# Codes that name a method (LDL calculated by Martin-Hopkins): read on import, never
+# chosen for a result whose method isocourse does not know (the export names the
+# generic code, or the one the result was recorded under).
+METHOD_LOINC = frozenset({"96258-9", "96259-7"})
 
 # UCUM codes for the unit spellings labs use, keyed by folded spelling (UCUM,
 # https://ucum.org/ucum: "[IU]" is the international unit, "u" the micro prefix, case matters).
@@ -92,7 +98,11 @@ def lab_coding(knowledge: Knowledge, test: str, value: float, unit: str) -> LabC
 
 def _code_for(test: LabTest, recorded_as: str, molar: bool) -> str | None:
     """The LOINC code matching the unit's property; the recorded code itself when it does."""
-    matching = [code for code in test.loinc if (code in MOLAR_LOINC) == molar]
+    matching = [
+        code
+        for code in test.loinc
+        if (code in MOLAR_LOINC) == molar and (code == recorded_as or code not in METHOD_LOINC)
+    ]
     if recorded_as in matching:
         return recorded_as
     return matching[0] if matching else None

@@ -7,10 +7,13 @@
 - each dose period is a MedicationStatement with its period and its rate in mg per day,
   each missed dose a MedicationStatement with status ``not-taken``.
 
-The medication is named by text (the product's name): isocourse holds no RxNorm or
-dm+d code it could cite. Each resource names who recorded it (see
-:mod:`isocourse.fhir.recorders`): ``MedicationRequest.requester`` (the clinic) or
-``reportedReference`` / ``reportedBoolean`` (anyone else), ``MedicationDispense.performer``,
+The medication is coded with RxNorm's isotretinoin ingredient code (the product
+knowledge's ``rxnorm``, with its sources) and named by text (the product's name): a REMS
+or interaction service keyed on RxNorm recognises it. A prescription is for a daily dose,
+not for one capsule strength, so no clinical-drug (SCD) code is claimed. Each resource
+names who recorded it (see :mod:`isocourse.fhir.recorders`):
+``MedicationRequest.requester`` (the clinic) or ``reportedReference`` /
+``reportedBoolean`` (anyone else), ``MedicationDispense.performer``,
 ``MedicationStatement.informationSource``, and ``meta``.
 """
 
@@ -19,7 +22,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from isocourse.fhir.codes import UCUM
+from isocourse.fhir.codes import RXNORM, UCUM
 from isocourse.fhir.ids import Addressing, keyed
 from isocourse.fhir.recorders import Recorders, label
 from isocourse.knowledge.model import Knowledge
@@ -44,7 +47,7 @@ def ucum_quantity(value: float, code: str | None, unit: str | None = None) -> di
 def medication_resources(
     record: CourseRecord, knowledge: Knowledge, at: Addressing, recorders: Recorders
 ) -> list[Resource]:
-    medication = {"text": knowledge.products.products[record.course.product].name}
+    medication = isotretinoin_concept(knowledge, record.course.product)
     resources = [
         _requested(_prescription(p, key, medication, record.as_of, at), p.source, recorders)
         for key, p in keyed(record.prescriptions, lambda p: f"rx|{p.date}")
@@ -67,6 +70,13 @@ def medication_resources(
         for key, m in keyed(record.missed_doses, lambda m: f"missed|{m.date}")
     ]
     return resources
+
+
+def isotretinoin_concept(knowledge: Knowledge, product: str) -> dict[str, Any]:
+    """The medication: RxNorm's isotretinoin ingredient code, and the product's name."""
+    codes = knowledge.products.rxnorm
+    coding = {"system": RXNORM, "code": codes.ingredient, "display": codes.ingredient_name}
+    return {"coding": [coding], "text": knowledge.products.products[product].name}
 
 
 def _requested(resource: Resource, source: Source, recorders: Recorders) -> Resource:
@@ -116,7 +126,7 @@ def _daily_rate(mg_per_day: float) -> dict[str, Any]:
 
 
 def _request(
-    prescription: Prescription, resource_id: str, medication: dict[str, str], at: Addressing
+    prescription: Prescription, resource_id: str, medication: dict[str, Any], at: Addressing
 ) -> Resource:
     resource: Resource = {
         "resourceType": "MedicationRequest",
@@ -136,7 +146,7 @@ def _request(
 def _prescription(
     prescription: Prescription,
     key: str,
-    medication: dict[str, str],
+    medication: dict[str, Any],
     as_of: date,
     at: Addressing,
 ) -> Resource:
@@ -154,14 +164,14 @@ def proposed_request_id(at: Addressing, proposed: Prescription) -> str:
     return at.resource_id("MedicationRequest", f"proposed|{proposed.date}")
 
 
-def _proposed(proposed: Prescription, medication: dict[str, str], at: Addressing) -> Resource:
+def _proposed(proposed: Prescription, medication: dict[str, Any], at: Addressing) -> Resource:
     resource = _request(proposed, proposed_request_id(at, proposed), medication, at)
     resource["status"] = "draft"
     resource["intent"] = "proposal"
     return resource
 
 
-def _dispense(dispense: Dispense, key: str, medication: dict[str, str], at: Addressing) -> Resource:
+def _dispense(dispense: Dispense, key: str, medication: dict[str, Any], at: Addressing) -> Resource:
     return {
         "resourceType": "MedicationDispense",
         "id": at.resource_id("MedicationDispense", key),
@@ -182,7 +192,7 @@ def _statement_status(period: DosePeriod, as_of: date) -> str:
 
 
 def _dose_period(
-    period: DosePeriod, key: str, medication: dict[str, str], as_of: date, at: Addressing
+    period: DosePeriod, key: str, medication: dict[str, Any], as_of: date, at: Addressing
 ) -> Resource:
     effective = {"start": period.start.isoformat()}
     if period.end is not None:
@@ -198,7 +208,7 @@ def _dose_period(
     }
 
 
-def _missed(missed: MissedDose, key: str, medication: dict[str, str], at: Addressing) -> Resource:
+def _missed(missed: MissedDose, key: str, medication: dict[str, Any], at: Addressing) -> Resource:
     return {
         "resourceType": "MedicationStatement",
         "id": at.resource_id("MedicationStatement", key),

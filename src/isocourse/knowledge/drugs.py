@@ -59,6 +59,9 @@ class Ingredient:
     synonyms: tuple[str, ...] = ()
     brands: tuple[str, ...] = ()
     oral_form_required: bool = False
+    #: RxNorm codes (ingredient, clinical or branded drug) confirmed for it; see
+    #: ``DrugCatalogue.rxnorm_source``
+    rxnorm: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,30 @@ class DrugCatalogue:
     hormonal_contraception: tuple[str, ...]
     hormonal_contraception_source: str
     names: NameWords
+    rxnorm_source: str = ""
+
+    @cached_property
+    def _by_rxnorm(self) -> Mapping[str, DrugMatch]:
+        found: dict[str, DrugMatch] = {}
+        for drug_class in self.classes:
+            for ingredient in drug_class.ingredients:
+                match = DrugMatch(ingredient.name, drug_class)
+                found.update(dict.fromkeys(ingredient.rxnorm, match))
+        for ingredient in self.no_interaction:
+            found.update(dict.fromkeys(ingredient.rxnorm, DrugMatch(ingredient.name, None)))
+        return found
+
+    def by_rxnorm(self, code: str) -> DrugMatch | None:
+        """The ingredient (and interacting class) an RxNorm code stands for, if known."""
+        return self._by_rxnorm.get(code.strip())
+
+    def match_coded(self, codes: tuple[str, ...], text: str) -> DrugMatch | None:
+        """A medication as an EHR sends it: by its RxNorm codes first, then by its name."""
+        for code in codes:
+            found = self.by_rxnorm(code)
+            if found is not None:
+                return found
+        return self.normalise(text)
 
     @cached_property
     def _word_sets(self) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:

@@ -9,6 +9,7 @@ from isocourse.knowledge.alerts import AlertDefinition
 from isocourse.knowledge.conditions import ConditionCatalogue
 from isocourse.knowledge.course import CourseDefaults
 from isocourse.knowledge.drugs import DrugCatalogue
+from isocourse.knowledge.ehr import EhrKnowledge
 from isocourse.knowledge.labs import LabCatalogue
 from isocourse.knowledge.products import ProductCatalogue
 from isocourse.knowledge.programmes import ProgrammeCatalogue
@@ -27,3 +28,4 @@ class Knowledge:
     symptoms: SymptomCatalogue
     programmes: ProgrammeCatalogue
     references: ReferenceCatalogue
+    ehr: EhrKnowledge

@@ -152,10 +152,54 @@ class Product:
         )
 
 
+RxNormTermType = Literal["SCD", "SBD"]
+
+
+@dataclass(frozen=True)
+class RxNormDrug:
+    """One RxNorm clinical drug (SCD: ingredient, strength, form) or branded drug (SBD),
+    as read on the public page its ``source`` cites. ``product``: the product an SBD
+    names; ``micronized``: RxNorm's "Micronized" concepts (Absorica LD's capsules)."""
+
+    __pydantic_config__ = {"extra": "forbid"}
+    code: str
+    tty: RxNormTermType
+    name: str
+    strength_mg: float
+    source: str
+    product: str | None = None
+    micronized: bool = False
+
+
+@dataclass(frozen=True)
+class IsotretinoinCodes:
+    """isotretinoin in RxNorm: the ingredient code and the capsules' SCD and SBD codes.
+    Only codes confirmed on a public page are listed; an order coded otherwise is still
+    recognised by its name."""
+
+    __pydantic_config__ = {"extra": "forbid"}
+    ingredient: str
+    ingredient_name: str
+    source: str
+    drugs: tuple[RxNormDrug, ...] = ()
+
+    @cached_property
+    def _by_code(self) -> Mapping[str, RxNormDrug]:
+        return {drug.code: drug for drug in self.drugs}
+
+    def names_isotretinoin(self, code: str) -> bool:
+        """The code is the ingredient's or one of its listed clinical or branded drugs'."""
+        return code == self.ingredient or code in self._by_code
+
+    def drug(self, code: str) -> RxNormDrug | None:
+        return self._by_code.get(code)
+
+
 @dataclass(frozen=True)
 class ProductCatalogue:
     __pydantic_config__ = {"extra": "forbid"}
     products: Mapping[str, Product]
+    rxnorm: IsotretinoinCodes
 
     def labels_by_id(self) -> dict[str, list[tuple[str, ProductLabel]]]:
         """Label id → (product id, label) for every product citing it."""
@@ -184,6 +228,7 @@ class ProductCatalogue:
                     f"label {label_id}: the products citing it disagree on its labeler, title, "
                     "set id, version, date or link"
                 )
+        found.extend(self._rxnorm_problems())
         set_ids: dict[str, str] = {}
         for label_id, cited in self.labels_by_id().items():
             set_id = cited[0][1].set_id_known
@@ -194,6 +239,26 @@ class ProductCatalogue:
         return found
 
 
+    def _rxnorm_problems(self) -> list[str]:
+        found: list[str] = []
+        codes = [self.rxnorm.ingredient, *(drug.code for drug in self.rxnorm.drugs)]
+        if len(codes) != len(set(codes)) or not all(_RXCUI.match(code) for code in codes):
+            found.append("rxnorm: every code is a number, listed once")
+        for drug in self.rxnorm.drugs:
+            where = f"rxnorm.{drug.code}"
+            if (drug.tty == "SBD") != (drug.product is not None):
+                found.append(f"{where}: a branded drug (SBD), and only one, names its product")
+            offering = [
+                product
+                for product_id, product in self.products.items()
+                if drug.product in (None, product_id) and drug.strength_mg in product.strengths_mg
+            ]
+            if not offering:
+                found.append(f"{where}: no product offers {drug.strength_mg:g} mg")
+        return found
+
+
+_RXCUI = re.compile(r"^[1-9][0-9]{0,9}$")
 _SET_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 

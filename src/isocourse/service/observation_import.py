@@ -1,9 +1,11 @@
-"""Import an EHR's FHIR Bundle of lab, pregnancy-test and weight Observations into a record.
+"""Import an EHR's FHIR Bundle of lab, pregnancy-test and weight Observations, and the
+medicines the patient takes (MedicationRequest, MedicationStatement, RxNorm-coded or
+named), into a record.
 
 One transaction: the mapped entries are added to the folded record, the whole record
 must still validate, then each entry is appended as its event (``lab_result``,
-``pregnancy_test``, ``weight``) with one audit entry. What cannot be mapped exactly is
-reported (never guessed); an entry already in the record is reported, not doubled.
+``pregnancy_test``, ``weight``, ``medication``) with one audit entry. What cannot be
+mapped exactly is reported (never guessed); an entry already in the record is reported, not doubled.
 
 Each event's source is the one the importer found: ``patient`` for an Observation the
 patient's side performed or supplied (so it never counts as the clinic's), else
@@ -20,7 +22,7 @@ from typing import Any, Final
 from sqlalchemy.orm import Session
 
 from isocourse.fhir.importer import BundleImportError, ImportResult, observations_from_bundle
-from isocourse.record import LabResult, PregnancyTest, Source, Weight
+from isocourse.record import LabResult, Medication, PregnancyTest, Source, Weight
 from isocourse.record_parser import RecordError, course_record_from_json
 from isocourse.service.audit import record_audit
 from isocourse.service.context import Call, ClinicSystem, require_role
@@ -34,6 +36,7 @@ IMPORTED_KINDS: Final = {
     "lab_result": "labs",
     "pregnancy_test": "pregnancy_tests",
     "weight": "weights",
+    "medication": "medications",
 }
 
 
@@ -43,7 +46,9 @@ def import_bundle(
     """Append the Bundle's mappable Observations to the patient's record (prescriber)."""
     require_role(call.actor, "prescriber")
     try:
-        result = observations_from_bundle(bundle, system.knowledge, subject=subject)
+        result = observations_from_bundle(
+            bundle, system.knowledge, subject=subject, today=call.today
+        )
     except BundleImportError as error:
         raise InvalidInput("bundle", str(error)) from error
 
@@ -72,10 +77,11 @@ def import_bundle(
 
 
 def _entries(result: ImportResult) -> list[tuple[str, dict[str, Any], Source]]:
-    found: list[tuple[str, LabResult | PregnancyTest | Weight]] = [
+    found: list[tuple[str, LabResult | PregnancyTest | Weight | Medication]] = [
         *(("lab_result", lab) for lab in result.labs),
         *(("pregnancy_test", test) for test in result.pregnancy_tests),
         *(("weight", weight) for weight in result.weights),
+        *(("medication", medication) for medication in result.medications),
     ]
     return [(kind, entry_json(asdict(entry)), entry.source) for kind, entry in found]
 

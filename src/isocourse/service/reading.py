@@ -19,6 +19,7 @@ from isocourse.record_parser import course_record_to_json
 from isocourse.registry.latest import fresh_assessments
 from isocourse.rules import assess
 from isocourse.service.audit import AuditRequest
+from isocourse.service.cds_hooks import critical_overrides, overrides_window
 from isocourse.service.context import Call, ClinicSystem, require_role
 from isocourse.service.patients import (
     audited_record,
@@ -77,6 +78,7 @@ def read_worklist(system: ClinicSystem, call: Call) -> list[dict[str, Any]]:
     with system.store.reading() as session:
         # fresh stored assessments (isocourse reassess) when there are; the rest computed now
         stored = fresh_assessments(session, call.actor.clinic_id, call.today, system.knowledge)
+        overrides = critical_overrides(session, call.actor.clinic_id, overrides_window(call.now))
         query = select(PatientRow.id).where(PatientRow.clinic_id == call.actor.clinic_id)
         for patient_id in session.scalars(query.order_by(PatientRow.created_at, PatientRow.id)):
             assessment = stored.get(patient_id)
@@ -94,6 +96,11 @@ def read_worklist(system: ClinicSystem, call: Call) -> list[dict[str, Any]]:
             "reason": row.reason,
             "dispense_allowed": row.assessment.dispense.allowed,
             "assessment": assessment_to_json(row.assessment),
+            # critical CDS Hooks cards the EHR's user overrode (last 30 days), newest first
+            "ehr_overrides": [
+                {"title": o.title, "reason": o.reason, "at": o.at.date().isoformat()}
+                for o in overrides.get(internal_ids[id(row.assessment)], [])
+            ],
         }
         for row in worklist(assessments, call.today, alert_titles(system.knowledge))
     ]

@@ -238,3 +238,104 @@ class LatestAssessmentRow(Base):
     events_through: Mapped[int] = mapped_column(Integer)  # the last event sequence folded
     knowledge_digest: Mapped[str] = mapped_column(String(64))
     assessed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CdsClientRow(Base):
+    """An EHR registered to call the CDS Hooks services (``isocourse cds-client add``).
+
+    ``issuer`` is the ``iss`` of the EHR's signed JWTs; its keys are a stored JWKS or a
+    ``jwks_url`` the EHR publishes. The issuer belongs to one clinic, whose programme
+    rule set applies to patients not yet enrolled. ``fhir_server``: the EHR's FHIR base
+    (the only server isocourse fetches from for it, and the ``iss`` of its SMART launch).
+    """
+
+    __tablename__ = "cds_clients"
+
+    issuer: Mapped[str] = mapped_column(String(500), primary_key=True)
+    clinic_id: Mapped[str] = mapped_column(ForeignKey("clinics.id"), index=True)
+    programme: Mapped[str] = mapped_column(String(20))
+    jwks: Mapped[dict[str, object] | None] = mapped_column(JSON, default=None)
+    jwks_url: Mapped[str | None] = mapped_column(String(1000), default=None)
+    fhir_server: Mapped[str | None] = mapped_column(String(1000), default=None)
+    smart_client_id: Mapped[str | None] = mapped_column(String(200), default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CdsTokenRow(Base):
+    """A JWT id (``jti``) already used by an issuer, kept until the token expires: a
+    second call with the same id is a replay and is refused."""
+
+    __tablename__ = "cds_token_ids"
+    __table_args__ = (UniqueConstraint("issuer", "jti", name="uq_cds_token_issuer_jti"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    issuer: Mapped[str] = mapped_column(String(500))
+    jti: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class CdsCardRow(Base):
+    """A card isocourse returned to an EHR, kept so that its feedback can be read."""
+
+    __tablename__ = "cds_cards"
+
+    uuid: Mapped[str] = mapped_column(String(36), primary_key=True)
+    clinic_id: Mapped[str] = mapped_column(ForeignKey("clinics.id"))
+    issuer: Mapped[str] = mapped_column(String(500))
+    service_id: Mapped[str] = mapped_column(String(40))
+    hook_instance: Mapped[str] = mapped_column(String(100))
+    ehr_patient_id: Mapped[str] = mapped_column(String(200))
+    patient_id: Mapped[str | None] = mapped_column(ForeignKey("patients.id"), default=None)
+    alert_code: Mapped[str | None] = mapped_column(String(60), default=None)
+    indicator: Mapped[str] = mapped_column(String(10))
+    summary: Mapped[str] = mapped_column(String(140))
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CdsFeedbackRow(Base):
+    """What the EHR's user did with a card: accepted, or overridden (with the reason)."""
+
+    __tablename__ = "cds_feedback"
+    __table_args__ = (Index("ix_cds_feedback_clinic_patient", "clinic_id", "patient_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    card_uuid: Mapped[str] = mapped_column(ForeignKey("cds_cards.uuid"))
+    clinic_id: Mapped[str] = mapped_column(ForeignKey("clinics.id"))
+    patient_id: Mapped[str | None] = mapped_column(ForeignKey("patients.id"), default=None)
+    outcome: Mapped[str] = mapped_column(String(12))
+    override_code: Mapped[str | None] = mapped_column(String(100), default=None)
+    override_display: Mapped[str | None] = mapped_column(String(300), default=None)
+    user_comment: Mapped[str | None] = mapped_column(Text, default=None)
+    outcome_at: Mapped[str] = mapped_column(String(40))  # as the EHR sent it
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class EhrPatientLinkRow(Base):
+    """An EHR's patient (its FHIR server and patient id) linked to an isocourse patient."""
+
+    __tablename__ = "ehr_patient_links"
+    __table_args__ = (
+        UniqueConstraint("clinic_id", "fhir_server", "ehr_patient_id", name="uq_ehr_patient"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    clinic_id: Mapped[str] = mapped_column(ForeignKey("clinics.id"))
+    fhir_server: Mapped[str] = mapped_column(String(1000))
+    ehr_patient_id: Mapped[str] = mapped_column(String(200))
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SmartLaunchRow(Base):
+    """A SMART EHR launch under way: its ``state`` and PKCE verifier, used once."""
+
+    __tablename__ = "smart_launches"
+
+    state: Mapped[str] = mapped_column(String(64), primary_key=True)
+    issuer: Mapped[str] = mapped_column(String(500))
+    fhir_server: Mapped[str] = mapped_column(String(1000))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    code_verifier: Mapped[str] = mapped_column(String(128))
+    token_endpoint: Mapped[str] = mapped_column(String(1000))
+    redirect_uri: Mapped[str] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -17,6 +17,7 @@ from isocourse.web import (
     patient_pages,
     pharmacy_pages,
     planner_pages,
+    smart_pages,
 )
 
 STATIC = Path(__file__).parent / "static"
@@ -34,5 +35,6 @@ def install_pages(app: FastAPI) -> None:
         patient_pages,
         planner_pages,
         feeds,
+        smart_pages,
     ):
         app.include_router(module.router)

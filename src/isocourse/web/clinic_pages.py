@@ -69,6 +69,7 @@ def _worklist_row(row: dict[str, Any]) -> dict[str, Any]:
         "allowed": row["dispense_allowed"],
         "window_closes": assessment["dispense"]["window_closes"],
         "mg_per_kg": assessment["cumulative"]["mg_per_kg"],
+        "ehr_overrides": row.get("ehr_overrides", []),
     }
 
 
