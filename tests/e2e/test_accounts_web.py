@@ -274,6 +274,22 @@ def test_a_clinic_that_requires_a_second_factor_sends_staff_to_set_one_up(
         assert log_in(pharmacist, "pharm@demo.test").url.path == "/pharmacy"
 
 
+def test_a_set_up_with_a_key_the_page_did_not_show_is_refused_naming_it(
+    clinic: WebClinic,
+) -> None:
+    """The key comes back from a hidden field: one that is not a key (too short for a
+    TOTP, not base32) was a server error; now a 422 naming it, with a new key shown."""
+    with browser(clinic) as doctor:
+        log_in(doctor, "doc@demo.test")
+        page = doctor.get("/account/second-factor")
+        for key in ("", "A", "not a key!", "JBSWY3DP"):
+            refused = post_form(doctor, "/account/second-factor", page.text, secret=key, code="1")
+            assert refused.status_code == 422 and "secret: not the key" in refused.text
+            shown = re.search(r'name="secret" value="([A-Z2-7]{32})"', refused.text)
+            assert shown and shown.group(1) != key
+    assert user(clinic, "doc@demo.test").totp_secret is None
+
+
 def test_a_locked_account_signs_in_with_its_second_factor(clinic: WebClinic) -> None:
     with browser(clinic) as doctor:
         log_in(doctor, "doc@demo.test")
