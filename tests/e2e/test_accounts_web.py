@@ -194,6 +194,24 @@ def test_an_invitation_expires_and_one_that_cannot_be_mailed_is_withdrawn(
         open_invitation(system, invitation.token, NOW + timedelta(hours=72))
 
 
+@pytest.mark.parametrize(
+    "email", ["kim\n@demo.test", "kim@demo.test\r\nBcc: eve@evil.test", "kim,eve@demo.test"]
+)
+def test_an_invitation_to_what_is_not_one_address_is_refused_before_any_mail(
+    clinic: WebClinic, email: str
+) -> None:
+    """The address goes into the e-mail's header: a line break in it was a server error
+    (after the invitation was stored), a comma would add a recipient."""
+    patient = clinic.patient_ids["demo-02"]
+    with browser(clinic) as doctor:
+        log_in(doctor, "doc@demo.test")
+        page = doctor.get(f"/patients/{patient}/access")
+        refused = post_form(doctor, f"/patients/{patient}/invitation", page.text, email=email)
+        assert refused.status_code == 422
+        assert "Not invited. email: not an e-mail address" in refused.text
+    assert "user.invited" not in [action for action, _, _ in actions(clinic)]
+
+
 # --- the second factor ---------------------------------------------------------------------
 
 
