@@ -308,6 +308,19 @@ def test_a_set_up_with_a_key_the_page_did_not_show_is_refused_naming_it(
     assert user(clinic, "doc@demo.test").totp_secret is None
 
 
+def test_the_clinics_setting_takes_yes_or_no_and_nothing_else(clinic: WebClinic) -> None:
+    """A garbled answer once read as "not required": it must not turn a requirement off."""
+    with browser(clinic) as admin:
+        page = log_in(admin, "admin@demo.test")
+        for answer in ("", "Yes", "true", "no\n"):
+            refused = post_form(admin, "/admin/second-factor", page.text, required=answer)
+            assert refused.status_code == 422 and "required: yes or no" in refused.text
+        assert "clinic.second_factor" not in [action for action, _, _ in actions(clinic)]
+        done = post_form(admin, "/admin/second-factor", page.text, required="no")
+        assert done.status_code == 200 and "setting is saved" in done.text
+    assert ("clinic.second_factor", "admin@demo.test", "optional") in actions(clinic)
+
+
 def test_a_locked_account_signs_in_with_its_second_factor(clinic: WebClinic) -> None:
     with browser(clinic) as doctor:
         log_in(doctor, "doc@demo.test")
