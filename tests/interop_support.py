@@ -85,8 +85,8 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture
-def smtp_server() -> Iterator[SmtpServer]:
+def running_smtp_server() -> Iterator[SmtpServer]:
+    """A local SMTP server while the generator runs (for fixtures of any scope)."""
     sink = MailSink()
     port = _free_port()
     controller = Controller(sink, hostname="127.0.0.1", port=port)
@@ -95,3 +95,8 @@ def smtp_server() -> Iterator[SmtpServer]:
         yield SmtpServer(port, sink)
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    yield from running_smtp_server()

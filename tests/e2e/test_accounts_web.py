@@ -194,6 +194,24 @@ def test_an_invitation_expires_and_one_that_cannot_be_mailed_is_withdrawn(
         open_invitation(system, invitation.token, NOW + timedelta(hours=72))
 
 
+@pytest.mark.parametrize(
+    "email", ["kim\n@demo.test", "kim@demo.test\r\nBcc: eve@evil.test", "kim,eve@demo.test"]
+)
+def test_an_invitation_to_what_is_not_one_address_is_refused_before_any_mail(
+    clinic: WebClinic, email: str
+) -> None:
+    """The address goes into the e-mail's header: a line break in it was a server error
+    (after the invitation was stored), a comma would add a recipient."""
+    patient = clinic.patient_ids["demo-02"]
+    with browser(clinic) as doctor:
+        log_in(doctor, "doc@demo.test")
+        page = doctor.get(f"/patients/{patient}/access")
+        refused = post_form(doctor, f"/patients/{patient}/invitation", page.text, email=email)
+        assert refused.status_code == 422
+        assert "Not invited. email: not an e-mail address" in refused.text
+    assert "user.invited" not in [action for action, _, _ in actions(clinic)]
+
+
 # --- the second factor ---------------------------------------------------------------------
 
 
@@ -272,6 +290,35 @@ def test_a_clinic_that_requires_a_second_factor_sends_staff_to_set_one_up(
         assert doctor.get("/worklist").status_code == 200
     with browser(clinic) as pharmacist:  # pharmacists are not required to
         assert log_in(pharmacist, "pharm@demo.test").url.path == "/pharmacy"
+
+
+def test_a_set_up_with_a_key_the_page_did_not_show_is_refused_naming_it(
+    clinic: WebClinic,
+) -> None:
+    """The key comes back from a hidden field: one that is not a key (too short for a
+    TOTP, not base32) was a server error; now a 422 naming it, with a new key shown."""
+    with browser(clinic) as doctor:
+        log_in(doctor, "doc@demo.test")
+        page = doctor.get("/account/second-factor")
+        for key in ("", "A", "not a key!", "JBSWY3DP"):
+            refused = post_form(doctor, "/account/second-factor", page.text, secret=key, code="1")
+            assert refused.status_code == 422 and "secret: not the key" in refused.text
+            shown = re.search(r'name="secret" value="([A-Z2-7]{32})"', refused.text)
+            assert shown and shown.group(1) != key
+    assert user(clinic, "doc@demo.test").totp_secret is None
+
+
+def test_the_clinics_setting_takes_yes_or_no_and_nothing_else(clinic: WebClinic) -> None:
+    """A garbled answer once read as "not required": it must not turn a requirement off."""
+    with browser(clinic) as admin:
+        page = log_in(admin, "admin@demo.test")
+        for answer in ("", "Yes", "true", "no\n"):
+            refused = post_form(admin, "/admin/second-factor", page.text, required=answer)
+            assert refused.status_code == 422 and "required: yes or no" in refused.text
+        assert "clinic.second_factor" not in [action for action, _, _ in actions(clinic)]
+        done = post_form(admin, "/admin/second-factor", page.text, required="no")
+        assert done.status_code == 200 and "setting is saved" in done.text
+    assert ("clinic.second_factor", "admin@demo.test", "optional") in actions(clinic)
 
 
 def test_a_locked_account_signs_in_with_its_second_factor(clinic: WebClinic) -> None:

@@ -36,7 +36,9 @@ from pydantic import TypeAdapter
 from schemathesis.checks import not_a_server_error
 
 from isocourse.api import create_app
-from isocourse.auth.users import add_user
+from isocourse.auth.sessions import open_session
+from isocourse.auth.tokens import sign_session_id
+from isocourse.auth.users import add_user, user_by_email
 from isocourse.record import CourseRecord
 from isocourse.record_parser import EARLIEST_DAY, LATEST_DAY
 from isocourse.service.interop import FHIR_RESOURCE_TYPES
@@ -53,6 +55,11 @@ SCALE: Final = max(1, int(os.environ.get("ISOCOURSE_FUZZ_SCALE", "1")))
 MAX_EXAMPLES: Final = 20 * SCALE
 STATEFUL_EXAMPLES: Final = 15 * SCALE
 ROLES: Final = ("prescriber", "pharmacist", "patient")
+EMAILS: Final = {
+    "prescriber": "doc@fuzz.test",
+    "pharmacist": "pharm@fuzz.test",
+    "patient": "pat@fuzz.test",
+}
 
 _DATA_DIR = Path(tempfile.mkdtemp(prefix="isocourse-fuzz-"))
 atexit.register(shutil.rmtree, _DATA_DIR, ignore_errors=True)
@@ -80,10 +87,10 @@ def _token(client: TestClient, email: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-_user("doc@fuzz.test", "prescriber")
-_user("pharm@fuzz.test", "pharmacist")
+_user(EMAILS["prescriber"], "prescriber")
+_user(EMAILS["pharmacist"], "pharmacist")
 with TestClient(APP) as _client:
-    _doctor = _token(_client, "doc@fuzz.test")
+    _doctor = _token(_client, EMAILS["prescriber"])
     _enrolled = _client.post("/api/v1/patients", json=demo(ALLOWED_DEMO), headers=_doctor)
     PATIENT_ID: Final[str] = _enrolled.json()["patient_id"]
     _written = _client.post(
@@ -92,12 +99,36 @@ with TestClient(APP) as _client:
         headers=_doctor,
     )
     PRESCRIPTION_ID: Final[str] = _written.json()["prescription_id"]
-    _user("pat@fuzz.test", "patient", PATIENT_ID)
+    _user(EMAILS["patient"], "patient", PATIENT_ID)
     AUTH: Final[dict[str, dict[str, str]]] = {
         "prescriber": _doctor,
-        "pharmacist": _token(_client, "pharm@fuzz.test"),
-        "patient": _token(_client, "pat@fuzz.test"),
+        "pharmacist": _token(_client, EMAILS["pharmacist"]),
+        "patient": _token(_client, EMAILS["patient"]),
     }
+
+LOGOUT: Final = ("POST", "/api/v1/auth/logout")
+
+
+def _session_of_its_own(role: str) -> dict[str, str]:
+    """A new session of the role's user, opened in the store (not by signing in: the
+    fuzzing of the sign-in may have locked the test client's address by then)."""
+    wired = APP.state.wiring
+    with wired.system.store.transaction() as session:
+        user = user_by_email(session, EMAILS[role])
+        assert user is not None
+        opened = open_session(
+            session, user.id, now=NOW, times=wired.session_times, address="fuzz-logout"
+        )
+    return {"Authorization": f"Bearer {sign_session_id(opened, secret=wired.secret)}"}
+
+
+def headers_for(role: str, method: str, path: str) -> dict[str, str]:
+    """The role's session for the operation; a logout ends the session it comes with,
+    so each logout gets one of its own (the shared one would be refused from then on)."""
+    if (method.upper(), path) == LOGOUT:
+        return _session_of_its_own(role)
+    return AUTH[role]
+
 
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 
@@ -195,19 +226,22 @@ STATELESS = settings(
 @schema_for("prescriber").parametrize()
 @STATELESS
 def test_generated_requests_as_a_prescriber(case: schemathesis.Case) -> None:
-    case.call_and_validate(headers=AUTH["prescriber"], checks=CHECKS)
+    headers = headers_for("prescriber", case.operation.method, case.operation.path)
+    case.call_and_validate(headers=headers, checks=CHECKS)
 
 
 @schema_for("pharmacist").parametrize()
 @STATELESS
 def test_generated_requests_as_a_pharmacist(case: schemathesis.Case) -> None:
-    case.call_and_validate(headers=AUTH["pharmacist"], checks=CHECKS)
+    headers = headers_for("pharmacist", case.operation.method, case.operation.path)
+    case.call_and_validate(headers=headers, checks=CHECKS)
 
 
 @schema_for("patient").parametrize()
 @STATELESS
 def test_generated_requests_as_a_patient(case: schemathesis.Case) -> None:
-    case.call_and_validate(headers=AUTH["patient"], checks=CHECKS)
+    headers = headers_for("patient", case.operation.method, case.operation.path)
+    case.call_and_validate(headers=headers, checks=CHECKS)
 
 
 def caller_of(method: str, path: str) -> str:
@@ -222,7 +256,8 @@ class Workflow(schema.as_state_machine()):  # type: ignore[misc]
     dispensed by the pharmacist)."""
 
     def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, Any]:
-        return {"headers": AUTH[caller_of(case.operation.method, case.operation.path)]}
+        method, path = case.operation.method, case.operation.path
+        return {"headers": headers_for(caller_of(method, path), method, path)}
 
     def validate_response(self, response: Any, case: schemathesis.Case, **kwargs: Any) -> None:
         case.validate_response(response, checks=CHECKS)

@@ -12,6 +12,7 @@ that always parses), a 900 KB symptom text that is never stored.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Iterator
@@ -25,7 +26,6 @@ from typer.testing import CliRunner
 
 from isocourse.cli import app
 from isocourse.knowledge.loader import load_knowledge
-from isocourse.service.calendar_feed import feed_path
 from isocourse.service.context import ClinicSystem
 from isocourse.service.lab_csv import import_lab_csv
 from isocourse.settings import Settings
@@ -33,6 +33,7 @@ from isocourse.store.database import Store, migrate, open_store
 from tests.builders import record_json
 from tests.clinic_support import (
     ALLOWED_DEMO,
+    PASSWORD,
     TODAY,
     Clinic,
     demo,
@@ -172,8 +173,7 @@ def test_a_line_break_cannot_reach_a_stored_record_and_the_feed_always_parses(
     assert post_event(clinic, patient, "doc_a", "symptom", symptom).status_code == 201
     doctor = clinic.as_user("doc_a")
     api_feed = clinic.client.get(f"{API}/patients/{patient}/calendar.ics", headers=doctor)
-    secret = clinic.app.state.wiring.settings.secret_key.get_secret_value()
-    link_feed = clinic.client.get(feed_path(secret, patient))
+    link_feed = clinic.client.get(issued_calendar_link(clinic, patient))
     for feed in (api_feed, link_feed):
         assert feed.status_code == 200, feed.text
         calendar = Calendar.from_ical(feed.content)
@@ -181,6 +181,21 @@ def test_a_line_break_cannot_reach_a_stored_record_and_the_feed_always_parses(
         assert events and all(event.get("dtstart") for event in events)
         assert all(len(line) <= 75 for line in feed.content.split(b"\r\n"))
         assert b"BEGIN:VEVENT\\" not in feed.content
+
+
+def issued_calendar_link(clinic: Clinic, patient: str) -> str:
+    """The path of the patient's calendar link, as the prescriber issues it on the
+    patient's access page (a link is issued per patient, none until then)."""
+    browser = TestClient(clinic.app)  # the pages' session cookie, apart from the API client
+    page = post_form(
+        browser, "/login", browser.get("/login").text, email="doc_a@a.test", password=PASSWORD
+    )
+    assert page.url.path == "/worklist", page.text
+    access = browser.get(f"/patients/{patient}/access")
+    issued = post_form(browser, f"/patients/{patient}/calendar-link", access.text)
+    link = re.search(r'id="calendar-link">http://testserver(/feeds/calendar/[^<]+)<', issued.text)
+    assert link, issued.text
+    return html.unescape(link.group(1))
 
 
 def test_a_900_kb_symptom_text_is_refused_and_never_stored(clinic: Clinic) -> None:

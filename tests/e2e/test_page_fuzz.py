@@ -25,21 +25,27 @@ from pathlib import Path
 from typing import Any, Final
 from urllib.parse import quote
 
+import pyotp
 import pytest
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from isocourse.auth.password_policy import MAX_PASSWORD_LENGTH
+from isocourse.auth.users import actor_of, add_user, user_by_email
 from isocourse.knowledge.loader import load_knowledge
 from isocourse.record_parser import FREE_TEXT_MAX, MEDICATION_NAME_MAX
-from isocourse.service.calendar_feed import feed_path
+from isocourse.service.calendar_feed import current_feed_path, issue_feed
+from isocourse.service.context import Call, ClinicSystem
+from isocourse.service.invitations import invite_patient
 from isocourse.web.forms import FormField, event_forms
 from isocourse.web.session import CSRF_COOKIE
 from tests.e2e.authorisation_policy import POLICY
 from tests.fuzz_values import ODD_DATES, odd_date_text, odd_number_text, odd_text
+from tests.interop_support import SmtpServer, running_smtp_server
 from tests.security_figures import add_to_figure
-from tests.web_support import TODAY, WebClinic, csrf_of, log_in, web_clinic
+from tests.web_support import NOW, PASSWORD, TODAY, WebClinic, csrf_of, log_in, web_clinic
 
 SCALE: Final = max(1, int(os.environ.get("ISOCOURSE_FUZZ_SCALE", "1")))
 FORM_EXAMPLES: Final = 12 * SCALE
@@ -49,7 +55,19 @@ EMAIL: Final = {
     "prescriber": "doc@demo.test",
     "pharmacist": "pharm@demo.test",
     "patient": "sam@demo.test",
+    "admin": "admin@demo.test",
 }
+#: the admin's password reset, disable and enable act on this user (no one signs in as it)
+SPARE_USER: Final = "spare@demo.test"
+#: invitations: the invitation form invites demo-03 (no login: the e-mail is sent); the
+#: invitation page is opened and accepted by demo-02, invited afresh for each request
+#: (a link works once) at an address of its own (accepting makes or resets its login)
+INVITED: Final = "demo-03"
+ACCEPTING: Final = ("demo-02", "kim@demo.test")
+GOOD_PASSWORD: Final = "lantern orbit pebble"
+#: the second factor the pharmacist sets up: a fixed key, and its code at the clinic's clock
+TOTP_SECRET: Final = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+TOTP_CODE: Final = pyotp.TOTP(TOTP_SECRET).at(NOW)
 #: dates no date field may hold (outside 1900-2100, or no such day, or not ISO)
 INVALID_DATES: Final = frozenset(d for d in ODD_DATES if d) - {"2026-11-22T10:00:00", "20261122"}
 #: numbers no number field may hold (not finite, or not a number at all)
@@ -273,6 +291,49 @@ FORMS: Final = (
         ),
     ),
     Form(
+        "second factor",
+        "pharmacist",
+        "/account/second-factor",
+        (
+            Field("secret", "text", TOTP_SECRET, ("secret", "key")),
+            Field("code", "text", TOTP_CODE, ("code",)),
+        ),
+    ),
+    Form(
+        "invitation",
+        "prescriber",
+        "/patients/{invited}/invitation",
+        (Field("email", "text", "new@demo.test", ("e-mail", "email"), max_length=320),),
+    ),
+    Form(
+        "choose a password",
+        "anonymous",
+        "/invitations/{invitation}",
+        (
+            Field("password", "text", GOOD_PASSWORD, ("password",), max_length=MAX_PASSWORD_LENGTH),
+            Field(
+                "password_again",
+                "text",
+                GOOD_PASSWORD,
+                ("password",),  # "the two passwords differ"
+                max_length=MAX_PASSWORD_LENGTH,
+            ),
+        ),
+    ),
+    Form(
+        "password reset",
+        "admin",
+        "/admin/users/{user}/password",
+        (Field("password", "text", GOOD_PASSWORD, ("password",), max_length=MAX_PASSWORD_LENGTH),),
+    ),
+    Form(
+        "second factor setting",
+        "admin",
+        "/admin/second-factor",
+        # "no" keeps it optional: "yes" would end the sessions of the fuzzing's prescriber
+        (Field("required", "choice", "no", ("required",), choices=("yes", "no")),),
+    ),
+    Form(
         "login",
         "anonymous",
         "/login",
@@ -293,6 +354,7 @@ class Site:
     patient: str  # the store id of demo-01, the patient who has a login
     prescription: str
     tokens: dict[str, str]  # role -> the CSRF token its pages carry (bound to its session)
+    user: int = 0  # the spare user's id
 
     def post(self, form: Form, data: dict[str, str | None]) -> Any:
         browser = self.browsers[form.role]
@@ -301,13 +363,63 @@ class Site:
         return browser.post(self.fill(form.path), data={**fields, "csrf_token": token})
 
     def fill(self, text: str) -> str:
-        return text.replace("{patient}", self.patient).replace("{prescription}", self.prescription)
+        """The text with its placeholders filled (``{odd}`` is the caller's to fill)."""
+        values = {
+            "{patient}": lambda: self.patient,
+            "{prescription}": lambda: self.prescription,
+            "{user}": lambda: str(self.user),
+            "{invited}": lambda: self.clinic.patient_ids[INVITED],
+            "{invitation}": self.invitation,
+            "{feed}": self.feed,
+        }
+        for placeholder, value in values.items():
+            if placeholder in text:
+                text = text.replace(placeholder, value())
+        return text
+
+    @property
+    def system(self) -> ClinicSystem:
+        system: ClinicSystem = self.clinic.app.state.wiring.system
+        return system
+
+    def prescriber(self) -> Call:
+        with self.system.store.reading() as session:
+            row = user_by_email(session, EMAIL["prescriber"])
+            assert row is not None
+            actor = actor_of(row)
+        return Call(actor, "page-fuzz", TODAY, NOW)
+
+    def invitation(self) -> str:
+        """A new invitation's token (a link works once)."""
+        patient, email = ACCEPTING
+        invited = invite_patient(
+            self.system, self.prescriber(), self.clinic.patient_ids[patient], email, hours=72
+        )
+        return invited.token
+
+    def feed(self) -> str:
+        """The path of demo-01's live calendar link (issued now if the fuzzing revoked it)."""
+        secret = self.clinic.app.state.wiring.secret
+        call = self.prescriber()
+        path = current_feed_path(self.system, call, secret, self.patient)
+        return path or issue_feed(self.system, call, secret, self.patient)
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     tmp_path: Path = tmp_path_factory.mktemp("page-fuzz")
-    for clinic in web_clinic(tmp_path):
+    for mail, clinic in _clinic_with_mail(tmp_path):
+        settings = clinic.app.state.wiring.settings  # invitations are e-mailed (no SMTP: a 503)
+        settings.smtp_host, settings.smtp_port = "127.0.0.1", mail.port
+        settings.smtp_from = "Demo clinic <reminders@demo.test>"
+        spare = add_user(
+            clinic.app.state.wiring.system.store,
+            email=SPARE_USER,
+            role="pharmacist",
+            clinic_id="demo",
+            password=PASSWORD,
+            now=NOW,
+        )
         with TestClient(clinic.app):  # runs the app's start-up and shut-down (closes the store)
             browsers, tokens = {}, {}
             for role in (*EMAIL, "anonymous"):
@@ -319,12 +431,19 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
                     assert log_in(browser, EMAIL[role]).status_code == 303
                     tokens[role] = csrf_of(browser.get("/login").text)
                 browsers[role] = browser
-            found = Site(clinic, browsers, clinic.patient_ids["demo-01"], "", tokens)
+            patient = clinic.patient_ids["demo-01"]
+            found = Site(clinic, browsers, patient, "", tokens, spare.user_id)
             prescribe = Form("prescribe", "prescriber", "/patients/{patient}/prescribe", _ORDER)
             written = found.post(prescribe, {"mg_per_day": "60", "days_supply": "30"})
             assert written.status_code == 303, written.text
             found.prescription = written.headers["location"].split("issued=")[1]
             yield found
+
+
+def _clinic_with_mail(tmp_path: Path) -> Iterator[tuple[SmtpServer, WebClinic]]:
+    for mail in running_smtp_server():
+        for clinic in web_clinic(tmp_path):
+            yield mail, clinic
 
 
 def error_text(page: str) -> str:
@@ -378,19 +497,31 @@ def test_a_form_refuses_an_odd_value_naming_the_field(site: Site, form: Form) ->
     posts()
 
 
+def _shape(path: str) -> str:
+    """A path template with its parameters unnamed: ``/patients/{}/events/{}``, whether
+    the route table, the policy or the lists here wrote it."""
+    return re.sub(r"\{[^}]*\}", "{}", path)
+
+
 def test_every_page_form_is_fuzzed() -> None:
     """Each form-posting page route has a form here (every event kind included)."""
     kinds = {f.kind for f in event_forms(load_knowledge(), TODAY)}
-    fuzzed = {f.path.replace("{patient}", "{patient_id}") for f in FORMS}
-    fuzzed = {p.replace("{prescription}", "{prescription_id}") for p in fuzzed}
-    assert {f"/patients/{{patient_id}}/events/{kind}" for kind in kinds} <= fuzzed
+    fuzzed = {_shape(f.path) for f in FORMS}
+    assert {f"/patients/{{}}/events/{kind}" for kind in kinds} <= fuzzed
+    assert "/admin/users/{}/password" in fuzzed  # the admin's other changes have no fields
     pages = {
-        path
+        _shape(path)
         for (method, path), rule in POLICY.items()
         if method == "POST" and not path.startswith(("/api/", "/fhir"))
     }
-    not_forms = {"/logout", "/patients/{patient_id}/events/{event_id}/entered-in-error"}
-    generic = {"/patients/{patient_id}/events/{kind}"}
+    not_forms = {
+        "/logout",
+        "/patients/{}/events/{}/entered-in-error",
+        "/patients/{}/calendar-link",
+        "/patients/{}/calendar-link/revoke",
+        "/me/calendar-link",
+    }
+    generic = {"/patients/{}/events/{}", "/admin/users/{}/{}"}
     assert pages - not_forms - generic <= fuzzed, pages - not_forms - generic - fuzzed
 
 
@@ -402,8 +533,6 @@ QUERY_NAMES: Final = ("q", "tier", "as_of", "issued", "explain", "page", "next")
 def _page_paths(site: Site) -> list[tuple[str, str, str]]:
     """(role, method, path template) for the pages to fetch, and the posts without a
     form worth the name; ``{odd}`` is replaced by generated text."""
-    secret = site.clinic.app.state.wiring.settings.secret_key.get_secret_value()
-    feed = feed_path(secret, site.patient)
     gets = [
         ("anonymous", "/"),
         ("anonymous", "/login"),
@@ -412,7 +541,7 @@ def _page_paths(site: Site) -> list[tuple[str, str, str]]:
         ("anonymous", "/docs/oauth2-redirect"),
         ("anonymous", "/redoc"),
         ("anonymous", "/static/{odd}"),
-        ("anonymous", feed),
+        ("anonymous", "{feed}"),  # demo-01's live link
         ("anonymous", "/feeds/calendar/{patient}/{odd}.ics"),
         ("anonymous", "/feeds/calendar/{odd}/{odd}.ics"),
         ("prescriber", "/"),
@@ -426,6 +555,14 @@ def _page_paths(site: Site) -> list[tuple[str, str, str]]:
         ("prescriber", "/patients/{patient}/calendar.ics"),
         ("prescriber", "/planner"),
         ("prescriber", "/admin"),
+        ("admin", "/admin"),
+        ("prescriber", "/patients/{patient}/access"),
+        ("prescriber", "/patients/{odd}/access"),
+        ("pharmacist", "/account/second-factor"),
+        ("admin", "/account/second-factor"),
+        ("patient", "/account/second-factor"),
+        ("anonymous", "/invitations/{invitation}"),
+        ("anonymous", "/invitations/{odd}"),
         ("pharmacist", "/pharmacy"),
         ("patient", "/me"),
         ("patient", "/me/guide"),
@@ -437,6 +574,15 @@ def _page_paths(site: Site) -> list[tuple[str, str, str]]:
         ("prescriber", "/patients/{odd}/reviews"),
         ("prescriber", "/patients/{patient}/prescriptions/{odd}/cancel"),
         ("anonymous", "/logout"),
+        ("prescriber", "/patients/{patient}/calendar-link"),
+        ("prescriber", "/patients/{patient}/calendar-link/revoke"),
+        ("prescriber", "/patients/{odd}/calendar-link"),
+        ("patient", "/me/calendar-link"),
+        ("admin", "/admin/users/{user}/disable"),
+        ("admin", "/admin/users/{user}/enable"),
+        ("admin", "/admin/users/{user}/second-factor-reset"),
+        ("admin", "/admin/users/{user}/{odd}"),
+        ("admin", "/admin/users/{odd}/disable"),
     ]
     return [(role, "GET", path) for role, path in gets] + [
         (role, "POST", path) for role, path in posts
@@ -488,7 +634,7 @@ def test_every_page_answers_generated_query_and_path_parameters(site: Site, data
 
 def test_every_page_route_is_fetched_or_posted(site: Site) -> None:
     """A new page cannot escape: every route left out of the schema is in one of the
-    lists above (GETs and form-less POSTs by their template; forms by their path)."""
+    lists above (GETs by their template; POSTs posted as a form or without one)."""
     served: set[tuple[str, str]] = set()
     for context in iter_route_contexts(site.clinic.app.routes):
         if getattr(context, "include_in_schema", False):
@@ -501,17 +647,12 @@ def test_every_page_route_is_fetched_or_posted(site: Site) -> None:
         "/patients/{patient_id}/charts/cumulative.png",
         "/patients/{patient_id}/charts/lab-{test}.png", "/patients/{patient_id}/report.pdf",
         "/patients/{patient_id}/calendar.ics", "/planner", "/admin", "/pharmacy", "/me",
-        "/me/guide",
+        "/me/guide", "/patients/{patient_id}/access", "/account/second-factor",
+        "/invitations/{token}",
     }  # fmt: skip
-    posts = {f.path for f in FORMS} | {
-        "/logout",
-        "/patients/{patient}/events/{event_id}/entered-in-error",
-        "/patients/{patient}/events/{kind}",
+    fetched = {(method, _shape(template)) for _, method, template in _page_paths(site)}
+    posted = {_shape(f.path) for f in FORMS} | {path for m, path in fetched if m == "POST"}
+    missing = {
+        (m, p) for m, p in served if (p not in gets if m == "GET" else _shape(p) not in posted)
     }
-    fetched = {template for _, _, template in _page_paths(site)}
-    assert "/patients/{patient}/events/{odd}/entered-in-error" in fetched
-    assert "/logout" in fetched
-    posts = {p.replace("{patient}", "{patient_id}") for p in posts}
-    posts = {p.replace("{prescription}", "{prescription_id}") for p in posts}
-    missing = {(m, p) for m, p in served if p not in (gets if m == "GET" else posts)}
     assert missing == set()

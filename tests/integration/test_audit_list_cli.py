@@ -47,7 +47,8 @@ def test_by_actor_patient_and_action(clinic: Clinic, monkeypatch: pytest.MonkeyP
     ids = _activity(clinic)
     by_doc_b = _listed(clinic, monkeypatch, "--actor", "DOC_B@b.test")
     assert [(row["user_email"], row["action"]) for row in by_doc_b] == [
-        ("doc_b@b.test", "access.denied.not_found")
+        ("doc_b@b.test", "sign_in"),  # the clinic's fixture signs each user in
+        ("doc_b@b.test", "access.denied.not_found"),
     ]
     about_first = _listed(clinic, monkeypatch, "--patient", ids["first"])
     assert {row["patient_id"] for row in about_first} == {ids["first"]}

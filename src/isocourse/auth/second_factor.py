@@ -22,10 +22,18 @@ from isocourse.store.tables import UserRow
 
 ISSUER: Final = "isocourse"
 _CODE: Final = re.compile(r"\d{6}")
+#: a key as ``new_secret`` makes it: 32 base32 characters (160 bits)
+_SECRET: Final = re.compile(r"[A-Z2-7]{32}")
 
 
 def new_secret() -> str:
     return pyotp.random_base32()
+
+
+def is_secret(text: str) -> bool:
+    """Whether ``text`` is a key as ``new_secret`` makes it (the set-up form sends back
+    the key it showed; anything else is not one)."""
+    return _SECRET.fullmatch(text) is not None
 
 
 def provisioning_uri(secret: str, email: str) -> str:

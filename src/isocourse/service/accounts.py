@@ -18,7 +18,7 @@ from typing import Literal
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from isocourse.auth.second_factor import enrol
+from isocourse.auth.second_factor import enrol, is_secret
 from isocourse.auth.sessions import FULL, revoke_user_sessions
 from isocourse.auth.users import (
     UserSummary,
@@ -148,8 +148,11 @@ def set_up_second_factor(
 ) -> None:
     """Keep ``secret`` as the caller's second factor if ``code`` is its current code: the
     caller's other sessions end, this one goes on as signed in with it (a session that
-    could only set it up becomes a full one). InvalidInput naming ``code`` otherwise."""
+    could only set it up becomes a full one). InvalidInput naming ``code`` otherwise (or
+    ``secret``, if it is not a key the page could have shown)."""
     require_role(call.actor, "prescriber", "pharmacist", "admin")
+    if not is_secret(secret):
+        raise InvalidInput("secret", "not the key the page showed: scan the new code below")
     with unit_of_work(system) as session:
         row = session.get(UserRow, call.actor.user_id)
         if row is None:

@@ -15,6 +15,7 @@ Audit: ``user.invited`` (prescriber), ``invitation.accepted`` (the patient's log
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -37,7 +38,11 @@ from isocourse.service.unit_of_work import unit_of_work
 from isocourse.settings import Settings
 from isocourse.store.tables import InvitationRow, UserRow
 
-_EMAIL_SHAPE: Final = "@"
+#: one address: an "@", a dot in the domain, no space, control character or the marks
+#: that make a header hold another address (it goes into the e-mail's "To", and becomes
+#: the patient's login)
+_PART: Final = r"[^@\s\x00-\x1f\x7f,;<>()\[\]\\\"]+"
+_EMAIL: Final = re.compile(rf"{_PART}@{_PART}\.{_PART}")
 GONE: Final = "this invitation link has expired or was already used: ask your clinic for a new one"
 
 
@@ -59,7 +64,7 @@ def invite_patient(
     """A one-time invitation for the patient (a prescriber of their clinic)."""
     require_role(call.actor, "prescriber")
     address = email.strip().lower()
-    if _EMAIL_SHAPE not in address or " " in address or len(address) > 320:
+    if len(address) > 320 or not _EMAIL.fullmatch(address):
         raise InvalidInput("email", "not an e-mail address")
     token = secrets.token_urlsafe(32)
     expires = utc(call.now) + timedelta(hours=hours)

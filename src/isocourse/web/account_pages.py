@@ -59,7 +59,8 @@ async def second_factor_set_up(request: Request) -> Response:
     try:
         set_up_second_factor(system(request), call, secret, code, session_key=key)
     except InvalidInput as error:
-        return _second_factor(request, call, secret, error=error.message, status=422)
+        shown = secret if error.field == "code" else new_secret()  # a key that is not one: anew
+        return _second_factor(request, call, shown, error=error.message, status=422)
     return redirect(HOME[call.actor.role])
 
 

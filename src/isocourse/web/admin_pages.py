@@ -76,5 +76,9 @@ async def second_factor_setting(request: Request) -> Response:
     await check_csrf(request)
     _, call = signed_in(request, "admin")
     form = await request.form()
-    require_second_factor(system(request), call, str(form.get("required", "")) == "yes")
+    required = str(form.get("required", ""))
+    if required not in ("yes", "no"):  # never read a garbled answer as "not required"
+        message = "Not changed. required: yes or no (whether a second factor is required)"
+        return _admin(request, error=message, status=422)
+    require_second_factor(system(request), call, required == "yes")
     return redirect("/admin?done=setting")
