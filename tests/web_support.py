@@ -17,6 +17,7 @@ from isocourse.auth.users import add_user
 from isocourse.demo_patients import demo_patients
 from isocourse.service.context import Call, ClinicSystem
 from isocourse.service.enrolment import enrol_patient
+from isocourse.service.patient_names import name_patient
 from isocourse.settings import Settings
 from tests.clinic_support import fresh_database
 
@@ -50,6 +51,7 @@ def seed(app: FastAPI) -> dict[str, str]:
     for patient in demo_patients(TODAY):
         call = Call(actor=actor, request_id="seed", today=TODAY, now=NOW)
         answer = enrol_patient(system, call, patient.record)
+        name_patient(system, call, answer["patient_id"], patient.name)
         ids[patient.record["patient"]["id"]] = answer["patient_id"]
     add_user(
         system.store,
@@ -99,3 +101,16 @@ def log_in(client: TestClient, email: str) -> Any:
 
 def post_form(client: TestClient, url: str, page_html: str, **fields: str) -> Any:
     return client.post(url, data={"csrf_token": csrf_of(page_html), **fields})
+
+
+def section(page: str, element_id: str) -> str:
+    """The element with ``element_id`` (to its first closing tag of the same name)."""
+    match = re.search(rf'<(\w+)[^>]*id="{element_id}"', page)
+    assert match, f"no #{element_id} on the page"
+    end = page.index(f"</{match.group(1)}>", match.end())
+    return page[match.start() : end]
+
+
+def text_of(html: str) -> str:
+    """The text of some HTML, each tag a space, runs of white space one."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))

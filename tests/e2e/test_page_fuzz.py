@@ -39,6 +39,7 @@ from isocourse.record_parser import FREE_TEXT_MAX, MEDICATION_NAME_MAX
 from isocourse.service.calendar_feed import current_feed_path, issue_feed
 from isocourse.service.context import Call, ClinicSystem
 from isocourse.service.invitations import invite_patient
+from isocourse.service.patient_names import NAME_MAX
 from isocourse.web.forms import FormField, event_forms
 from isocourse.web.session import CSRF_COOKIE
 from tests.e2e.authorisation_policy import POLICY
@@ -272,6 +273,12 @@ FORMS: Final = (
             ),
         ),
         (404, 409, 422),
+    ),
+    Form(
+        "patient name",
+        "prescriber",
+        "/patients/{patient}/name",
+        (Field("name", "text", "Sam Okafor", ("name",), max_length=NAME_MAX),),
     ),
     Form(
         "planner",

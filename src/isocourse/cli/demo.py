@@ -147,6 +147,7 @@ def _seed(system: ClinicSystem, current: Settings) -> Actor:
     from isocourse.demo_patients import demo_patients
     from isocourse.service.context import Call
     from isocourse.service.enrolment import enrol_patient
+    from isocourse.service.patient_names import name_patient
     from isocourse.store.tables import Clinic
 
     now = datetime.now(tz=UTC)
@@ -166,10 +167,11 @@ def _seed(system: ClinicSystem, current: Settings) -> Actor:
         for role in DEMO_ROLES
     }
     call = Call(users["prescriber"], f"demo-{uuid.uuid4()}", current.today(), now)
-    patient_ids = [
-        enrol_patient(system, call, patient.record)["patient_id"]
-        for patient in demo_patients(current.today())
-    ]
+    patient_ids = []
+    for patient in demo_patients(current.today()):
+        patient_id = enrol_patient(system, call, patient.record)["patient_id"]
+        name_patient(system, call, patient_id, patient.name)  # as the pharmacy finds them
+        patient_ids.append(patient_id)
     add_user(
         system.store,
         email=f"patient@{DEMO_CLINIC}.test",

@@ -16,6 +16,7 @@ from isocourse.rules import assess
 from isocourse.service.course_view import pending_reviews, written_prescriptions
 from isocourse.service.documents import read_calendar, read_report_pdf
 from isocourse.service.errors import Conflict, InvalidInput, NotFound, ServiceError
+from isocourse.service.patient_names import name_patient, standing_name
 from isocourse.service.prescribing import (
     PrescriptionOrder,
     cancel_prescription,
@@ -98,7 +99,8 @@ def _patient_page(
     prescriptions = written_prescriptions(course, known, call.today)
     context = {
         "patient_id": patient_id,
-        "name": record["patient"]["id"],
+        "name": standing_name(events) or record["patient"]["id"],
+        "patient_name": standing_name(events),
         "record": record,
         "assessment": assessment,
         "product_name": product.name,
@@ -206,6 +208,20 @@ async def cancel_page(request: Request, patient_id: str, prescription_id: str) -
             error=f"Not cancelled. {error.message}",
             status=422 if isinstance(error, InvalidInput) else 409,
         )
+    return redirect(f"/patients/{patient_id}")
+
+
+@router.post("/patients/{patient_id}/name")
+async def name_page(request: Request, patient_id: str) -> Response:
+    """The patient's name, as the clinic and the pharmacy look them up."""
+    await check_csrf(request)
+    _, call = signed_in(request, "prescriber")
+    form = await request.form()
+    try:
+        name_patient(system(request), call, patient_id, str(form.get("name", "")))
+    except InvalidInput as error:
+        words = f"Name not saved. Name: {error.message.removeprefix('name: ')}"
+        return _patient_page(request, patient_id, error=words, status=422)
     return redirect(f"/patients/{patient_id}")
 
 
