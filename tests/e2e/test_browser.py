@@ -124,6 +124,7 @@ def test_a_blocked_prescription_is_refused_with_its_reasons(page: Page) -> None:
     log_in(page, "doc@demo.test")
     page.get_by_role("link", name="demo-04").click()
     page.get_by_label("Daily dose").fill("60")
+    page.get_by_label("Days of supply").fill("30")  # the form starts empty
     page.get_by_role("button", name="Check the rules").click()
     page.locator("#rule-check .refused").wait_for()
     assert "MOOD_SUICIDAL_IDEATION" in page.locator("#rule-check").inner_text()
@@ -136,6 +137,7 @@ def test_a_pharmacist_verifies_and_dispenses(page: Page) -> None:
     log_in(page, "doc@demo.test")
     page.get_by_role("link", name="demo-01").click()
     page.get_by_label("Daily dose").fill("60")
+    page.get_by_label("Days of supply").fill("30")  # the form starts empty
     page.get_by_role("button", name="Prescribe", exact=True).click()
     flash = page.locator("#issued").inner_text()
     prescription_id = re.search(r"[0-9a-f-]{36}", flash)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -15,17 +16,22 @@ from isocourse.reports.lab_series import lab_series
 from isocourse.rules import assess
 from isocourse.service.course_view import pending_reviews, written_prescriptions
 from isocourse.service.documents import read_calendar, read_report_pdf
-from isocourse.service.errors import Conflict, InvalidInput, NotFound, ServiceError
+from isocourse.service.errors import Conflict, InvalidInput, NotFound, Refused, ServiceError
 from isocourse.service.patient_names import name_patient, standing_name
-from isocourse.service.prescribing import (
-    PrescriptionOrder,
-    cancel_prescription,
-    check_prescription,
-    prescribe,
-)
+from isocourse.service.prescribing import PrescriptionOrder, cancel_prescription, prescribe
+from isocourse.service.prescription_review import review_prescription
 from isocourse.service.reading import list_events, read_assessment, read_record, read_worklist
 from isocourse.service.recording import correct_entry, record_event
 from isocourse.web.forms import event_forms, form_for
+from isocourse.web.prescribing_view import (
+    STATE_WORDS,
+    cancellation_reason,
+    dose_check,
+    mg,
+    prescription_today,
+    reasons,
+    staff_day,
+)
 from isocourse.web.rendering import PageRoute, redirect, render, signed_in, system
 from isocourse.web.session import check_csrf
 from isocourse.web.timeline import timeline_rows
@@ -97,6 +103,7 @@ def _patient_page(
     course = course_record_from_json(record, known, today=call.today)
     issued = request.query_params.get("issued", "")
     prescriptions = written_prescriptions(course, known, call.today)
+    shown = next((p for p in prescriptions if p.prescription.id == issued), None)
     context = {
         "patient_id": patient_id,
         "name": standing_name(events) or record["patient"]["id"],
@@ -109,7 +116,12 @@ def _patient_page(
         "timeline": timeline_rows(events),
         "pending_reviews": pending_reviews(course, known, call.today),
         "prescriptions": prescriptions,
-        "issued": next((p for p in prescriptions if p.prescription.id == issued), None),
+        "issued": shown,
+        "issued_cancel_reason": cancellation_reason(events, issued) if shown else "",
+        "today_box": prescription_today(assessment, prescriptions, known),
+        "staff_day": staff_day,
+        "mg": mg,
+        "state_words": STATE_WORDS,
         "error": error,
         "flash": flash,
         "open_form": open_form,
@@ -163,13 +175,24 @@ async def _order(request: Request) -> PrescriptionOrder:
 
 @router.post("/patients/{patient_id}/prescribe/check")
 async def prescription_check(request: Request, patient_id: str) -> Response:
+    """The rule check (an htmx fragment, so always 200: htmx shows only a 2xx)."""
     await check_csrf(request)
     _, call = signed_in(request, "prescriber")
+    known = system(request).knowledge
     try:
-        answer = check_prescription(system(request), call, patient_id, await _order(request))
+        review = review_prescription(system(request), call, patient_id, await _order(request))
     except InvalidInput as error:
         return render(request, "_rule_check.html", {"problem": error.message})
-    return render(request, "_rule_check.html", {"assessment": answer})
+    except Refused as refusal:  # the check itself could not run: nothing may be issued
+        return render(request, "_rule_check.html", {"problem": refusal.message})
+    context = {
+        "review": review,
+        "dose": dose_check(review),
+        "reasons": reasons(review.alerts, known, review.new_codes),
+        "gone": [known.alerts[c].title for c in sorted(review.gone_codes) if c in known.alerts],
+        "staff_day": staff_day,
+    }
+    return render(request, "_rule_check.html", context)
 
 
 @router.post("/patients/{patient_id}/prescribe")
@@ -208,7 +231,7 @@ async def cancel_page(request: Request, patient_id: str, prescription_id: str) -
             error=f"Not cancelled. {error.message}",
             status=422 if isinstance(error, InvalidInput) else 409,
         )
-    return redirect(f"/patients/{patient_id}")
+    return redirect(f"/patients/{patient_id}?issued={quote(prescription_id, safe='')}")
 
 
 @router.post("/patients/{patient_id}/name")

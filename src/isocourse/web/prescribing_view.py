@@ -1,0 +1,209 @@
+"""The prescriber's and the pharmacist's views in words: alerts by their catalogue titles
+(the code only as a small label), doses and dates as staff read them.
+
+Numbers: mg as written (``60``, ``22.5``), mg/kg/day to two decimals (the dose ranges
+are 0.4-0.8 and 0.5-1.0: one decimal would put 0.75 on 0.8); dates for staff as ISO with
+the weekday (``2026-12-21 (Mon)``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Final
+
+from isocourse.knowledge.model import Knowledge
+from isocourse.rules.supply import PrescriptionState
+from isocourse.service.prescription_review import PrescriptionReview
+
+#: each severity as a heading word for staff, most severe first
+SEVERITY_WORDS: Final[Mapping[str, str]] = {
+    "stop": "Stop now",
+    "urgent": "Urgent",
+    "block": "Blocked",
+    "warning": "Warning",
+    "info": "Note",
+}
+#: refusals that are not alerts of the catalogue, by their code
+REFUSAL_TITLES: Final[Mapping[str, str]] = {
+    "ALREADY_DISPENSED": "Already dispensed",
+    "PRESCRIPTION_CANCELLED": "Cancelled by the prescriber",
+    "CHECK_FAILED": "The safety check could not run",
+    "NOT_ALLOWED": "The rules do not allow it",
+}
+STATE_WORDS: Final[Mapping[str, str]] = {
+    "open": "issued, not yet dispensed",
+    "dispensed": "dispensed",
+    "cancelled": "cancelled",
+    "lapsed": "lapsed (not dispensed in time)",
+}
+
+
+def mg(value: float | None) -> str:
+    return "—" if value is None else f"{value:g}"
+
+
+def mg_per_kg_day(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
+def staff_day(day: date | str | None) -> str:
+    """``2026-12-21 (Mon)``; a dash for no day."""
+    if day is None or day == "":
+        return "—"
+    found = date.fromisoformat(day) if isinstance(day, str) else day
+    return f"{found.isoformat()} ({found.strftime('%a')})"
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One finding in words: its severity's word, its title, what to do, and its code."""
+
+    severity: str
+    heading: str
+    title: str
+    message: str
+    code: str
+    new: bool = False
+
+
+def reasons(
+    alerts: Iterable[Any],
+    knowledge: Knowledge,
+    new_codes: frozenset[str] = frozenset(),
+) -> list[Reason]:
+    """Alerts (values or their JSON) as reasons, in the order given."""
+    found = []
+    for alert in alerts:
+        fields = alert if isinstance(alert, Mapping) else vars(alert)
+        code, severity = str(fields["code"]), str(fields["severity"])
+        found.append(
+            Reason(
+                severity=severity,
+                heading=SEVERITY_WORDS.get(severity, severity),
+                title=_title(code, knowledge),
+                message=str(fields.get("message", "")),
+                code=code,
+                new=code in new_codes,
+            )
+        )
+    return found
+
+
+def _title(code: str, knowledge: Knowledge) -> str:
+    definition = knowledge.alerts.get(code)
+    if definition is not None:
+        return definition.title
+    return REFUSAL_TITLES.get(code, code.replace("_", " ").capitalize())
+
+
+@dataclass(frozen=True)
+class PrescriptionToday:
+    """The course page's "Prescription today" box: may one be written, and if not why."""
+
+    #: "allowed", "open" (one is issued and waiting at the pharmacy) or "refused"
+    state: str
+    window_closes: str
+    open: PrescriptionState | None
+    reasons: tuple[Reason, ...]
+
+
+def prescription_today(
+    assessment: Mapping[str, Any], states: Sequence[PrescriptionState], knowledge: Knowledge
+) -> PrescriptionToday:
+    dispense = assessment["dispense"]
+    opened = next((state for state in states if state.state == "open"), None)
+    blocking = set(dispense["blocking"])
+    alerts = [alert for alert in assessment["alerts"] if alert["code"] in blocking]
+    named = {alert["code"] for alert in alerts}
+    alerts += [{"code": code, "severity": "block"} for code in sorted(blocking - named)]
+    if opened is not None:
+        alerts = [alert for alert in alerts if alert["code"] != "PRESCRIPTION_OPEN"]
+    ordered = sorted(alerts, key=lambda alert: list(SEVERITY_WORDS).index(alert["severity"]))
+    if opened is not None:
+        state = "open"
+    else:
+        state = "allowed" if dispense["allowed"] and not blocking else "refused"
+    return PrescriptionToday(
+        state=state,
+        window_closes=staff_day(dispense["window_closes"]) if dispense["window_closes"] else "",
+        open=opened,
+        reasons=tuple(reasons(ordered, knowledge)),
+    )
+
+
+@dataclass(frozen=True)
+class DoseCheck:
+    """The rule check's dose line and what changed, in words."""
+
+    dose: str
+    range: str
+    position: str
+    change: str
+
+
+POSITION_WORDS: Final[Mapping[str, str]] = {
+    "below": "below the usual range",
+    "within": "within the usual range",
+    "above": "above the usual range",
+    "over": "over the label maximum",
+    "unknown": "no weight recorded: the dose per kg cannot be told",
+}
+
+
+def dose_check(review: PrescriptionReview) -> DoseCheck:
+    order, limits = review.order, review.dose_range
+    dose = f"{mg(order.mg_per_day)} mg a day for {order.days_supply} days"
+    if review.mg_per_kg_per_day is not None and review.weight_kg is not None:
+        dose += (
+            f" = {mg_per_kg_day(review.mg_per_kg_per_day)} mg/kg/day"
+            f" at {review.weight_kg:.1f} kg (weighed {staff_day(review.weighed_on)})"
+        )
+    span = f"{limits.low_mg_per_kg:g}–{limits.high_mg_per_kg:g}"
+    return DoseCheck(
+        dose=dose,
+        range=(
+            f"{limits.product_name}: usually {span} mg/kg/day, "
+            f"at most {limits.max_mg_per_kg:g} mg/kg/day"
+        ),
+        position=POSITION_WORDS[review.position],
+        change=_change(review),
+    )
+
+
+def _change(review: PrescriptionReview) -> str:
+    current, order = review.current, review.order
+    if current is None:
+        return "The first prescription of this course."
+    was = current.mg_per_day or review.current_mg_per_day
+    parts = []
+    if was is None or was == order.mg_per_day:
+        parts.append("same daily dose")
+    else:
+        step = order.mg_per_day - was
+        parts.append(f"daily dose {mg(was)} → {mg(order.mg_per_day)} mg ({step:+g} mg)")
+    if current.days_supply == order.days_supply:
+        parts.append("same days of supply")
+    else:
+        parts.append(f"days of supply {current.days_supply} → {order.days_supply}")
+    written = f"the prescription of {staff_day(current.date)}"
+    return (
+        f"From {written} ({mg(was)} mg a day, {current.days_supply} days): "
+        + "; ".join(parts)
+        + "."
+    )
+
+
+def cancellation_reason(events: Sequence[Mapping[str, Any]], prescription_id: str) -> str:
+    """The reason the standing cancellation of ``prescription_id`` gives (empty: none)."""
+    retracted = {event["corrects"] for event in events if event["kind"] == "entered_in_error"}
+    for event in events:
+        entry = event["entry"]
+        if (
+            event["kind"] == "prescription_cancelled"
+            and event["event_id"] not in retracted
+            and entry.get("prescription_id") == prescription_id
+        ):
+            return str(entry.get("reason", ""))
+    return ""
