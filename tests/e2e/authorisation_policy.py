@@ -146,6 +146,9 @@ POLICY: Final[Mapping[tuple[str, str], Rule]] = {
     ("GET", "/pharmacy"): roles("pharmacist"),
     ("POST", "/pharmacy"): about_a_prescription(),
     ("POST", "/pharmacy/dispense"): about_a_prescription(),
+    # a search by name and birth date: within the pharmacist's own clinic (the search
+    # itself is scoped; tests/e2e/test_web_pharmacy.py checks another clinic's patient)
+    ("POST", "/pharmacy/search"): roles("pharmacist"),
     ("GET", "/me"): roles("patient"),
     ("POST", "/me/check-in"): roles("patient"),
     ("POST", "/me/symptoms"): roles("patient"),

@@ -389,6 +389,9 @@ BUILDERS: dict[tuple[str, str], Builder] = {
     ("GET", "/pharmacy"): _get("/pharmacy"),
     ("POST", "/pharmacy"): _pharmacy_form("/pharmacy"),
     ("POST", "/pharmacy/dispense"): _pharmacy_form("/pharmacy/dispense"),
+    ("POST", "/pharmacy/search"): lambda s, r: Call(
+        "POST", "/pharmacy/search", form={"name": "Alex Matrix", "birth_date": s.birth_date}
+    ),
     ("GET", "/me"): _get("/me"),
     ("POST", "/me/check-in"): _post("/me/check-in", form={"taken": "yes"}),
     ("POST", "/me/symptoms"): _post("/me/symptoms", form={"text": "dry lips"}),

@@ -275,6 +275,17 @@ FORMS: Final = (
         (404, 409, 422),
     ),
     Form(
+        "pharmacy search",
+        "pharmacist",
+        "/pharmacy/search",
+        (
+            Field("name", "text", "Sam Okafor", ("name",), max_length=NAME_MAX),
+            Field(
+                "birth_date", "date", "2004-11-01", ("date of birth", "birth date", "birth_date")
+            ),
+        ),
+    ),
+    Form(
         "patient name",
         "prescriber",
         "/patients/{patient}/name",
