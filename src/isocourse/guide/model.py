@@ -45,6 +45,9 @@ class PersonalDates:
     projected_completion: date | None
     target_mg_per_kg: float
     cumulative_mg_per_kg: float | None
+    #: the assessment says to stop now (an alert of severity stop, or the patient's page
+    #: holds): the guide says so and projects no end
+    stopped: bool = False
 
 
 @dataclass(frozen=True)
@@ -67,19 +70,28 @@ def category_of(can_get_pregnant: bool | None) -> PregnancyCategory:
 
 
 def guide_options_from_record(
-    record: CourseRecord, assessment: Assessment, audience: Audience = "patient"
+    record: CourseRecord,
+    assessment: Assessment,
+    audience: Audience = "patient",
+    *,
+    stopped: bool | None = None,
 ) -> GuideOptions:
-    """Fit the guide to a course record and its assessment (dates from ``assessment``)."""
+    """Fit the guide to a course record and its assessment (dates from ``assessment``).
+    ``stopped``: whether treatment is to stop now; by default, whether an alert of
+    severity stop stands. While stopped, no end of the course is projected."""
     cumulative = assessment.cumulative
+    if stopped is None:
+        stopped = any(alert.severity == "stop" for alert in assessment.alerts)
     personal = PersonalDates(
         patient_id=assessment.patient_id,
         as_of=assessment.as_of,
         dispense_allowed=assessment.dispense.allowed,
         window_closes=assessment.dispense.window_closes,
         due=assessment.due,
-        projected_completion=cumulative.projected_completion,
+        projected_completion=None if stopped else cumulative.projected_completion,
         target_mg_per_kg=cumulative.target_mg_per_kg,
         cumulative_mg_per_kg=cumulative.mg_per_kg,
+        stopped=stopped,
     )
     return GuideOptions(
         product=record.course.product,

@@ -17,6 +17,7 @@ from isocourse.rules import assess
 from isocourse.service.course_view import pending_reviews, written_prescriptions
 from isocourse.service.documents import read_calendar, read_report_pdf
 from isocourse.service.errors import Conflict, InvalidInput, NotFound, Refused, ServiceError
+from isocourse.service.patient_hold import red_flags_to_review
 from isocourse.service.patient_names import name_patient, standing_name
 from isocourse.service.prescribing import PrescriptionOrder, cancel_prescription, prescribe
 from isocourse.service.prescription_review import review_prescription
@@ -115,6 +116,7 @@ def _patient_page(
         "event_forms": event_forms(known, call.today),
         "timeline": timeline_rows(events),
         "pending_reviews": pending_reviews(course, known, call.today),
+        "red_flag_reviews": red_flags_to_review(course, known),
         "prescriptions": prescriptions,
         "issued": shown,
         "issued_cancel_reason": cancellation_reason(events, issued) if shown else "",

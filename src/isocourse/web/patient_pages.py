@@ -11,9 +11,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from isocourse.assessment import Assessment
-from isocourse.assessment_json import assessment_to_json
 from isocourse.guide.html import guide_html_fragment, section_html
-from isocourse.guide.model import guide_options_from_record
+from isocourse.guide.model import GuideOptions, guide_options_from_record
 from isocourse.guide.render import render_guide
 from isocourse.knowledge.model import Knowledge
 from isocourse.record import CourseRecord
@@ -23,9 +22,11 @@ from isocourse.rules.symptoms import match_symptom_text
 from isocourse.service.check_in import check_in_dose
 from isocourse.service.context import Actor, Call
 from isocourse.service.errors import Conflict, InvalidInput
+from isocourse.service.patient_hold import Hold, patient_hold
 from isocourse.service.reading import read_record
 from isocourse.service.recording import record_event
 from isocourse.web.access_pages import patient_calendar_link
+from isocourse.web.patient_view import dose_history, long_day, next_steps, patient_day
 from isocourse.web.rendering import PageRoute, render, signed_in, system
 from isocourse.web.session import check_csrf
 
@@ -52,16 +53,11 @@ PHQ_ANSWERS = (
     ("3", "Nearly every day"),
 )
 MISSED_DOSE_SECTION = "faq-missed-dose"
-DUE_WORDS = {
-    "pregnancy_test": "Pregnancy test",
-    "labs": "Blood test (liver and blood fats)",
-    "mood_screen": "Mood check",
-    "weight": "Weigh-in",
-    "counselling": "Talk with your prescriber",
-    "end_of_course_pregnancy_test": "Pregnancy test at the end of treatment",
-    "post_course_pregnancy_test": "Pregnancy test one month after treatment",
-    "dispense_window_closes": "Last day to collect your capsules",
-}
+#: a dose check-in refused while the page holds (see :mod:`isocourse.service.patient_hold`)
+HELD_WORDS = (
+    "Your clinic's check says to stop taking isotretinoin for now, so there is no dose to "
+    "check in. Call your clinic."
+)
 
 
 def _patient(request: Request) -> tuple[Actor, Call, str]:
@@ -95,27 +91,32 @@ def _today(
     _, call, patient_id = _patient(request)
     known = system(request).knowledge
     record, assessment = _course(request, call, patient_id)
-    guide = render_guide(known, guide_options_from_record(record, assessment))
-    decision = assessment_to_json(assessment)
+    hold = patient_hold(record, assessment, known)
+    guide = render_guide(known, _guide_options(record, assessment, hold))
+    closes = assessment.dispense.window_closes
     context: dict[str, Any] = {
-        "today": call.today.isoformat(),
+        "today": long_day(call.today),
         "flash": flash,
         "error": error,
-        "red_flag": red_flag or [],
-        "dose_mg": decision["dose"]["mg_per_day"],
+        "red_flag": list(dict.fromkeys([*(red_flag or []), *(hold.lines if hold else [])])),
+        "held": hold is not None,
+        "dose_mg": assessment.dose.mg_per_day,
+        "dose_history": dose_history(record),
         "food_text": known.products.products[record.course.product].food_text,
         "missed_dose_html": section_html(guide, MISSED_DOSE_SECTION),
         "missed_open": missed_open,
-        "window_closes": decision["dispense"]["window_closes"],
-        "due": [
-            {"words": DUE_WORDS.get(d["task"], d["task"].replace("_", " ")), **d}
-            for d in decision["due"]
-        ],
+        "window_closes": patient_day(closes) if assessment.dispense.allowed else "",
+        "next_steps": next_steps(assessment),
         "phq9": PHQ9,
         "phq_answers": PHQ_ANSWERS,
         "calendar_link": patient_calendar_link(request, call, patient_id),
     }
     return render(request, "me.html", context, status=status)
+
+
+def _guide_options(record: CourseRecord, assessment: Assessment, hold: Hold | None) -> GuideOptions:
+    """The guide fitted to the course; while the page holds, it projects no end."""
+    return guide_options_from_record(record, assessment, stopped=hold is not None)
 
 
 @router.post("/me/check-in")
@@ -125,6 +126,9 @@ async def dose_check_in(request: Request) -> Response:
     form = await request.form()
     taken = str(form.get("taken", "")) == "yes"
     missed = str(form.get("missed", "both"))
+    record, assessment = _course(request, call, patient_id)
+    if patient_hold(record, assessment, system(request).knowledge) is not None:
+        return _today(request, error=HELD_WORDS, status=409)
     try:
         check_in_dose(system(request), call, patient_id, taken=taken, missed=missed)
     except (InvalidInput, Conflict) as error:
@@ -186,5 +190,6 @@ def guide_page(request: Request) -> Response:
     """The drug guide fitted to this patient's product, programme, category and dates."""
     _, call, patient_id = _patient(request)
     record, assessment = _course(request, call, patient_id)
-    guide = render_guide(system(request).knowledge, guide_options_from_record(record, assessment))
+    hold = patient_hold(record, assessment, system(request).knowledge)
+    guide = render_guide(system(request).knowledge, _guide_options(record, assessment, hold))
     return render(request, "guide.html", {"guide_html": guide_html_fragment(guide)})
