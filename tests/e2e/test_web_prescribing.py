@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from isocourse.store.tables import EventRow
 from tests.web_support import WebClinic, log_in, post_form, section, text_of, web_clinic
 
 
@@ -154,3 +156,27 @@ def test_a_dispensed_prescription_shows_dispensed(clinic: WebClinic, doctor: Tes
         assert done.status_code == 200
     card = text_of(section(doctor.get(str(issued.url)).text, "issued"))
     assert "State: dispensed" in card
+
+
+def test_a_stored_record_that_no_longer_validates_shows_in_the_rule_check(
+    clinic: WebClinic, doctor: TestClient
+) -> None:
+    """htmx swaps in only a 2xx answer: the check says what is wrong in its own area."""
+    patient = clinic.patient_ids["demo-01"]
+    page = doctor.get(f"/patients/{patient}")
+    store = clinic.app.state.wiring.system.store
+    with store.transaction() as session:  # written past the services, as a faulty migration
+        weight = session.scalars(
+            select(EventRow).where(EventRow.patient_id == patient, EventRow.kind == "weight")
+        ).first()
+        assert weight is not None
+        weight.payload = {**weight.payload, "value": "heavy"}
+    answer = post_form(
+        doctor,
+        f"/patients/{patient}/prescribe/check",
+        page.text,
+        mg_per_day="60",
+        days_supply="30",
+    )
+    assert answer.status_code == 200
+    assert 'role="alert"' in answer.text and "no longer validates" in answer.text

@@ -16,7 +16,7 @@ from isocourse.reports.lab_series import lab_series
 from isocourse.rules import assess
 from isocourse.service.course_view import pending_reviews, written_prescriptions
 from isocourse.service.documents import read_calendar, read_report_pdf
-from isocourse.service.errors import Conflict, InvalidInput, NotFound, Refused, ServiceError
+from isocourse.service.errors import Conflict, InvalidInput, NotFound, ServiceError
 from isocourse.service.patient_hold import red_flags_to_review
 from isocourse.service.patient_names import name_patient, standing_name
 from isocourse.service.prescribing import PrescriptionOrder, cancel_prescription, prescribe
@@ -185,8 +185,8 @@ async def prescription_check(request: Request, patient_id: str) -> Response:
         review = review_prescription(system(request), call, patient_id, await _order(request))
     except InvalidInput as error:
         return render(request, "_rule_check.html", {"problem": error.message})
-    except Refused as refusal:  # the check itself could not run: nothing may be issued
-        return render(request, "_rule_check.html", {"problem": refusal.message})
+    except Conflict as conflict:  # the check could not run, or the stored record is invalid
+        return render(request, "_rule_check.html", {"problem": conflict.message})
     context = {
         "review": review,
         "dose": dose_check(review),
