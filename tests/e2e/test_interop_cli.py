@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from isocourse.cli import app
 from isocourse.knowledge.loader import load_knowledge
-from isocourse.reminders import CONTACT_CLINIC
+from isocourse.reminder_plan import CONTACT_CLINIC
 from isocourse.service.context import ClinicSystem
 from isocourse.service.reminders import set_reminder_preference
 from isocourse.settings import Settings
