@@ -26,7 +26,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from isocourse.assessment import Assessment
-from isocourse.calendar import course_calendar
+from isocourse.course_ics import course_calendar
 from isocourse.record import CourseRecord
 from isocourse.rules import assess
 from isocourse.rules.course_facts import last_dose_day

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from isocourse.lab_import import (
+from isocourse.lab_csv_parser import (
     AcceptedRow,
     LabImportError,
     LabImportReport,

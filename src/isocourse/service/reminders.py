@@ -21,7 +21,13 @@ from typing import Any, Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from isocourse.reminders import DEFAULT_POLICY, CheckIns, Reminder, ReminderPolicy, reminders_for
+from isocourse.reminder_plan import (
+    DEFAULT_POLICY,
+    CheckIns,
+    Reminder,
+    ReminderPolicy,
+    reminders_for,
+)
 from isocourse.rules.course_facts import in_treatment
 from isocourse.service.audit import record_audit
 from isocourse.service.context import Actor, Call, ClinicSystem, require_role
