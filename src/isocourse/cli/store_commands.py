@@ -192,7 +192,7 @@ def serve(
         served = create_app(configured, freeze_startup_heap=True)
         # proxy_headers off: uvicorn would otherwise take the client's address from
         # X-Forwarded-For whenever the peer is local; the app decides, trusting only
-        # ISOCOURSE_TRUSTED_PROXIES (isocourse.api.wiring.client_address)
+        # ISOCOURSE_TRUSTED_PROXIES (isocourse.wiring.client_address)
         uvicorn.run(
             served, host=host, port=port, http=NoDelayH11Protocol, proxy_headers=False
         )

@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from isocourse.api.wiring import client_address, wiring
 from isocourse.auth.sessions import ENROL
 from isocourse.auth.sign_in import sign_in, sign_out
 from isocourse.service.context import Call
@@ -18,6 +17,7 @@ from isocourse.web.session import (
     page_session,
     start_session,
 )
+from isocourse.wiring import client_address, wiring
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 

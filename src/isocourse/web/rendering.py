@@ -11,7 +11,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
-from isocourse.api.wiring import wiring
 from isocourse.service.context import Actor, Call, ClinicSystem, Role
 from isocourse.service.denials import denied
 from isocourse.service.errors import (
@@ -31,6 +30,7 @@ from isocourse.web.session import (
     page_call,
     set_cookies,
 )
+from isocourse.wiring import wiring
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
