@@ -12,11 +12,12 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 from fastapi.security import OAuth2PasswordBearer
 
+from isocourse.auth.roles import Actor
 from isocourse.auth.sessions import SignedIn
 from isocourse.auth.tokens import TokenError
-from isocourse.service.context import Actor, Call, Caller
+from isocourse.errors import NotAuthenticated
+from isocourse.service.context import Call, Caller
 from isocourse.service.denials import denied
-from isocourse.service.errors import NotAuthenticated
 from isocourse.wiring import Wiring, wiring
 
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from isocourse.assessment import Assessment
 from isocourse.assessment_json import assessment_to_json
+from isocourse.errors import Conflict, InvalidInput, NotFound, Refused
 from isocourse.service.audit import record_audit
 from isocourse.service.context import Call, ClinicSystem, require_role, source_of
 from isocourse.service.decisions import (
@@ -29,7 +30,6 @@ from isocourse.service.decisions import (
     decision_json,
     refuse_unless_allowed,
 )
-from isocourse.service.errors import Conflict, InvalidInput, NotFound, Refused
 from isocourse.service.patients import (
     audited_record,
     folded_document,

@@ -12,9 +12,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from isocourse.auth.second_factor import new_secret, provisioning_uri, qr_svg
+from isocourse.errors import Forbidden, InvalidInput, NotFound
 from isocourse.service.accounts import set_up_second_factor
 from isocourse.service.context import Call
-from isocourse.service.errors import Forbidden, InvalidInput, NotFound
 from isocourse.service.invitations import accept_invitation, open_invitation
 from isocourse.web.rendering import PageRedirect, PageRoute, redirect, render, system
 from isocourse.web.session import check_csrf, page_session

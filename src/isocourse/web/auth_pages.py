@@ -6,9 +6,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from isocourse.auth.sessions import ENROL
-from isocourse.auth.sign_in import sign_in, sign_out
+from isocourse.errors import NotAuthenticated, TooManyAttempts
 from isocourse.service.context import Call
-from isocourse.service.errors import NotAuthenticated, TooManyAttempts
+from isocourse.service.sign_in import sign_in, sign_out
 from isocourse.web.rendering import PageRoute, page_actor_cached, redirect, render
 from isocourse.web.session import (
     SECOND_FACTOR_PAGE,

@@ -7,13 +7,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from isocourse.errors import Conflict, InvalidInput, NotFound, ServiceError
 from isocourse.record_parser import course_record_from_json
 from isocourse.reports.charts import cumulative_chart_png, lab_chart_png
 from isocourse.reports.lab_series import lab_series
 from isocourse.rules import assess
 from isocourse.service.course_view import pending_reviews, written_prescriptions
 from isocourse.service.documents import read_calendar, read_report_pdf
-from isocourse.service.errors import Conflict, InvalidInput, NotFound, ServiceError
 from isocourse.service.prescribing import (
     DAYS_SUPPLY_MAX,
     MG_PER_DAY_MAX,

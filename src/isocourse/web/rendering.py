@@ -11,9 +11,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
-from isocourse.service.context import Actor, Call, ClinicSystem, Role
-from isocourse.service.denials import denied
-from isocourse.service.errors import (
+from isocourse.auth.roles import Actor, Role
+from isocourse.errors import (
     Conflict,
     Forbidden,
     InvalidInput,
@@ -21,6 +20,8 @@ from isocourse.service.errors import (
     NotFound,
     ServiceError,
 )
+from isocourse.service.context import Call, ClinicSystem
+from isocourse.service.denials import denied
 from isocourse.web.session import (
     SECOND_FACTOR_PAGE,
     CsrfRefused,
