@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from isocourse.api import create_app
 from isocourse.auth.users import add_user
-from isocourse.service.errors import InvalidInput
+from isocourse.errors import InvalidInput
 from isocourse.settings import Settings
 from tests.clinic_support import ALLOWED_DEMO, NOW, PASSWORD, Clinic, demo, fresh_database
 from tests.web_support import csrf_of

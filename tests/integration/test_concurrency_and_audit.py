@@ -8,11 +8,12 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select, text
 
+from isocourse.auth.roles import Actor
 from isocourse.auth.users import actor_of
+from isocourse.errors import Conflict
 from isocourse.service.audit import record_audit, verify_chain
-from isocourse.service.context import Actor, Call, ClinicSystem
+from isocourse.service.context import Call, ClinicSystem
 from isocourse.service.dispensing import dispense
-from isocourse.service.errors import Conflict
 from isocourse.service.unit_of_work import unit_of_work
 from isocourse.store.tables import AuditEntryRow, EventRow, UserRow
 from tests.clinic_support import ALLOWED_DEMO, NOW, TODAY, Clinic, demo

@@ -14,10 +14,11 @@ from typing import Any
 
 from sqlalchemy import event, func, select
 
+from isocourse.auth.roles import Actor
 from isocourse.auth.users import actor_of
-from isocourse.service.context import Actor, Call, ClinicSystem
+from isocourse.errors import ServiceError
+from isocourse.service.context import Call, ClinicSystem
 from isocourse.service.enrolment import enrol_patient
-from isocourse.service.errors import ServiceError
 from isocourse.service.observation_import import import_bundle
 from isocourse.service.recording import correct_entry
 from isocourse.settings import Settings
