@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Final
 from urllib.parse import unquote
 
+import pytest
 import schemathesis
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
@@ -55,6 +56,8 @@ from tests.clinic_support import ALLOWED_DEMO, NOW, PASSWORD, demo
 from tests.e2e.authorisation_policy import POLICY
 from tests.fuzz_values import json_body, odd_json
 from tests.security_figures import add_to_figure
+
+pytestmark = pytest.mark.slow  # fuzzes every API operation at length (schemathesis)
 
 SCALE: Final = max(1, int(os.environ.get("ISOCOURSE_FUZZ_SCALE", "1")))
 MAX_EXAMPLES: Final = 20 * SCALE

@@ -20,6 +20,8 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.web_support import PASSWORD, WebClinic, web_clinic
 
+pytestmark = pytest.mark.slow  # drives Chromium against a live server
+
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 FLAGS = [

@@ -107,6 +107,7 @@ def test_a_record_id_two_patients_share_names_nobody(store: Store, tmp_path: Pat
     assert "names more than one patient" in result.output
 
 
+@pytest.mark.slow  # 3,000 rows
 def test_a_large_file_imports_in_one_go(store: Store, tmp_path: Path) -> None:
     seed(store, [demo(ALLOWED_DEMO)])
     rows = [f"demo-01,2026-03-{1 + n % 14:02d},alt,{20 + n / 100:.2f},U/L,,40" for n in range(3000)]

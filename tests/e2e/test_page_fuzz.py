@@ -47,6 +47,8 @@ from tests.interop_support import SmtpServer, running_smtp_server
 from tests.security_figures import add_to_figure
 from tests.web_support import NOW, PASSWORD, TODAY, WebClinic, csrf_of, log_in, web_clinic
 
+pytestmark = pytest.mark.slow  # fuzzes every page at length (Hypothesis)
+
 SCALE: Final = max(1, int(os.environ.get("ISOCOURSE_FUZZ_SCALE", "1")))
 FORM_EXAMPLES: Final = 12 * SCALE
 PAGE_EXAMPLES: Final = 60 * SCALE

@@ -275,6 +275,7 @@ def test_production_refuses_the_default_or_a_short_secret() -> None:
             Settings(environment="production", **secret)  # type: ignore[arg-type]
 
 
+@pytest.mark.slow  # runs `isocourse serve` as a program
 def test_isocourse_serve_refuses_to_start_in_production_with_the_default_secret(
     tmp_path: Path,
 ) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import event, func, select
 
 from isocourse.auth.roles import Actor
@@ -173,6 +174,7 @@ def _write_rows_with_no_busy_wait(url: str, prefix: str, count: int) -> int:
         store.close()
 
 
+@pytest.mark.slow  # two writer processes
 def test_sqlite_writers_of_several_processes_queue_at_the_file_lock_not_in_sqlite(
     tmp_path: Path,
 ) -> None:
