@@ -15,6 +15,7 @@ To stay quick (one browser, one context a role): each kind of chart is drawn onc
 reused, and axe checks a page only when it has element kinds not yet checked for the role
 (the 21 patients' access pages are one page to axe; their course pages are not).
 """
+
 from __future__ import annotations
 
 import re
