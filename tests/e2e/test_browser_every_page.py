@@ -258,6 +258,7 @@ def submit(page: Page, selector: str) -> int:
 
 
 PRESCRIBE_FORM = "form[action$='/prescribe']"
+VERIFY = "form[action='/pharmacy']"  # the first: the one with the fields
 Reach = Callable[[Page, LiveClinic], int]  # gets there; the status of the last POST
 #: role, state, how to get there, whether the last POST is accepted (None: either will do)
 State = tuple[str, str, Reach, bool | None]
@@ -267,6 +268,7 @@ def _rule_check(record_id: str, mg: str) -> Reach:
     def reach(page: Page, web: LiveClinic) -> int:
         page.goto(f"/patients/{web.clinic.patient_ids[record_id]}")
         page.locator(f"{PRESCRIBE_FORM} [name=mg_per_day]").fill(mg)
+        page.locator(f"{PRESCRIBE_FORM} [name=days_supply]").fill("30")
         return submit(page, f"{PRESCRIBE_FORM} button:has-text('Check the rules')")
 
     return reach
@@ -310,9 +312,9 @@ def _verify(prescription: str = "") -> Reach:
     def reach(page: Page, web: LiveClinic) -> int:
         issued, born = latest_prescription(web, "demo-01")
         page.goto("/pharmacy")
-        page.locator("[name=prescription_id]").fill(prescription or issued)
-        page.locator("[name=birth_date]").fill(born)
-        return submit(page, "form[action='/pharmacy'] button[type=submit]")
+        page.locator(f"{VERIFY} [name=prescription_id]").first.fill(prescription or issued)
+        page.locator(f"{VERIFY} [name=birth_date]").first.fill(born)
+        return submit(page, f"{VERIFY} button[type=submit]")
 
     return reach
 
