@@ -8,6 +8,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import pytest
 import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
@@ -19,6 +20,8 @@ from isocourse.auth.users import add_user
 from isocourse.settings import Settings
 from isocourse.store.database import migrate
 from tests.clinic_support import ALLOWED_DEMO, NOW, PASSWORD, demo
+
+pytestmark = pytest.mark.slow  # fuzzes the API from its OpenAPI schema (schemathesis)
 
 _DATA_DIR = Path(tempfile.mkdtemp(prefix="isocourse-schemathesis-"))
 atexit.register(shutil.rmtree, _DATA_DIR, ignore_errors=True)

@@ -1,98 +1,49 @@
 """Browser journeys: Playwright driving Debian's Chromium, headless, against a live server.
 
-Each journey is one of issue 5's; each page visited is saved to docs/screenshots/.
+Each journey is one of issue 5's. Each page visited is saved as a PNG in a temporary folder
+(a look at it when a journey fails); ``scripts/screenshots`` makes docs/screenshots/.
 CI installs Chromium (``.ci/run``); without it these tests skip locally, and fail in CI.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
-from tests.web_support import PASSWORD, WebClinic, web_clinic
+from tests.browser_support import LiveClinic, log_in, log_out, require_chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
+pytestmark = pytest.mark.slow  # drives Chromium against a live server
 
-if not CHROMIUM.exists():
-    if os.environ.get("CI"):
-        pytest.fail("CI must install Debian's chromium for the browser tests", pytrace=False)
-    pytest.skip("Debian's chromium is not installed here", allow_module_level=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+require_chromium()
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, WebClinic]]:
-    clinic = next(web_clinic(tmp_path_factory.mktemp("browser")))
-    port = _free_port()
-    config = uvicorn.Config(clinic.app, host="127.0.0.1", port=port, log_level="warning")
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not running.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", clinic
-    running.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with sync_playwright() as driver:
-        launched = driver.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
-        yield launched
-        launched.close()
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("screenshots")
 
 
 @pytest.fixture
-def page(chromium: Browser, server: tuple[str, WebClinic]) -> Iterator[Page]:
-    context = chromium.new_context(base_url=server[0], viewport={"width": 1200, "height": 900})
+def page(chromium: Browser, web_server: LiveClinic, screenshots: Path) -> Iterator[Page]:
+    context = chromium.new_context(
+        base_url=web_server.base_url, viewport={"width": 1200, "height": 900}
+    )
     opened = context.new_page()
     opened.set_default_timeout(30000)
+    _SHOTS[id(opened)] = screenshots
     yield opened
+    del _SHOTS[id(opened)]
     context.close()
 
 
+_SHOTS: dict[int, Path] = {}  # each open page's screenshot folder (a temporary one)
+
+
 def shoot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
-def log_in(page: Page, email: str) -> None:
-    page.goto("/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-
-
-def log_out(page: Page) -> None:
-    page.get_by_role("button", name="Log out").click()
+    page.screenshot(path=str(_SHOTS[id(page)] / f"{name}.png"), full_page=True)
 
 
 def test_a_prescriber_opens_the_most_urgent_patient_and_a_lab_result_changes_the_alerts(

@@ -339,6 +339,7 @@ def test_feedback_for_a_card_never_issued_is_refused(clinic: Clinic, ehr_key: EC
     assert json.loads(answer.text)["error"]["code"] == "NOT_FOUND"
 
 
+@pytest.mark.slow  # runs `isocourse cds-client` as a program, command by command
 def test_cds_client_add_list_and_remove_on_the_command_line(tmp_path: Path, ehr_key: ECKey) -> None:
     import os
     import subprocess

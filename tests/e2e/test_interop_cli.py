@@ -15,12 +15,12 @@ from typer.testing import CliRunner
 
 from isocourse.cli import app
 from isocourse.knowledge.loader import load_knowledge
-from isocourse.reminders import CONTACT_CLINIC
+from isocourse.reminder_plan import CONTACT_CLINIC
 from isocourse.service.context import ClinicSystem
 from isocourse.service.reminders import set_reminder_preference
 from isocourse.settings import Settings
-from isocourse.store.database import Store, migrate, open_store
-from tests.clinic_support import ALLOWED_DEMO, BLOCKED_DEMO, demo
+from isocourse.store.database import Store, open_store
+from tests.clinic_support import ALLOWED_DEMO, BLOCKED_DEMO, demo, fresh_database
 from tests.interop_support import (
     PRESCRIBER,
     SmtpServer,
@@ -42,10 +42,8 @@ WINDOW_DEMO = 1  # demo-02: the dispense window closes on 2026-03-20
 @pytest.fixture
 def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
     monkeypatch.setenv("ISOCOURSE_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("ISOCOURSE_DATABASE_URL", raising=False)
-    current = Settings()
-    migrate(current.sqlalchemy_url())
-    opened = open_store(current)
+    monkeypatch.setenv("ISOCOURSE_DATABASE_URL", fresh_database("sqlite", tmp_path))
+    opened = open_store(Settings())
     yield opened
     opened.close()
 
@@ -109,6 +107,7 @@ def test_a_record_id_two_patients_share_names_nobody(store: Store, tmp_path: Pat
     assert "names more than one patient" in result.output
 
 
+@pytest.mark.slow  # 3,000 rows
 def test_a_large_file_imports_in_one_go(store: Store, tmp_path: Path) -> None:
     seed(store, [demo(ALLOWED_DEMO)])
     rows = [f"demo-01,2026-03-{1 + n % 14:02d},alt,{20 + n / 100:.2f},U/L,,40" for n in range(3000)]

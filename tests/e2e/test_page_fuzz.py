@@ -48,6 +48,8 @@ from tests.interop_support import SmtpServer, running_smtp_server
 from tests.security_figures import add_to_figure
 from tests.web_support import NOW, PASSWORD, TODAY, WebClinic, csrf_of, log_in, web_clinic
 
+pytestmark = pytest.mark.slow  # fuzzes every page at length (Hypothesis)
+
 SCALE: Final = max(1, int(os.environ.get("ISOCOURSE_FUZZ_SCALE", "1")))
 FORM_EXAMPLES: Final = 12 * SCALE
 PAGE_EXAMPLES: Final = 60 * SCALE
@@ -545,7 +547,10 @@ def test_every_page_form_is_fuzzed() -> None:
 
 # GETs: every page, its query parameters and path parameters generated
 
-QUERY_NAMES: Final = ("q", "tier", "as_of", "issued", "explain", "page", "next")
+QUERY_NAMES: Final = (
+    *("q", "tier", "as_of", "issued", "explain", "page", "next"),
+    *("iss", "launch", "code", "state"),  # the SMART launch and its callback
+)
 
 
 def _page_paths(site: Site) -> list[tuple[str, str, str]]:
@@ -572,6 +577,8 @@ def _page_paths(site: Site) -> list[tuple[str, str, str]]:
         ("prescriber", "/patients/{patient}/report.pdf"),
         ("prescriber", "/patients/{patient}/calendar.ics"),
         ("prescriber", "/planner"),
+        ("prescriber", "/smart/launch"),  # no EHR registered here: refused, never fetched
+        ("prescriber", "/smart/callback"),
         ("prescriber", "/admin"),
         ("admin", "/admin"),
         ("prescriber", "/patients/{patient}/access"),
@@ -666,7 +673,7 @@ def test_every_page_route_is_fetched_or_posted(site: Site) -> None:
         "/patients/{patient_id}/charts/lab-{test}.png", "/patients/{patient_id}/report.pdf",
         "/patients/{patient_id}/calendar.ics", "/planner", "/admin", "/pharmacy", "/me",
         "/me/guide", "/patients/{patient_id}/access", "/account/second-factor",
-        "/invitations/{token}",
+        "/invitations/{token}", "/smart/launch", "/smart/callback",
     }  # fmt: skip
     fetched = {(method, _shape(template)) for _, method, template in _page_paths(site)}
     posted = {_shape(f.path) for f in FORMS} | {path for m, path in fetched if m == "POST"}

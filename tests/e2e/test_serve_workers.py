@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import httpx2 as httpx
+import pytest
 from typer.testing import CliRunner
 
 from isocourse.auth.users import add_user
@@ -20,6 +21,8 @@ from isocourse.settings import Settings
 from isocourse.store.database import migrate, open_store
 from tests.clinic_support import ALLOWED_DEMO, PASSWORD
 from tests.live_server import start_server
+
+pytestmark = pytest.mark.slow  # starts `isocourse serve --workers 2` as processes
 
 
 def worker_processes(parent_pid: int) -> list[int]:

@@ -36,6 +36,8 @@ from tests.clinic_support import ALLOWED_DEMO, NOW, PASSWORD, POSTGRES_URL_VARIA
 from tests.live_server import ServerProcess, durable_postgres, postgres_bin, start_server
 from tests.security_figures import record_figure
 
+pytestmark = pytest.mark.slow  # starts a server and kills it (SIGKILL)
+
 WRITERS = 4
 KILL_AFTER_ACKNOWLEDGED = 120
 EMAIL = "doc@crash.test"

@@ -118,6 +118,7 @@ def assessed(document: dict[str, Any]) -> Assessment:
 ASSESSMENTS = RECORDS.map(assessed)
 
 
+@pytest.mark.slow  # 200 generated assessments
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(assessment=ASSESSMENTS, explain=st.booleans())
 def test_reading_the_written_form_gives_the_same_assessment(
@@ -131,6 +132,7 @@ def test_reading_the_written_form_gives_the_same_assessment(
     assert read.checks == (assessment.checks if explain else ())
 
 
+@pytest.mark.slow  # 200 generated assessments
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(assessment=ASSESSMENTS, explain=st.booleans())
 def test_writing_the_read_form_gives_the_same_json_text(
@@ -141,6 +143,7 @@ def test_writing_the_read_form_gives_the_same_json_text(
     assert json.dumps(again, ensure_ascii=False) == text
 
 
+@pytest.mark.slow  # searches the generated assessments
 def test_the_generated_assessments_include_alerts_with_and_without_since() -> None:
     """The property above is only as good as its examples: they reach both kinds."""
     both = find(

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from fhir.resources.R4B.documentreference import DocumentReference
 
+from isocourse.demo_patients import demo_records
 from isocourse.fhir import codes
 from isocourse.fhir.document_reference import programme_status_document
 from isocourse.fhir.export import course_bundle
@@ -222,9 +223,7 @@ def test_ldl_martin_hopkins_codes_are_read_in_both_units() -> None:
 
 
 def _record(document: dict[str, Any] | None = None) -> Any:
-    from tests.clinic_support import demo
-
-    return course_record_from_json(document or demo(0), KNOWLEDGE, today=TODAY)
+    return course_record_from_json(document or demo_records(TODAY)[0], KNOWLEDGE, today=TODAY)
 
 
 def test_the_export_codes_every_medication_resource_with_rxnorm() -> None:
@@ -266,8 +265,6 @@ def test_the_status_document_is_a_valid_r4_document_reference_of_type_51851_4() 
 
 
 def _demo_with_doxycycline() -> dict[str, Any]:
-    from tests.clinic_support import demo
-
-    document = demo(0)
+    document = demo_records(TODAY)[0]
     document["medications"] = [{"name": "doxycycline 100 mg", "start": "2026-03-01"}]
     return document

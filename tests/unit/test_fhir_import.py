@@ -372,6 +372,7 @@ MEDICATIONISH = st.recursive(
 )
 
 
+@pytest.mark.slow  # 300 generated Bundles
 @settings(max_examples=300, deadline=None)
 @given(entries=st.lists(JSON | FHIRISH, max_size=5))
 def test_the_importer_never_raises_on_arbitrary_entries(entries: list[Any]) -> None:
@@ -382,6 +383,7 @@ def test_the_importer_never_raises_on_arbitrary_entries(entries: list[Any]) -> N
     ) == len(entries)
 
 
+@pytest.mark.slow  # 300 generated Bundles
 @settings(max_examples=300, deadline=None)
 @given(entries=st.lists(JSON | FHIRISH | MEDICATIONISH, max_size=5))
 def test_the_importer_never_raises_on_arbitrary_medications_either(entries: list[Any]) -> None:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-import io
 import re
 from datetime import date
 from importlib import resources
 from typing import Any
 
 import pytest
-from pypdf import PdfReader
 
 from isocourse.guide.catalogue import GuideCatalogue, load_guide_catalogue
 from isocourse.guide.html import guide_html
@@ -21,7 +19,6 @@ from isocourse.guide.model import (
     PregnancyCategory,
     guide_options_from_record,
 )
-from isocourse.guide.pdf import guide_pdf
 from isocourse.guide.readability import grade_level
 from isocourse.guide.render import RenderedGuide, applies, render_guide
 from isocourse.guide.search import search_guide, search_markdown
@@ -440,16 +437,6 @@ def test_html_numbers_the_sources_and_links_them() -> None:
     assert f'<li id="source-{first}">' in page
     assert page.count('<li id="source-') == len(rendered.cited())
     assert "</sup><sup" not in page  # adjacent sources share one superscript: "10, 4"
-
-
-@pytest.mark.parametrize("core_font", [False, True])
-def test_pdf_holds_the_product_name_and_the_guide(core_font: bool) -> None:
-    rendered = guide_for("absorica", "us-ipledge")
-    pdf = guide_pdf(rendered, AS_OF, core_font=core_font)
-    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
-    assert "Absorica" in text
-    assert "Can I drink alcohol?" in text
-    assert guide_pdf(rendered, AS_OF, core_font=core_font) == pdf
 
 
 def test_search_finds_the_alcohol_answer() -> None:

@@ -153,27 +153,3 @@ def test_the_rule_catalogue_shows_the_basis_and_links_to_the_references(code: st
     rules = (ROOT / "docs/rules.md").read_text(encoding="utf-8")
     (line,) = [line for line in rules.splitlines() if line.startswith(f"| {code} |")]
     assert "](clinical-basis.md#" in line
-
-
-def test_the_course_summary_pdf_shows_each_alerts_citations_and_links() -> None:
-    import io
-    import json
-
-    from pypdf import PdfReader
-
-    from isocourse.reports.pdf import course_summary_pdf
-
-    knowledge = load_knowledge()
-    document = json.loads((ROOT / "examples" / "course-record.json").read_text(encoding="utf-8"))
-    course = course_record_from_json(document, knowledge, today=date(2026, 12, 31))
-    assessment = assess(course, knowledge, as_of=course.as_of)
-    pdf = course_summary_pdf(course, assessment, knowledge, None)
-    text = "".join(
-        "".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(pdf)).pages
-    )
-    for alert in assessment.alerts:
-        for cited in citations(knowledge.alerts[alert.code].source):
-            reference = knowledge.references[cited.id]
-            assert "".join(reference.citation.split()) in text, (alert.code, cited.id)
-            if reference.url:
-                assert reference.url in text, (alert.code, reference.url)

@@ -1,14 +1,13 @@
-"""Fictional registries are reproducible and valid; batch evaluation matches one-by-one."""
+"""Fictional registries are reproducible and valid; batch evaluation in one process (in
+worker processes: tests/integration/test_batch_processes.py)."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from isocourse.assessment_json import assessment_to_json
 from isocourse.batch import assess_documents
 from isocourse.knowledge.loader import load_knowledge
 from isocourse.record_parser import course_record_from_json
-from isocourse.rules import assess
 from isocourse.synth import synth_records
 
 TODAY = date(2026, 11, 22)
@@ -44,16 +43,6 @@ def test_synthetic_registries_contain_problems_at_realistic_rates() -> None:
     assert all(result.error is None for result in results)
     blocked = sum(1 for r in results if r.assessment and not r.assessment["dispense"]["allowed"])
     assert 0.05 * len(results) < blocked < 0.95 * len(results)
-
-
-def test_batch_results_in_worker_processes_match_one_by_one_evaluation() -> None:
-    documents = list(synth_records(120, seed=2, today=TODAY))
-    parallel = list(assess_documents(documents, as_of=TODAY, workers=2, chunk_size=25))
-    knowledge = load_knowledge()
-    for document, result in zip(documents, parallel, strict=True):
-        record = course_record_from_json(document, knowledge, today=TODAY)
-        assert result.patient_id == record.patient.id
-        assert result.assessment == assessment_to_json(assess(record, knowledge, as_of=TODAY))
 
 
 def test_batch_reports_progress_and_refusals() -> None:

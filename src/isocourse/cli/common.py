@@ -3,7 +3,7 @@
 The command line starts fast: a module of ``isocourse.cli`` imports at its top only
 what every command needs (Typer, the standard library); a command imports its heavy
 machinery (the database, the web app, the PDF and chart libraries, the FHIR models)
-inside its own function. ``tests/unit/test_cli_start.py`` keeps it so.
+inside its own function. ``tests/e2e/test_cli_start.py`` keeps it so.
 """
 
 from __future__ import annotations

@@ -12,9 +12,9 @@ from typing import Any, Final
 
 from sqlalchemy.orm import Session
 
+from isocourse.errors import InvalidInput
 from isocourse.service.audit import record_audit
 from isocourse.service.context import Call, ClinicSystem, require_role
-from isocourse.service.errors import InvalidInput
 from isocourse.service.patients import patient_for
 from isocourse.service.unit_of_work import Answer, fingerprint, write_once
 from isocourse.store.event_log import append_event

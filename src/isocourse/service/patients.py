@@ -8,12 +8,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from isocourse.auth.roles import Actor
+from isocourse.errors import Conflict, NotFound
 from isocourse.knowledge.model import Knowledge
 from isocourse.record import CourseRecord
 from isocourse.record_parser import RecordError, course_record_from_json
-from isocourse.service.context import Actor, Call, ClinicSystem
+from isocourse.service.context import Call, ClinicSystem
 from isocourse.service.denials import denied, quoted
-from isocourse.service.errors import Conflict, NotFound
 from isocourse.store.event_log import stored_events
 from isocourse.store.fold import fold_events
 from isocourse.store.tables import PatientRow

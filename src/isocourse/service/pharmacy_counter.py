@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Final, Literal
 
+from isocourse.errors import InvalidInput
 from isocourse.knowledge.model import Knowledge
 from isocourse.record import CourseRecord
 from isocourse.record_parser import EARLIEST_DAY, LATEST_DAY
@@ -25,7 +26,6 @@ from isocourse.rules.supply import prescription_states
 from isocourse.service.audit import AuditRequest
 from isocourse.service.context import Call, ClinicSystem, require_role
 from isocourse.service.dispensing import check_for_verification
-from isocourse.service.errors import InvalidInput
 from isocourse.service.patient_names import NAME_MAX
 from isocourse.service.patients import folded_document, record_from_document
 from isocourse.service.unit_of_work import Answer

@@ -11,6 +11,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from isocourse.assessment import Assessment
+from isocourse.auth.roles import Actor
+from isocourse.errors import Conflict, InvalidInput
 from isocourse.guide.html import guide_html_fragment, section_html
 from isocourse.guide.model import GuideOptions, guide_options_from_record
 from isocourse.guide.render import render_guide
@@ -20,13 +22,12 @@ from isocourse.record_parser import course_record_from_json
 from isocourse.rules import assess
 from isocourse.rules.symptoms import match_symptom_text
 from isocourse.service.check_in import check_in_dose
-from isocourse.service.context import Actor, Call
-from isocourse.service.errors import Conflict, InvalidInput
+from isocourse.service.context import Call
 from isocourse.service.patient_hold import Hold, patient_hold
 from isocourse.service.reading import read_record
 from isocourse.service.recording import record_event
 from isocourse.web.access_pages import patient_calendar_link
-from isocourse.web.patient_view import dose_history, long_day, next_steps, patient_day
+from isocourse.web.patient_view import dose_history, next_steps, patient_day
 from isocourse.web.rendering import PageRoute, render, signed_in, system
 from isocourse.web.session import check_csrf
 
@@ -95,7 +96,9 @@ def _today(
     guide = render_guide(known, _guide_options(record, assessment, hold))
     closes = assessment.dispense.window_closes
     context: dict[str, Any] = {
-        "today": long_day(call.today),
+        "today": call.today.isoformat(),
+        "weekday": f"{call.today:%A}",
+        "today_words": patient_day(call.today),
         "flash": flash,
         "error": error,
         "red_flag": list(dict.fromkeys([*(red_flag or []), *(hold.lines if hold else [])])),

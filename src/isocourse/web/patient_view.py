@@ -27,11 +27,6 @@ def patient_day(day: date | None) -> str:
     return "" if day is None else f"{day.day} {day:%B %Y}"
 
 
-def long_day(day: date) -> str:
-    """``Sunday 22 November 2026``."""
-    return f"{day:%A} {patient_day(day)}"
-
-
 def _mg(value: float) -> str:
     return f"{value:g}"
 

@@ -11,8 +11,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from isocourse.errors import BlockingReason, Conflict, InvalidInput, NotFound, Refused
 from isocourse.service.dispensing import dispense
-from isocourse.service.errors import BlockingReason, Conflict, InvalidInput, NotFound, Refused
 from isocourse.service.pharmacy_counter import (
     CapsuleCount,
     CounterCheck,

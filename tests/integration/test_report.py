@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import io
+import json
 from datetime import date, timedelta
 
 import pypdfium2  # type: ignore[import-untyped]
@@ -11,10 +12,14 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
+from isocourse.knowledge.references import citations
+from isocourse.record_parser import course_record_from_json
 from isocourse.reports.charts import cumulative_chart_png, cumulative_series, lab_chart_png
 from isocourse.reports.lab_series import lab_series
 from isocourse.reports.pdf import DISCLAIMER, course_summary_pdf
+from isocourse.rules import assess
 from tests.builders import record_json
+from tests.clinic_support import EXAMPLE
 from tests.unit.fhir_support import KNOWLEDGE, Course, course_of, demo_courses
 
 DEMO = demo_courses()
@@ -261,3 +266,20 @@ def test_a_lab_unit_of_any_length_still_renders_the_pdf() -> None:
     course = course_of(document)
     text = text_of(pdf_of(course))
     assert "Lab: " in text and "…" in text
+
+
+def test_the_course_summary_pdf_shows_each_alerts_citations_and_links() -> None:
+    knowledge = KNOWLEDGE
+    document = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    course = course_record_from_json(document, knowledge, today=date(2026, 12, 31))
+    assessment = assess(course, knowledge, as_of=course.as_of)
+    pdf = course_summary_pdf(course, assessment, knowledge, None)
+    text = "".join(
+        "".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(pdf)).pages
+    )
+    for alert in assessment.alerts:
+        for cited in citations(knowledge.alerts[alert.code].source):
+            reference = knowledge.references[cited.id]
+            assert "".join(reference.citation.split()) in text, (alert.code, cited.id)
+            if reference.url:
+                assert reference.url in text, (alert.code, reference.url)
