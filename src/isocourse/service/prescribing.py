@@ -20,7 +20,6 @@ from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
 from isocourse.assessment import Assessment
-from isocourse.assessment_json import assessment_to_json
 from isocourse.errors import Conflict, InvalidInput, NotFound, Refused
 from isocourse.service.audit import record_audit
 from isocourse.service.context import Call, ClinicSystem, require_role, source_of
@@ -31,7 +30,6 @@ from isocourse.service.decisions import (
     refuse_unless_allowed,
 )
 from isocourse.service.patients import (
-    audited_record,
     folded_document,
     patient_for,
     record_from_document,
@@ -186,23 +184,6 @@ def _audit_refusal(system: ClinicSystem, call: Call, patient_id: str, refusal: R
     codes = ",".join(reason.code for reason in refusal.blocking)
     with unit_of_work(system) as session:
         record_audit(session, call, "prescription.refused", patient_id=patient_id, detail=codes)
-
-
-def check_prescription(
-    system: ClinicSystem, call: Call, patient_id: str, order: PrescriptionOrder
-) -> Answer:
-    """The rule check a prescription would meet today, without issuing it (audited as a read)."""
-    require_role(call.actor, "prescriber")
-    payload = _proposal(call, order)
-    record = audited_record(
-        system,
-        call,
-        patient_id,
-        call.today,
-        "prescription.check",
-        proposed={**payload, "id": NEW_PRESCRIPTION},
-    )
-    return assessment_to_json(assess_closed(record, system.knowledge))
 
 
 def _proposal(call: Call, order: PrescriptionOrder) -> dict[str, Any]:
