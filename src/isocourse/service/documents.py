@@ -12,7 +12,7 @@ from isocourse.calendar import course_calendar
 from isocourse.reports.pdf import course_summary_pdf
 from isocourse.rules import assess
 from isocourse.service.context import Call, ClinicSystem, require_role
-from isocourse.service.patients import audited_record
+from isocourse.service.patients import audited_record, patient_name
 
 
 def read_report_pdf(
@@ -23,7 +23,8 @@ def read_report_pdf(
     day = as_of or call.today
     record = audited_record(system, call, patient_id, day, "report.read", detail=day.isoformat())
     assessment = assess(record, system.knowledge, as_of=day)
-    return course_summary_pdf(record, assessment, system.knowledge, None)
+    name = patient_name(system, call, patient_id)
+    return course_summary_pdf(record, assessment, system.knowledge, name)
 
 
 def read_calendar(system: ClinicSystem, call: Call, patient_id: str) -> bytes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -11,8 +12,9 @@ from sqlalchemy.orm import Session
 from isocourse.knowledge.model import Knowledge
 from isocourse.record import CourseRecord
 from isocourse.record_parser import RecordError, course_record_from_json
-from isocourse.service.context import Actor, Call, ClinicSystem
+from isocourse.service.context import Actor, Call, ClinicSystem, require_role
 from isocourse.service.denials import denied, quoted
+from isocourse.service.directory import clinic_directory
 from isocourse.service.errors import Conflict, NotFound
 from isocourse.store.event_log import stored_events
 from isocourse.store.fold import fold_events
@@ -35,6 +37,32 @@ def patient_for(session: Session, actor: Actor, patient_id: str) -> PatientRow:
     error = NotFound(f"no patient {patient_id!r} in your clinic's records")
     stored = row.id if row is not None else None
     raise denied(error, actor, "not_found", reason, patient_id=stored)
+
+
+@dataclass(frozen=True)
+class NamedPatient:
+    """A patient the caller may see: the store's id and the name the clinic gave them."""
+
+    patient_id: str
+    name: str | None
+
+
+def find_patient(system: ClinicSystem, call: Call, patient: str) -> NamedPatient:
+    """The patient ``patient`` names: the store's id, or the clinic's own number (the
+    record's ``patient.id``, as ``isocourse report`` takes it) when it names exactly one
+    patient of the caller's clinic. Another clinic's patient, by either, is not found."""
+    require_role(call.actor, "prescriber", "patient")
+    with system.store.reading() as session:
+        row = session.get(PatientRow, patient)
+        if row is None or row.clinic_id != call.actor.clinic_id:
+            patient = clinic_directory(session, call.actor.clinic_id).resolve(patient) or patient
+        row = patient_for(session, call.actor, patient)
+        return NamedPatient(row.id, row.name)
+
+
+def patient_name(system: ClinicSystem, call: Call, patient_id: str) -> str | None:
+    """The name the clinic gave the patient (None if none), for a caller who may see it."""
+    return find_patient(system, call, patient_id).name
 
 
 def folded_document(
