@@ -305,6 +305,8 @@ def test_the_pages_name_each_patient_as_the_cli_does(clinic: WebClinic) -> None:
         assert "<h1>Jordan Blake (demo-04) <small" in page
         assert patient not in re.sub(r'(href|action|src|hx-post)="[^"]*"', "", page)
         assert "Jordan Blake" in browser.get("/worklist", params={"q": "jordan"}).text
+        access = browser.get(f"/patients/{patient}/access").text
+        assert '<small class="hint">Jordan Blake (demo-04)</small>' in access
         pdf = browser.get(f"/patients/{patient}/report.pdf").content
         assert "Jordan Blake" in "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
 

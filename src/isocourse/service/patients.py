@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from isocourse.knowledge.model import Knowledge
@@ -18,7 +19,7 @@ from isocourse.service.directory import clinic_directory
 from isocourse.service.errors import Conflict, NotFound
 from isocourse.store.event_log import stored_events
 from isocourse.store.fold import fold_events
-from isocourse.store.tables import PatientRow
+from isocourse.store.tables import EventRow, PatientRow
 
 
 def patient_for(session: Session, actor: Actor, patient_id: str) -> PatientRow:
@@ -41,10 +42,12 @@ def patient_for(session: Session, actor: Actor, patient_id: str) -> PatientRow:
 
 @dataclass(frozen=True)
 class NamedPatient:
-    """A patient the caller may see: the store's id and the name the clinic gave them."""
+    """A patient the caller may see: the store's id, the name the clinic gave them and
+    the clinic's own number for them (the record's ``patient.id``)."""
 
     patient_id: str
     name: str | None
+    record_id: str
 
 
 def find_patient(system: ClinicSystem, call: Call, patient: str) -> NamedPatient:
@@ -57,7 +60,14 @@ def find_patient(system: ClinicSystem, call: Call, patient: str) -> NamedPatient
         if row is None or row.clinic_id != call.actor.clinic_id:
             patient = clinic_directory(session, call.actor.clinic_id).resolve(patient) or patient
         row = patient_for(session, call.actor, patient)
-        return NamedPatient(row.id, row.name)
+        latest = session.scalar(
+            select(EventRow.payload)
+            .where(EventRow.patient_id == row.id, EventRow.kind == "patient_details")
+            .order_by(EventRow.sequence.desc())
+            .limit(1)
+        )
+        record_id = str((latest or {}).get("id", ""))
+        return NamedPatient(row.id, row.name, record_id)
 
 
 def patient_name(system: ClinicSystem, call: Call, patient_id: str) -> str | None:
