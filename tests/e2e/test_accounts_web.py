@@ -188,7 +188,7 @@ def test_an_invitation_expires_and_one_that_cannot_be_mailed_is_withdrawn(
         system, Call(actor_of(doc), "t", NOW.date(), NOW), patient, "k@demo.test", hours=72
     )
     assert open_invitation(system, invitation.token, NOW + timedelta(hours=71)) == "k@demo.test"
-    from isocourse.service.errors import NotFound
+    from isocourse.errors import NotFound
 
     with pytest.raises(NotFound):
         open_invitation(system, invitation.token, NOW + timedelta(hours=72))

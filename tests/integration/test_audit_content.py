@@ -30,9 +30,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from isocourse.auth.roles import Actor
 from isocourse.auth.users import actor_of, user_by_email
 from isocourse.service.audit import fields_hash, record_audit, verify_content
-from isocourse.service.context import Actor, Call
+from isocourse.service.context import Call
 from isocourse.store.database import migrate
 from isocourse.store.event_log import (
     DIGESTED_COLUMNS,

@@ -14,8 +14,9 @@ import pytest
 from sqlalchemy import Connection, event, select, text
 from sqlalchemy.exc import IntegrityError
 
+from isocourse.auth.roles import Actor
 from isocourse.service.audit import AuditAppends, verify_chain
-from isocourse.service.context import Actor, Call
+from isocourse.service.context import Call
 from isocourse.settings import Settings
 from isocourse.store.database import Store, migrate, open_store
 from isocourse.store.group_commit import NotWritten

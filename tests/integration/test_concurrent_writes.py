@@ -14,10 +14,11 @@ from typing import Any
 
 from sqlalchemy import event, func, select
 
-from isocourse.auth.users import actor_by_id
-from isocourse.service.context import Actor, Call, ClinicSystem
+from isocourse.auth.roles import Actor
+from isocourse.auth.users import actor_of
+from isocourse.errors import ServiceError
+from isocourse.service.context import Call, ClinicSystem
 from isocourse.service.enrolment import enrol_patient
-from isocourse.service.errors import ServiceError
 from isocourse.service.observation_import import import_bundle
 from isocourse.service.recording import correct_entry
 from isocourse.settings import Settings
@@ -36,10 +37,9 @@ def _system(clinic: Clinic) -> ClinicSystem:
 
 def _prescriber(clinic: Clinic) -> Actor:
     with _system(clinic).store.transaction() as session:
-        user_id = session.scalar(select(UserRow.id).where(UserRow.email == "doc_a@a.test"))
-        actor = actor_by_id(session, user_id or 0)
-    assert actor is not None
-    return actor
+        return actor_of(
+            session.scalars(select(UserRow).where(UserRow.email == "doc_a@a.test")).one()
+        )
 
 
 def at_once(count: int, work: Callable[[int], Outcome]) -> list[Outcome]:

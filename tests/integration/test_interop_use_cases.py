@@ -9,10 +9,10 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+from isocourse.errors import InvalidInput, NotFound
 from isocourse.knowledge.loader import load_knowledge
 from isocourse.service.audit import verify_chain
 from isocourse.service.context import ClinicSystem
-from isocourse.service.errors import InvalidInput, NotFound
 from isocourse.service.interop import export_patient_bundle, read_fhir_resource
 from isocourse.service.lab_csv import import_lab_csv
 from isocourse.service.observation_import import import_bundle

@@ -31,8 +31,9 @@ from sqlalchemy import (
     text,
 )
 
+from isocourse.auth.roles import Actor
 from isocourse.service.audit import AuditAppends, verify_chain
-from isocourse.service.context import Actor, Call
+from isocourse.service.context import Call
 from isocourse.settings import Settings
 from isocourse.store.database import DatabaseUnavailable, InTransaction, OnLoop, Store, open_store
 from isocourse.store.tables import Clinic

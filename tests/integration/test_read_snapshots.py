@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
+from isocourse.auth.roles import Actor
 from isocourse.service.audit import record_audit
-from isocourse.service.context import Actor, Call
+from isocourse.service.context import Call
 from isocourse.store.database import Store
 from isocourse.store.tables import AuditEntryRow
 from tests.clinic_support import NOW, TODAY, Clinic

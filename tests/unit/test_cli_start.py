@@ -112,13 +112,6 @@ def test_a_command_that_needs_the_database_still_gets_it(tmp_path: Path) -> None
     assert code == 0 and "sqlalchemy" in loaded
 
 
-def test_the_roles_the_command_line_names_are_the_services_roles() -> None:
-    from isocourse.cli.store_commands import ROLES as CLI_ROLES
-    from isocourse.service.context import ROLES
-
-    assert CLI_ROLES == ROLES
-
-
 def _environment() -> dict[str, str]:
     import os
 

@@ -27,13 +27,13 @@ from isocourse.api.errors import install_error_handler
 from isocourse.api.request_ids import RequestIds
 from isocourse.api.request_limits import RequestLimits
 from isocourse.api.security_headers import SecurityHeaders
-from isocourse.api.wiring import Wiring
 from isocourse.auth.login_throttle import LoginThrottle
 from isocourse.knowledge.loader import load_knowledge
 from isocourse.service.context import ClinicSystem
 from isocourse.settings import Settings
 from isocourse.store.database import open_store
 from isocourse.web.app import install_pages
+from isocourse.wiring import Wiring
 
 API_PREFIX = "/api/v1"
 

@@ -10,10 +10,11 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from isocourse.api.errors import ERROR_RESPONSES
 from isocourse.api.schemas import TokenOut
-from isocourse.api.wiring import CurrentSession, WiringDep, client_address
-from isocourse.auth.sign_in import sign_in, sign_out
+from isocourse.api.wiring import CurrentSession, WiringDep
 from isocourse.auth.tokens import sign_session_id
 from isocourse.service.context import Call
+from isocourse.service.sign_in import sign_in, sign_out
+from isocourse.wiring import client_address
 
 router = APIRouter(
     tags=["auth"],

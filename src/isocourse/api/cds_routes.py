@@ -18,7 +18,8 @@ from fastapi import APIRouter, Body, Path, Request
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from isocourse.api.errors import ERROR_RESPONSES
-from isocourse.api.wiring import Wiring, WiringDep
+from isocourse.api.wiring import WiringDep
+from isocourse.errors import InvalidInput
 from isocourse.fhir.client import EhrHttp
 from isocourse.fhir.codes import LOINC, PREGNANCY_TEST_DISPLAY, PREGNANCY_TEST_LOINC_BY_METHOD
 from isocourse.fhir.medication import ucum_quantity
@@ -33,7 +34,7 @@ from isocourse.service.cds_hooks import (
     record_feedback,
     run_hook,
 )
-from isocourse.service.errors import InvalidInput
+from isocourse.wiring import Wiring
 
 CDS_PREFIX: Final = "/cds-services"
 SUMMARY_LIMIT: Final = 139  # CDS Hooks: "<140 characters"

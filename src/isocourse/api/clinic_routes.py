@@ -10,9 +10,9 @@ from isocourse.api.errors import ERROR_RESPONSES
 from isocourse.api.schemas import CourseRecordBody
 from isocourse.api.wiring import ReadCall, WiringDep
 from isocourse.assessment_json import assessment_to_json
+from isocourse.errors import InvalidInput
 from isocourse.record_parser import RecordError, course_record_from_json
 from isocourse.rules import assess
-from isocourse.service.errors import InvalidInput
 from isocourse.service.reading import read_worklist
 
 router = APIRouter(tags=["clinic"], responses=ERROR_RESPONSES)

@@ -34,7 +34,7 @@ from isocourse.service.context import Call
 from isocourse.service.denials import Denial, collecting
 
 if TYPE_CHECKING:
-    from isocourse.api.wiring import Wiring
+    from isocourse.wiring import Wiring
 
 #: refusals without valid credentials recorded one by one, per minute and process
 PER_ADDRESS: Final = 10
@@ -147,10 +147,10 @@ def _unrecorded_entry(
 
 def _client_address(scope: Scope) -> str:
     """The client's address as the rest of the app takes it (X-Forwarded-For only from a
-    trusted proxy: :func:`isocourse.api.wiring.client_address`)."""
+    trusted proxy: :func:`isocourse.wiring.client_address`)."""
     from starlette.requests import Request
 
-    from isocourse.api.wiring import client_address
+    from isocourse.wiring import client_address
 
     if "app" in scope:
         return client_address(Request(scope))

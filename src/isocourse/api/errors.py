@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from isocourse.service.errors import (
+from isocourse.errors import (
     Conflict,
     Forbidden,
     InvalidInput,

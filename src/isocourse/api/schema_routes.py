@@ -9,8 +9,8 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from isocourse.api.errors import ERROR_RESPONSES
+from isocourse.errors import NotFound
 from isocourse.formats import SCHEMAS, json_schema
-from isocourse.service.errors import NotFound
 
 router = APIRouter(tags=["formats"])
 

@@ -10,6 +10,7 @@ from fastapi import Body, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from isocourse.record_parser import EARLIEST_DAY, LATEST_DAY
+from isocourse.service.prescribing import DAYS_SUPPLY_MAX, MG_PER_DAY_MAX, REASON_MAX
 from isocourse.service.recording import RECORDABLE_KINDS
 
 EventKind = Literal[RECORDABLE_KINDS]  # type: ignore[valid-type]
@@ -38,10 +39,6 @@ def day_query(description: str) -> Any:
 AsOf = Annotated[date | None, day_query("the day evaluated; default: today")]
 
 
-#: the longest reason a correction or cancellation may give
-REASON_MAX = 500
-
-
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -61,8 +58,15 @@ class CorrectionIn(_Strict):
 
 
 class PrescriptionIn(_Strict):
-    days_supply: int = Field(ge=1, le=90, description="whole days, 1 to 90")
-    mg_per_day: float = Field(gt=0, le=400, allow_inf_nan=False, description="above 0, at most 400")
+    days_supply: int = Field(
+        ge=1, le=DAYS_SUPPLY_MAX, description=f"whole days, 1 to {DAYS_SUPPLY_MAX}"
+    )
+    mg_per_day: float = Field(
+        gt=0,
+        le=MG_PER_DAY_MAX,
+        allow_inf_nan=False,
+        description=f"above 0, at most {MG_PER_DAY_MAX}",
+    )
 
 
 class CancellationIn(_Strict):

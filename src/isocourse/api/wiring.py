@@ -1,4 +1,5 @@
-"""What routes receive: the clinic system, the caller, the request's id, day and key.
+"""What the API's routes receive (FastAPI dependencies): the wiring, the caller, the
+request's id, day and key.
 
 The bearer token names a server-side session (:mod:`isocourse.auth.sessions`): its
 signature is checked without I/O, the session and its user are read in one indexed read
@@ -6,103 +7,20 @@ signature is checked without I/O, the session and its user are read in one index
 
 from __future__ import annotations
 
-import ipaddress
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Header, Request
 from fastapi.security import OAuth2PasswordBearer
 
-from isocourse.auth.login_throttle import LoginThrottle
-from isocourse.auth.sessions import SessionTimes, SignedIn, signed_in, touch_if_due
-from isocourse.auth.tokens import TokenError, read_session_token, session_key
-from isocourse.service.context import Actor, Call, Caller, ClinicSystem
+from isocourse.auth.roles import Actor
+from isocourse.auth.sessions import SignedIn
+from isocourse.auth.tokens import TokenError
+from isocourse.errors import NotAuthenticated
+from isocourse.service.context import Call, Caller
 from isocourse.service.denials import denied
-from isocourse.service.errors import NotAuthenticated
-from isocourse.settings import Settings
+from isocourse.wiring import Wiring, wiring
 
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
-
-
-@dataclass(frozen=True)
-class Wiring:
-    """Set on ``app.state`` by ``create_app``: everything a request may need."""
-
-    settings: Settings
-    system: ClinicSystem
-    clock: Callable[[], datetime]
-    login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
-
-    @property
-    def session_times(self) -> SessionTimes:
-        return SessionTimes.of(self.settings)
-
-    def now(self) -> datetime:
-        return self.clock().astimezone(ZoneInfo(self.settings.timezone))
-
-    @property
-    def secret(self) -> str:
-        return self.settings.secret_key.get_secret_value()
-
-    def session_key_of(self, token: str) -> str:
-        """The key of the session a token names (signature and form checked, no I/O)."""
-        return session_key(read_session_token(token, secret=self.secret))
-
-    def signed_in(self, key: str, *, purpose: str | None = "full") -> SignedIn:
-        """The session's caller, read and checked (one indexed read), its last use kept."""
-        now = self.now()
-        with self.system.store.reading() as session:  # never queues behind the writers
-            caller = signed_in(
-                session, key, now=now, idle=self.session_times.idle, purpose=purpose
-            )
-        touch_if_due(self.system.store, caller, now)
-        return caller
-
-
-def client_address(request: Request) -> str:
-    """The client's address: the connection's, or, when the connection comes from a
-    trusted proxy (``ISOCOURSE_TRUSTED_PROXIES``), the nearest address in
-    ``X-Forwarded-For`` that is not one of the trusted proxies (read from the right:
-    the entries on the left are whatever the client chose to send)."""
-    peer = request.client.host if request.client else "unknown"
-    trusted = wiring(request).settings.trusted_proxy_networks()
-    if not trusted or not _within(peer, trusted):
-        return peer
-    hops = [
-        hop.strip()
-        for header in request.headers.getlist("x-forwarded-for")
-        for hop in header.split(",")
-    ]
-    for hop in reversed(hops):
-        if not _within(hop, trusted):
-            return hop if _is_address(hop) else peer
-    return peer
-
-
-def _within(
-    address: str, networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
-) -> bool:
-    try:
-        parsed = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return any(parsed in network for network in networks)
-
-
-def _is_address(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
-
-
-def wiring(request: Request) -> Wiring:
-    found: Wiring = request.app.state.wiring
-    return found
 
 
 # Dependencies that do no I/O are ``async def``: FastAPI runs them on the event loop,

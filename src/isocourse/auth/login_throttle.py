@@ -14,7 +14,7 @@ The limits:
 - ``per_account`` failures for one account lock it, **except** for an attempt from a
   client address that has no failure within the window, and for an attempt that
   carries a valid second factor (checked before the password; see
-  :mod:`isocourse.auth.sign_in`). So an attacker cannot lock the owner out for free: the
+  :mod:`isocourse.service.sign_in`). So an attacker cannot lock the owner out for free: the
   owner, from their own address, still signs in; each fresh address gives an attacker
   one guess, which then counts against that address.
 

@@ -20,10 +20,10 @@ from typing import Any, Final
 from sqlalchemy import Select, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
+from isocourse.auth.roles import Actor
 from isocourse.auth.tokens import new_session_id, session_key
 from isocourse.auth.users import ACTOR_COLUMNS, actor_from_columns
-from isocourse.service.context import Actor
-from isocourse.service.errors import NotAuthenticated
+from isocourse.errors import NotAuthenticated
 from isocourse.settings import Settings
 from isocourse.store.database import Store
 from isocourse.store.tables import SessionRow, UserRow

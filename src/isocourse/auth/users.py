@@ -1,24 +1,23 @@
-"""Users: adding them (with their clinic, created when new), listing, disabling and
-enabling them, setting a password, and telling who a caller is.
+"""Users: adding them (with their clinic, created when new), listing them, setting a
+password or clearing a second factor, and telling who a caller is.
 
-Every change to a user is an audit entry (without the password), in the same transaction;
-disabling a user and setting a password end all that user's sessions at once."""
+These work in the caller's transaction; the use cases that change a user
+(:mod:`isocourse.service.accounts`) write the audit entry in the same one. Setting a
+password ends all that user's sessions at once."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 
-from sqlalchemy import Select, bindparam, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from isocourse.auth.password_policy import password_problem
 from isocourse.auth.passwords import hash_password
-from isocourse.service.audit import lock_head, record_audit
-from isocourse.service.context import ROLES, Actor, Call, Role
-from isocourse.service.errors import InvalidInput, NotAuthenticated
+from isocourse.auth.roles import ROLES, Actor, Role
+from isocourse.errors import InvalidInput, NotAuthenticated
 from isocourse.store.database import Store
 from isocourse.store.tables import Clinic, PatientRow, UserRow
 
@@ -35,37 +34,57 @@ def add_user(
     password: str,
     now: datetime,
     patient_id: str | None = None,
-    audit: Call | None = None,
 ) -> Actor:
-    """Add a user (their clinic made when new); with ``audit``, the audit entry
-    ``user.added`` (who added whom, never the password) in the same transaction."""
-    _check_new_user(email, role, clinic_id, password, patient_id)
+    """Add a user (their clinic made when new), in a transaction of its own, unaudited:
+    for setting up a store; the operator's command is audited
+    (:func:`isocourse.service.accounts.operator_add_user`)."""
     with store.transaction() as session:
-        if audit is not None:
-            lock_head(session)  # first, as every unit of work that audits
-        if session.scalar(select(UserRow).where(func.lower(UserRow.email) == email.lower())):
-            raise InvalidInput("email", f"a user {email!r} already exists")
-        if session.get(Clinic, clinic_id) is None:
-            session.add(Clinic(id=clinic_id, name=clinic_id, created_at=now))
-            session.flush()
-        if patient_id is not None:
-            patient = session.get(PatientRow, patient_id)
-            if patient is None or patient.clinic_id != clinic_id:
-                raise InvalidInput("patient", f"no patient {patient_id!r} in clinic {clinic_id!r}")
-        row = UserRow(
-            email=email.lower(),
-            password_hash=hash_password(password),
-            role=role,
-            clinic_id=clinic_id,
-            patient_id=patient_id,
-            created_at=now,
+        return actor_of(
+            new_user(
+                session,
+                email=email,
+                role=role,
+                clinic_id=clinic_id,
+                password=password,
+                now=now,
+                patient_id=patient_id,
+            )
         )
-        session.add(row)
+
+
+def new_user(
+    session: Session,
+    *,
+    email: str,
+    role: str,
+    clinic_id: str,
+    password: str,
+    now: datetime,
+    patient_id: str | None = None,
+) -> UserRow:
+    """Check and add a user in ``session``'s transaction, and their clinic when new
+    (InvalidInput naming the field otherwise)."""
+    _check_new_user(email, role, clinic_id, password, patient_id)
+    if session.scalar(select(UserRow).where(func.lower(UserRow.email) == email.lower())):
+        raise InvalidInput("email", f"a user {email!r} already exists")
+    if session.get(Clinic, clinic_id) is None:
+        session.add(Clinic(id=clinic_id, name=clinic_id, created_at=now))
         session.flush()
-        if audit is not None:
-            detail = f"user={row.email}; role={role}"
-            record_audit(session, audit, "user.added", patient_id=patient_id, detail=detail)
-        return actor_of(row)
+    if patient_id is not None:
+        patient = session.get(PatientRow, patient_id)
+        if patient is None or patient.clinic_id != clinic_id:
+            raise InvalidInput("patient", f"no patient {patient_id!r} in clinic {clinic_id!r}")
+    row = UserRow(
+        email=email.lower(),
+        password_hash=hash_password(password),
+        role=role,
+        clinic_id=clinic_id,
+        patient_id=patient_id,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row
 
 
 def _check_new_user(
@@ -124,25 +143,6 @@ def list_users(session: Session, clinic_id: str | None = None) -> list[UserSumma
     ]
 
 
-def set_disabled(
-    session: Session, row: UserRow, *, disabled: bool, now: datetime, reason: str
-) -> bool:
-    """Disable (ending every session and, for a patient, their calendar links) or enable
-    the user; False if it already was so."""
-    from isocourse.auth.sessions import revoke_user_sessions, utc
-    from isocourse.service.calendar_feed import revoke_feeds
-
-    if (row.disabled_at is not None) == disabled:
-        return False
-    row.disabled_at = utc(now) if disabled else None
-    if disabled:
-        revoke_user_sessions(session, row.id, now=now, reason=reason)
-        if row.patient_id is not None:
-            revoke_feeds(session, row.patient_id, now=now)
-    session.flush()
-    return True
-
-
 def set_password(
     session: Session,
     row: UserRow,
@@ -181,13 +181,6 @@ def record_sign_in(session: Session, user_id: int, now: datetime) -> None:
     session.execute(update(UserRow).where(UserRow.id == user_id).values(last_sign_in_at=utc(now)))
 
 
-def actor_by_id(session: Session, user_id: int) -> Actor | None:
-    """The user as an actor, or None: one row of five columns, run as Core (on every
-    request, so no ORM object, and the password hash is not read)."""
-    found = session.connection().execute(_actor_query(), {"user_id": user_id}).one_or_none()
-    return None if found is None else actor_from_columns(*found)
-
-
 def actor_from_columns(
     user_id: int, email: str, role: str, clinic_id: str, patient_id: str | None
 ) -> Actor:
@@ -203,11 +196,6 @@ def user_gone() -> NotAuthenticated:
 
 #: a user's columns as an :class:`Actor` (:func:`actor_from_columns`)
 ACTOR_COLUMNS = (UserRow.id, UserRow.email, UserRow.role, UserRow.clinic_id, UserRow.patient_id)
-
-
-@cache
-def _actor_query() -> Select[int, str, str, str, str | None]:
-    return select(*ACTOR_COLUMNS).where(UserRow.id == bindparam("user_id"))
 
 
 def actor_of(row: UserRow) -> Actor:

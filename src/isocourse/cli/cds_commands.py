@@ -47,9 +47,9 @@ def cds_client_add(
     ] = None,
 ) -> None:
     """Register an EHR (or replace its registration): issuer, keys, clinic."""
+    from isocourse.errors import InvalidInput, NotFound
     from isocourse.service.cds_clients import register_client
     from isocourse.service.context import ClinicSystem
-    from isocourse.service.errors import InvalidInput, NotFound
     from isocourse.store.database import open_store
 
     if (jwks_file is None) == (jwks_url is None):
@@ -117,9 +117,9 @@ def cds_client_list() -> None:
 @cds_app.command("remove")
 def cds_client_remove(issuer: Issuer) -> None:
     """Remove an EHR: its calls are refused from now on."""
+    from isocourse.errors import NotFound
     from isocourse.service.cds_clients import remove_client
     from isocourse.service.context import ClinicSystem
-    from isocourse.service.errors import NotFound
     from isocourse.store.database import open_store
 
     store = open_store(settings())

@@ -19,7 +19,8 @@ from isocourse.cli.common import fail, knowledge, settings
 from isocourse.cli.output import Column, print_line, print_listing, stdout_console
 
 if TYPE_CHECKING:
-    from isocourse.service.context import Actor, ClinicSystem
+    from isocourse.auth.roles import Actor
+    from isocourse.service.context import ClinicSystem
     from isocourse.settings import Settings
 
 DEMO_CLINIC = "demo"

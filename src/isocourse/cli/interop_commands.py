@@ -78,7 +78,7 @@ def import_labs(
     ] = None,
 ) -> None:
     """Import lab results from CSV in one transaction; report accepted and rejected rows."""
-    from isocourse.service.errors import ServiceError
+    from isocourse.errors import ServiceError
 
     current = settings()
     system = _system(current)
@@ -144,8 +144,8 @@ def report(
     ] = None,
 ) -> None:
     """Write the course summary PDF a clinician files."""
+    from isocourse.errors import ServiceError
     from isocourse.service.documents import read_report_pdf
-    from isocourse.service.errors import ServiceError
 
     day = _parse_day(as_of)
     current = settings()
@@ -236,7 +236,7 @@ def _send_all(
     if not planned:
         return 0
     from isocourse.mail import MailError, send, smtp_config, smtp_connection
-    from isocourse.reminders import reminder_email
+    from isocourse.reminder_plan import reminder_email
     from isocourse.service.reminders import note_reminder_sent
 
     try:

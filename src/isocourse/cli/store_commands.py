@@ -12,14 +12,11 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
+from isocourse.auth.roles import ROLES
 from isocourse.cli.common import fail, settings
 
 if TYPE_CHECKING:
     from isocourse.service.context import ClinicSystem
-
-#: the roles a user may have (``isocourse.service.context.ROLES``, which imports the
-#: database layer; a unit test keeps the two equal)
-ROLES = ("prescriber", "pharmacist", "patient", "admin")
 
 db_app = typer.Typer(help="The database: migrations.", no_args_is_help=True, rich_markup_mode=None)
 user_app = typer.Typer(help="Users of a clinic.", no_args_is_help=True, rich_markup_mode=None)
@@ -48,28 +45,26 @@ def user_add(
     ] = False,
 ) -> None:
     """Add a user bound to a clinic (and, for a patient, to their record)."""
-    from isocourse.auth.users import add_user
-    from isocourse.service.accounts import operator_call
-    from isocourse.service.errors import InvalidInput
-    from isocourse.store.database import open_store
+    from isocourse.errors import InvalidInput
+    from isocourse.service.accounts import operator_add_user, operator_call
 
     password = _password(password_stdin)
-    store = open_store(settings())
+    call = operator_call(clinic, datetime.now(tz=UTC))
+    system = _system()
     try:
-        add_user(
-            store,
+        operator_add_user(
+            system,
+            call,
             email=email,
             role=role,
             clinic_id=clinic,
             password=password,
-            now=datetime.now(tz=UTC),
             patient_id=patient,
-            audit=operator_call(clinic, datetime.now(tz=UTC)),
         )
     except InvalidInput as error:
         fail(f"cannot add the user: {error.message}")
     finally:
-        store.close()
+        system.store.close()
     typer.echo(f"added {role} {email} to clinic {clinic}")
 
 
@@ -114,8 +109,8 @@ def user_enable(email: Annotated[str, typer.Argument(help="the login e-mail")]) 
 def _change_user(
     email: str, change: Literal["disable", "enable"], done: str, unchanged: str
 ) -> None:
+    from isocourse.errors import ServiceError
     from isocourse.service.accounts import change_user, operator_call, user_id_by_email
-    from isocourse.service.errors import ServiceError
 
     system = _system()
     try:
@@ -137,8 +132,8 @@ def user_set_password(
     ] = False,
 ) -> None:
     """Set a user's password (the password policy applies); their sessions end."""
+    from isocourse.errors import ServiceError
     from isocourse.service.accounts import operator_call, reset_password, user_id_by_email
-    from isocourse.service.errors import ServiceError
 
     password = _password(password_stdin)
     system = _system()
@@ -192,7 +187,7 @@ def serve(
         served = create_app(configured, freeze_startup_heap=True)
         # proxy_headers off: uvicorn would otherwise take the client's address from
         # X-Forwarded-For whenever the peer is local; the app decides, trusting only
-        # ISOCOURSE_TRUSTED_PROXIES (isocourse.api.wiring.client_address)
+        # ISOCOURSE_TRUSTED_PROXIES (isocourse.wiring.client_address)
         uvicorn.run(
             served, host=host, port=port, http=NoDelayH11Protocol, proxy_headers=False
         )

@@ -18,18 +18,21 @@ from typing import Literal
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from isocourse.auth.roles import Actor
 from isocourse.auth.second_factor import enrol, is_secret
-from isocourse.auth.sessions import FULL, revoke_user_sessions
+from isocourse.auth.sessions import FULL, revoke_user_sessions, utc
 from isocourse.auth.users import (
     UserSummary,
+    actor_of,
     clear_second_factor,
     list_users,
-    set_disabled,
+    new_user,
     set_password,
 )
+from isocourse.errors import Conflict, InvalidInput, NotFound
 from isocourse.service.audit import record_audit
-from isocourse.service.context import Actor, Call, ClinicSystem, require_role
-from isocourse.service.errors import Conflict, InvalidInput, NotFound
+from isocourse.service.calendar_feed import revoke_feeds
+from isocourse.service.context import Call, ClinicSystem, require_role
 from isocourse.service.unit_of_work import unit_of_work
 from isocourse.store.tables import Clinic, SessionRow, UserRow
 
@@ -52,16 +55,37 @@ def operator_call(clinic_id: str, now: datetime, request_id: str = "command-line
     return Call(actor, request_id, now.date(), now)
 
 
+def operator_add_user(
+    system: ClinicSystem,
+    call: Call,
+    *,
+    email: str,
+    role: str,
+    clinic_id: str,
+    password: str,
+    patient_id: str | None = None,
+) -> Actor:
+    """Add a user (their clinic made when new) with the audit entry ``user.added`` (who
+    added whom, never the password), in one unit of work: the operator's command."""
+    with unit_of_work(system) as session:
+        row = new_user(
+            session,
+            email=email,
+            role=role,
+            clinic_id=clinic_id,
+            password=password,
+            now=call.now,
+            patient_id=patient_id,
+        )
+        detail = f"user={row.email}; role={role}"
+        record_audit(session, call, "user.added", patient_id=patient_id, detail=detail)
+        return actor_of(row)
+
+
 def clinic_users(system: ClinicSystem, call: Call) -> list[UserSummary]:
     require_role(call.actor, "admin")
     with system.store.reading() as session:
         return list_users(session, call.actor.clinic_id)
-
-
-def all_users(system: ClinicSystem) -> list[UserSummary]:
-    """Every user (the operator's list)."""
-    with system.store.reading() as session:
-        return list_users(session)
 
 
 def second_factor_required(system: ClinicSystem, clinic_id: str) -> bool:
@@ -85,9 +109,7 @@ def change_user(
             if changed:
                 clear_second_factor(session, row, now=call.now)
         else:
-            changed = set_disabled(
-                session, row, disabled=change == "disable", now=call.now, reason="user disabled"
-            )
+            changed = _set_disabled(session, row, disabled=change == "disable", now=call.now)
         if changed:
             _audit(session, call, row, ACTIONS[change])
     return changed
@@ -168,6 +190,20 @@ def set_up_second_factor(
             .values(purpose=FULL, second_factor=True)
         )
         _audit(session, call, row, "user.second_factor_set")
+
+
+def _set_disabled(session: Session, row: UserRow, *, disabled: bool, now: datetime) -> bool:
+    """Disable (ending every session and, for a patient, their calendar links) or enable
+    the user; False if it already was so."""
+    if (row.disabled_at is not None) == disabled:
+        return False
+    row.disabled_at = utc(now) if disabled else None
+    if disabled:
+        revoke_user_sessions(session, row.id, now=now, reason="user disabled")
+        if row.patient_id is not None:
+            revoke_feeds(session, row.patient_id, now=now)
+    session.flush()
+    return True
 
 
 def _target(session: Session, call: Call, user_id: int, *, operator: bool) -> UserRow:

@@ -26,13 +26,14 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from isocourse.assessment import Assessment
-from isocourse.calendar import course_calendar
+from isocourse.auth.roles import Actor
+from isocourse.course_ics import course_calendar
+from isocourse.errors import NotFound
 from isocourse.record import CourseRecord
 from isocourse.rules import assess
 from isocourse.rules.course_facts import last_dose_day
 from isocourse.service.audit import record_audit
-from isocourse.service.context import Actor, Call, ClinicSystem, require_role
-from isocourse.service.errors import NotFound
+from isocourse.service.context import Call, ClinicSystem, require_role
 from isocourse.service.patients import folded_document, patient_for, record_from_document
 from isocourse.service.unit_of_work import unit_of_work
 from isocourse.store.tables import CalendarFeedRow, PatientRow

@@ -6,7 +6,7 @@ belongs to. Each call carries a JWT the EHR signed (CDS Hooks 2.0, "Trusting CDS
 Clients"): ``iss`` a registered issuer, ``aud`` the URL of the service called, ``exp``
 in the future, ``iat``, a ``jti`` never seen before from that issuer, and ``kid`` in the
 header naming one of the issuer's keys; ES384 or RS384 only. Anything else is refused
-(:class:`~isocourse.service.errors.NotAuthenticated`, HTTP 401), and nothing about the
+(:class:`~isocourse.errors.NotAuthenticated`, HTTP 401), and nothing about the
 refusal says which keys or issuers exist.
 """
 
@@ -26,8 +26,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from isocourse.service.context import Actor, Call, ClinicSystem
-from isocourse.service.errors import InvalidInput, NotAuthenticated, NotFound
+from isocourse.auth.roles import Actor
+from isocourse.errors import InvalidInput, NotAuthenticated, NotFound
+from isocourse.service.context import Call, ClinicSystem
 from isocourse.store.tables import CdsClientRow, CdsTokenRow, Clinic
 
 ALGORITHMS: Final = ("ES384", "RS384")

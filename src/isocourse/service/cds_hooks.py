@@ -31,6 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from isocourse.assessment import Assessment
+from isocourse.errors import InvalidInput, NotFound
 from isocourse.fhir.codes import BODY_WEIGHT_LOINC, PREGNANCY_TEST_METHOD_BY_LOINC
 from isocourse.fhir.import_mapping import NotMapped
 from isocourse.fhir.importer import observations_from_bundle
@@ -51,7 +52,6 @@ from isocourse.rules import assess
 from isocourse.service.audit import record_audit
 from isocourse.service.cds_clients import EhrClient
 from isocourse.service.context import Call, ClinicSystem
-from isocourse.service.errors import InvalidInput, NotFound
 from isocourse.service.observation_import import entry_json
 from isocourse.service.patients import folded_document, patient_for, record_from_document
 from isocourse.service.unit_of_work import unit_of_work

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from isocourse.errors import Conflict, InvalidInput
 from isocourse.rules.capsule_plan import daily_doses
 from isocourse.rules.dosing import current_mg_per_day
 from isocourse.service.audit import record_audit
 from isocourse.service.context import Call, ClinicSystem, require_role, source_of
-from isocourse.service.errors import Conflict, InvalidInput
 from isocourse.service.patients import folded_document, patient_for, record_from_document
 from isocourse.service.unit_of_work import Answer, fingerprint, write_once
 from isocourse.store.event_log import append_event

@@ -4,26 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Final, Literal
 
+from isocourse.auth.roles import Actor, Role
+from isocourse.errors import Forbidden
 from isocourse.knowledge.model import Knowledge
 from isocourse.record import Source
 from isocourse.service.audit import AuditAppends
 from isocourse.service.denials import denied
-from isocourse.service.errors import Forbidden
 from isocourse.store.database import Store
-
-Role = Literal["prescriber", "pharmacist", "patient", "admin"]
-ROLES: Final[tuple[Role, ...]] = ("prescriber", "pharmacist", "patient", "admin")
-
-
-@dataclass(frozen=True)
-class Actor:
-    user_id: int
-    email: str
-    role: Role
-    clinic_id: str
-    patient_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,10 @@ import logging
 from typing import Any
 
 from isocourse.assessment import Assessment
+from isocourse.errors import BlockingReason, Refused
 from isocourse.knowledge.model import Knowledge
 from isocourse.record import CourseRecord
 from isocourse.rules import assess
-from isocourse.service.errors import BlockingReason, Refused
 
 _log = logging.getLogger(__name__)
 

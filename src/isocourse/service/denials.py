@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, TypeVar
 
 if TYPE_CHECKING:
-    from isocourse.service.context import Actor
+    from isocourse.auth.roles import Actor
 
 #: how much of a value the caller sent (a requested id) a reason may quote
 QUOTED_CHARACTERS: Final = 64

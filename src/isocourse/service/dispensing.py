@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from isocourse.assessment import Assessment
+from isocourse.auth.roles import Actor
 from isocourse.auth.sessions import (
     SESSION_CHECK_COLUMNS,
     SignedIn,
@@ -25,18 +26,18 @@ from isocourse.auth.sessions import (
     touch_if_due,
 )
 from isocourse.auth.users import ACTOR_COLUMNS, actor_from_columns, user_gone
-from isocourse.record_parser import RecordError, course_record_from_text
-from isocourse.service.audit import record_audit
-from isocourse.service.context import Actor, Call, Caller, ClinicSystem, require_role, source_of
-from isocourse.service.decisions import assess_closed, decision_json, refuse_unless_allowed
-from isocourse.service.denials import denied
-from isocourse.service.errors import (
+from isocourse.errors import (
     BlockingReason,
     Conflict,
     NotAuthenticated,
     NotFound,
     Refused,
 )
+from isocourse.record_parser import RecordError, course_record_from_text
+from isocourse.service.audit import record_audit
+from isocourse.service.context import Call, Caller, ClinicSystem, require_role, source_of
+from isocourse.service.decisions import assess_closed, decision_json, refuse_unless_allowed
+from isocourse.service.denials import denied
 from isocourse.service.patients import stored_record_invalid
 from isocourse.service.unit_of_work import Answer, fingerprint, unit_of_work, write_once
 from isocourse.store.event_log import append_event, event_by_id, stored_event_columns

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from isocourse.calendar import course_calendar
+from isocourse.course_ics import course_calendar
 from isocourse.reports.pdf import course_summary_pdf
 from isocourse.rules import assess
 from isocourse.service.context import Call, ClinicSystem, require_role

@@ -7,10 +7,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from isocourse.errors import InvalidInput
 from isocourse.record_parser import RecordError, course_record_from_json, course_record_to_json
 from isocourse.service.audit import record_audit
 from isocourse.service.context import Call, ClinicSystem, require_role
-from isocourse.service.errors import InvalidInput
 from isocourse.service.unit_of_work import Answer, fingerprint, write_once
 from isocourse.store.event_log import append_event
 from isocourse.store.fold import events_from_record

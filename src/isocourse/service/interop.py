@@ -21,13 +21,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from isocourse.assessment import Assessment
+from isocourse.auth.roles import Actor
+from isocourse.errors import Conflict, NotFound
 from isocourse.fhir.codes import PATIENT_ID_SYSTEM
 from isocourse.fhir.export import course_bundle, course_resources
 from isocourse.fhir.recorders import Clinic
 from isocourse.record import CourseRecord
 from isocourse.rules import assess
-from isocourse.service.context import Actor, Call, ClinicSystem, require_role
-from isocourse.service.errors import Conflict, NotFound
+from isocourse.service.context import Call, ClinicSystem, require_role
 from isocourse.service.patients import folded_document, patient_for, record_from_document
 from isocourse.store.tables import Clinic as ClinicRow
 from isocourse.store.tables import PatientRow

@@ -29,10 +29,10 @@ from isocourse.auth.password_policy import password_problem
 from isocourse.auth.passwords import hash_password
 from isocourse.auth.sessions import utc
 from isocourse.auth.users import actor_of, set_password
+from isocourse.errors import InvalidInput, NotFound
 from isocourse.mail import MailError, send, smtp_config, smtp_connection
 from isocourse.service.audit import record_audit
 from isocourse.service.context import Call, ClinicSystem, require_role
-from isocourse.service.errors import InvalidInput, NotFound
 from isocourse.service.patients import patient_for
 from isocourse.service.unit_of_work import unit_of_work
 from isocourse.settings import Settings

@@ -18,7 +18,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from isocourse.lab_import import (
+from isocourse.errors import InvalidInput
+from isocourse.lab_csv_parser import (
     AcceptedRow,
     LabImportError,
     LabImportReport,
@@ -30,7 +31,6 @@ from isocourse.record_parser import RecordError, course_record_from_json
 from isocourse.service.audit import record_audit
 from isocourse.service.context import Call, ClinicSystem, require_role
 from isocourse.service.directory import PatientDirectory, clinic_directory
-from isocourse.service.errors import InvalidInput
 from isocourse.service.observation_import import entry_json
 from isocourse.service.patients import folded_document
 from isocourse.service.unit_of_work import unit_of_work

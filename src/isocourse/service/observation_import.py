@@ -21,12 +21,12 @@ from typing import Any, Final
 
 from sqlalchemy.orm import Session
 
+from isocourse.errors import InvalidInput
 from isocourse.fhir.importer import BundleImportError, ImportResult, observations_from_bundle
 from isocourse.record import LabResult, Medication, PregnancyTest, Source, Weight
 from isocourse.record_parser import RecordError, course_record_from_json
 from isocourse.service.audit import record_audit
 from isocourse.service.context import Call, ClinicSystem, require_role
-from isocourse.service.errors import InvalidInput
 from isocourse.service.patients import folded_document, patient_for
 from isocourse.service.unit_of_work import Answer, fingerprint, write_once
 from isocourse.store.event_log import append_event

@@ -10,13 +10,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from isocourse.auth.roles import Actor
+from isocourse.errors import Conflict, NotFound
 from isocourse.knowledge.model import Knowledge
 from isocourse.record import CourseRecord
 from isocourse.record_parser import RecordError, course_record_from_json
-from isocourse.service.context import Actor, Call, ClinicSystem, require_role
+from isocourse.service.context import Call, ClinicSystem, require_role
 from isocourse.service.denials import denied, quoted
 from isocourse.service.directory import clinic_directory
-from isocourse.service.errors import Conflict, NotFound
 from isocourse.store.event_log import stored_events
 from isocourse.store.fold import fold_events
 from isocourse.store.tables import EventRow, PatientRow

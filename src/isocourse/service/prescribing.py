@@ -11,13 +11,17 @@ prescription and one refusal.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from functools import cache
+from typing import Annotated, Any, Final
 
+from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
 from isocourse.assessment import Assessment
 from isocourse.assessment_json import assessment_to_json
+from isocourse.errors import Conflict, InvalidInput, NotFound, Refused
 from isocourse.service.audit import record_audit
 from isocourse.service.context import Call, ClinicSystem, require_role, source_of
 from isocourse.service.decisions import (
@@ -26,7 +30,6 @@ from isocourse.service.decisions import (
     decision_json,
     refuse_unless_allowed,
 )
-from isocourse.service.errors import Conflict, InvalidInput, NotFound, Refused
 from isocourse.service.patients import (
     audited_record,
     folded_document,
@@ -49,10 +52,39 @@ from isocourse.store.tables import EventRow
 NEW_PRESCRIPTION = "new"
 
 
+#: the longest supply one prescription may give, in days
+DAYS_SUPPLY_MAX: Final = 90
+#: the highest daily dose a prescription may state, in mg (far above any label's maximum)
+MG_PER_DAY_MAX: Final = 400
+#: the longest reason a cancellation (or a correction) may give
+REASON_MAX: Final = 500
+
+
 @dataclass(frozen=True)
 class PrescriptionOrder:
-    days_supply: int
-    mg_per_day: float
+    """What a prescriber orders: whole days of supply and a daily dose (the bounds are
+    checked by :func:`prescription_order`, and by the API's request body alike)."""
+
+    __pydantic_config__ = ConfigDict(extra="forbid")
+
+    days_supply: Annotated[int, Field(ge=1, le=DAYS_SUPPLY_MAX)]
+    mg_per_day: Annotated[float, Field(gt=0, le=MG_PER_DAY_MAX, allow_inf_nan=False)]
+
+
+@cache
+def _order_adapter() -> TypeAdapter[PrescriptionOrder]:
+    return TypeAdapter(PrescriptionOrder)
+
+
+def prescription_order(fields: Mapping[str, object]) -> PrescriptionOrder:
+    """The order a form's fields state (text is read as numbers), within its bounds (no
+    NaN, no 1e300, no 0 days); InvalidInput naming the first field that is not."""
+    try:
+        return _order_adapter().validate_python(dict(fields))
+    except ValidationError as error:
+        problem = error.errors(include_url=False)[0]
+        field = str(problem["loc"][0]) if problem["loc"] else "order"
+        raise InvalidInput(field, problem["msg"]) from error
 
 
 def prescribe(
@@ -106,6 +138,8 @@ def cancel_prescription(
     reason = reason.strip()
     if not reason:
         raise InvalidInput("reason", "say why the prescription is cancelled")
+    if len(reason) > REASON_MAX:
+        raise InvalidInput("reason", f"at most {REASON_MAX} characters")
 
     def work(session: Session) -> Answer:
         patient_for(session, call.actor, patient_id)

@@ -20,12 +20,12 @@ from typing import Any, Final, cast, get_args
 
 from sqlalchemy.orm import Session
 
+from isocourse.errors import Conflict, Forbidden, InvalidInput, NotFound
 from isocourse.record import Source
 from isocourse.record_parser import EARLIEST_DAY, LATEST_DAY, RecordError, course_record_from_json
 from isocourse.service.audit import record_audit
 from isocourse.service.context import Call, ClinicSystem, require_role, source_of
 from isocourse.service.denials import denied
-from isocourse.service.errors import Conflict, Forbidden, InvalidInput, NotFound
 from isocourse.service.patients import folded_document, patient_for
 from isocourse.service.unit_of_work import Answer, fingerprint, write_once
 from isocourse.store.event_log import append_event, event_by_id, is_retracted, stored_events

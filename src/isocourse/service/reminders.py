@@ -21,11 +21,18 @@ from typing import Any, Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from isocourse.reminders import DEFAULT_POLICY, CheckIns, Reminder, ReminderPolicy, reminders_for
+from isocourse.auth.roles import Actor
+from isocourse.errors import Conflict, InvalidInput
+from isocourse.reminder_plan import (
+    DEFAULT_POLICY,
+    CheckIns,
+    Reminder,
+    ReminderPolicy,
+    reminders_for,
+)
 from isocourse.rules.course_facts import in_treatment
 from isocourse.service.audit import record_audit
-from isocourse.service.context import Actor, Call, ClinicSystem, require_role
-from isocourse.service.errors import Conflict, InvalidInput
+from isocourse.service.context import Call, ClinicSystem, require_role
 from isocourse.service.interop import stored_course
 from isocourse.service.patients import patient_for
 from isocourse.service.unit_of_work import Answer, fingerprint, unit_of_work, write_once

@@ -25,6 +25,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
 
+from isocourse.errors import Forbidden, InvalidInput, NotFound, ServiceError
 from isocourse.fhir.document_reference import programme_status_document
 from isocourse.fhir.json_access import calendar_day, text_at
 from isocourse.record import COURSE_FORMAT
@@ -33,7 +34,6 @@ from isocourse.service.cds_clients import EhrClient, client_for_fhir_server
 from isocourse.service.cds_hooks import link_in_session, linked_patient
 from isocourse.service.context import Call, ClinicSystem, require_role
 from isocourse.service.enrolment import enrol_patient
-from isocourse.service.errors import Forbidden, InvalidInput, NotFound, ServiceError
 from isocourse.service.interop import stored_course
 from isocourse.service.unit_of_work import unit_of_work
 from isocourse.store.tables import SmartLaunchRow

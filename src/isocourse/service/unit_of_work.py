@@ -17,9 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from isocourse.errors import Conflict
 from isocourse.service.audit import lock_head
 from isocourse.service.context import Call, ClinicSystem
-from isocourse.service.errors import Conflict
 from isocourse.store.tables import IdempotencyRow
 
 Answer = dict[str, Any]

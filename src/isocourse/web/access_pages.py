@@ -9,15 +9,15 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from isocourse.api.wiring import wiring
+from isocourse.errors import InvalidInput
 from isocourse.mail import MailError
 from isocourse.service.calendar_feed import current_feed_path, issue_feed, revoke_feed
 from isocourse.service.context import Call
-from isocourse.service.errors import InvalidInput
 from isocourse.service.invitations import invite_patient, send_invitation, withdraw
 from isocourse.service.patients import find_patient
 from isocourse.web.rendering import PageRoute, redirect, render, signed_in, system
 from isocourse.web.session import check_csrf
+from isocourse.wiring import wiring
 from isocourse.words import patient_label
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)

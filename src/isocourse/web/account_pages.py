@@ -11,14 +11,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from isocourse.api.wiring import wiring
 from isocourse.auth.second_factor import new_secret, provisioning_uri, qr_svg
+from isocourse.errors import Forbidden, InvalidInput, NotFound
 from isocourse.service.accounts import set_up_second_factor
 from isocourse.service.context import Call
-from isocourse.service.errors import Forbidden, InvalidInput, NotFound
 from isocourse.service.invitations import accept_invitation, open_invitation
 from isocourse.web.rendering import PageRedirect, PageRoute, redirect, render, system
 from isocourse.web.session import check_csrf, page_session
+from isocourse.wiring import wiring
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 STAFF = ("prescriber", "pharmacist", "admin")

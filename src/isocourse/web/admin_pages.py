@@ -9,6 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from isocourse.errors import Conflict, InvalidInput
 from isocourse.service.accounts import (
     Change,
     change_user,
@@ -17,7 +18,6 @@ from isocourse.service.accounts import (
     reset_password,
     second_factor_required,
 )
-from isocourse.service.errors import Conflict, InvalidInput
 from isocourse.web.rendering import PageRoute, redirect, render, signed_in, system
 from isocourse.web.session import check_csrf
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from isocourse.api.wiring import client_address, wiring
 from isocourse.auth.sessions import ENROL
-from isocourse.auth.sign_in import sign_in, sign_out
+from isocourse.errors import NotAuthenticated, TooManyAttempts
 from isocourse.service.context import Call
-from isocourse.service.errors import NotAuthenticated, TooManyAttempts
+from isocourse.service.sign_in import sign_in, sign_out
 from isocourse.web.rendering import PageRoute, page_actor_cached, redirect, render
 from isocourse.web.session import (
     SECOND_FACTOR_PAGE,
@@ -18,6 +17,7 @@ from isocourse.web.session import (
     page_session,
     start_session,
 )
+from isocourse.wiring import client_address, wiring
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 

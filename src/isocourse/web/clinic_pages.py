@@ -6,22 +6,23 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from pydantic import ValidationError
 
-from isocourse.api.schemas import REASON_MAX, PrescriptionIn
+from isocourse.errors import Conflict, InvalidInput, NotFound, ServiceError
 from isocourse.record_parser import course_record_from_json
 from isocourse.reports.charts import cumulative_chart_png, lab_chart_png
 from isocourse.reports.lab_series import lab_series
 from isocourse.rules import assess
 from isocourse.service.course_view import pending_reviews, written_prescriptions
 from isocourse.service.documents import read_calendar, read_report_pdf
-from isocourse.service.errors import Conflict, InvalidInput, NotFound, ServiceError
 from isocourse.service.patients import find_patient
 from isocourse.service.prescribing import (
+    DAYS_SUPPLY_MAX,
+    MG_PER_DAY_MAX,
     PrescriptionOrder,
     cancel_prescription,
     check_prescription,
     prescribe,
+    prescription_order,
 )
 from isocourse.service.reading import list_events, read_assessment, read_record, read_worklist
 from isocourse.service.recording import correct_entry, record_event
@@ -148,8 +149,8 @@ async def correct_page(request: Request, patient_id: str, event_id: str) -> Resp
 
 #: the prescribe form's fields: each one's label on the form, and what it takes
 ORDER_FIELDS = {
-    "mg_per_day": ("Daily dose", "enter a dose in mg, above 0 and at most 400"),
-    "days_supply": ("Days of supply", "enter a whole number of days, 1 to 90"),
+    "mg_per_day": ("Daily dose", f"enter a dose in mg, above 0 and at most {MG_PER_DAY_MAX}"),
+    "days_supply": ("Days of supply", f"enter a whole number of days, 1 to {DAYS_SUPPLY_MAX}"),
 }
 
 
@@ -168,11 +169,9 @@ async def _order(request: Request) -> PrescriptionOrder:
     form = await request.form()
     fields = {name: str(form.get(name, "")).strip() for name in ORDER_FIELDS}
     try:
-        order = PrescriptionIn.model_validate(fields)
-    except ValidationError as error:
-        name = str(error.errors()[0]["loc"][0])
-        raise InvalidInput(name, ORDER_FIELDS[name][1]) from error
-    return PrescriptionOrder(days_supply=order.days_supply, mg_per_day=order.mg_per_day)
+        return prescription_order(fields)
+    except InvalidInput as error:
+        raise InvalidInput(error.field, ORDER_FIELDS[error.field][1]) from error
 
 
 @router.post("/patients/{patient_id}/prescribe/check")
@@ -214,8 +213,6 @@ async def cancel_page(request: Request, patient_id: str, prescription_id: str) -
     form = await request.form()
     reason = str(form.get("reason", ""))
     try:
-        if len(reason) > REASON_MAX:
-            raise InvalidInput("reason", f"at most {REASON_MAX} characters")
         cancel_prescription(system(request), call, patient_id, prescription_id, reason)
     except (InvalidInput, Conflict, NotFound) as error:
         return _patient_page(

@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from isocourse.api.wiring import wiring
 from isocourse.service.calendar_feed import read_calendar_feed
 from isocourse.web.rendering import PageRoute
+from isocourse.wiring import wiring
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 

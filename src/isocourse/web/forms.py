@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, get_args
 
+from isocourse.errors import InvalidInput
 from isocourse.knowledge.model import Knowledge
 from isocourse.record import ContraceptionMethod, CounsellingKind, TestMethod, TestSetting
-from isocourse.service.errors import InvalidInput
 from isocourse.words import Words, plain
 
 Parser = Callable[[str], Any]

@@ -12,6 +12,8 @@ from fastapi.responses import Response
 
 from isocourse.assessment import Assessment
 from isocourse.assessment_json import assessment_to_json
+from isocourse.auth.roles import Actor
+from isocourse.errors import Conflict, InvalidInput
 from isocourse.guide.html import guide_html_fragment, section_html
 from isocourse.guide.model import guide_options_from_record
 from isocourse.guide.render import render_guide
@@ -21,8 +23,7 @@ from isocourse.record_parser import course_record_from_json
 from isocourse.rules import assess
 from isocourse.rules.symptoms import match_symptom_text
 from isocourse.service.check_in import check_in_dose
-from isocourse.service.context import Actor, Call
-from isocourse.service.errors import Conflict, InvalidInput
+from isocourse.service.context import Call
 from isocourse.service.reading import read_record
 from isocourse.service.recording import record_event
 from isocourse.web.access_pages import patient_calendar_link

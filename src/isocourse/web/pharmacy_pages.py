@@ -8,8 +8,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from isocourse.errors import BlockingReason, Conflict, InvalidInput, NotFound, Refused
 from isocourse.service.dispensing import dispense, verify_prescription
-from isocourse.service.errors import BlockingReason, Conflict, InvalidInput, NotFound, Refused
 from isocourse.web.rendering import PageRoute, render, signed_in, system
 from isocourse.web.session import check_csrf
 

@@ -12,10 +12,8 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
 from isocourse import words
-from isocourse.api.wiring import wiring
-from isocourse.service.context import Actor, Call, ClinicSystem, Role
-from isocourse.service.denials import denied
-from isocourse.service.errors import (
+from isocourse.auth.roles import Actor, Role
+from isocourse.errors import (
     Conflict,
     Forbidden,
     InvalidInput,
@@ -25,6 +23,8 @@ from isocourse.service.errors import (
     ServiceError,
     TooManyAttempts,
 )
+from isocourse.service.context import Call, ClinicSystem
+from isocourse.service.denials import denied
 from isocourse.web.session import (
     SECOND_FACTOR_PAGE,
     CsrfRefused,
@@ -34,6 +34,7 @@ from isocourse.web.session import (
     page_call,
     set_cookies,
 )
+from isocourse.wiring import wiring
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 #: the numbers, dates and codes of every page in words (:mod:`isocourse.words`)

@@ -19,12 +19,13 @@ import secrets
 
 from fastapi import Request, Response
 
-from isocourse.api.wiring import Wiring, wiring
+from isocourse.auth.roles import Actor
 from isocourse.auth.sessions import ENROL, FULL, SignedIn
-from isocourse.auth.sign_in import SignedInNow
 from isocourse.auth.tokens import TokenError, sign_session_id
-from isocourse.service.context import Actor, Call
-from isocourse.service.errors import NotAuthenticated
+from isocourse.errors import NotAuthenticated
+from isocourse.service.context import Call
+from isocourse.service.sign_in import SignedInNow
+from isocourse.wiring import Wiring, wiring
 
 SESSION_COOKIE = "isocourse_session"
 CSRF_COOKIE = "isocourse_csrf"

@@ -1,4 +1,6 @@
-"""The service layer's errors (mapped to HTTP in exactly one handler, ``api/errors.py``)::
+"""What can go wrong with a request, as the use cases and the layers under them (``auth``)
+say it; mapped to HTTP in exactly one handler (``api/errors.py``) and to a page by the
+pages' handler (``web/rendering.py``)::
 
 ServiceError               base; ``code`` is stable, ``message`` plain words
  +-- NotAuthenticated      no valid credentials

@@ -31,12 +31,13 @@ from isocourse.auth.login_throttle import (
     succeeded,
 )
 from isocourse.auth.passwords import burn_time, password_matches
+from isocourse.auth.roles import Actor, Role
 from isocourse.auth.second_factor import consume_step, matching_step
 from isocourse.auth.sessions import ENROL, FULL, SessionTimes, open_session, revoke_session
 from isocourse.auth.users import actor_of, record_sign_in, user_by_email
+from isocourse.errors import NotAuthenticated, ServiceError, TooManyAttempts
 from isocourse.service.audit import record_audit
-from isocourse.service.context import Actor, Call, ClinicSystem, Role
-from isocourse.service.errors import NotAuthenticated, ServiceError, TooManyAttempts
+from isocourse.service.context import Call, ClinicSystem
 from isocourse.service.unit_of_work import unit_of_work
 from isocourse.store.tables import Clinic
 
