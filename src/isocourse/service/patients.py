@@ -71,11 +71,6 @@ def find_patient(system: ClinicSystem, call: Call, patient: str) -> NamedPatient
         return NamedPatient(row.id, row.name, record_id)
 
 
-def patient_name(system: ClinicSystem, call: Call, patient_id: str) -> str | None:
-    """The name the clinic gave the patient (None if none), for a caller who may see it."""
-    return find_patient(system, call, patient_id).name
-
-
 def folded_document(
     session: Session, patient_id: str, as_of: date, leave_out: frozenset[str] = frozenset()
 ) -> dict[str, Any]:
@@ -113,11 +108,29 @@ def audited_record(
     """The patient's record as of ``as_of`` (with ``proposed`` as its proposed
     prescription, if given), for a caller who may see it: read in one snapshot,
     validated, and returned only once the read's audit entry (``action``) is committed."""
+    record, _ = audited_named_record(
+        system, call, patient_id, as_of, action, detail=detail, proposed=proposed
+    )
+    return record
+
+
+def audited_named_record(
+    system: ClinicSystem,
+    call: Call,
+    patient_id: str,
+    as_of: date,
+    action: str,
+    *,
+    detail: str = "",
+    proposed: Mapping[str, Any] | None = None,
+) -> tuple[CourseRecord, str | None]:
+    """:func:`audited_record`, with the name the clinic gave the patient (None if
+    none), read in the same snapshot."""
     with system.store.reading() as session:
-        patient_for(session, call.actor, patient_id)
+        name = patient_for(session, call.actor, patient_id).name
         document = folded_document(session, patient_id, as_of)
     if proposed is not None:
         document["proposed_prescription"] = dict(proposed)
     record = record_from_document(document, system.knowledge, call.today)
     system.audit_appends.append(call, action, patient_id=patient_id, detail=detail)
-    return record
+    return record, name
