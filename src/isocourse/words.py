@@ -30,7 +30,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Final
 
 from isocourse.knowledge.model import Knowledge
@@ -154,6 +154,8 @@ def patient_date(day: date | str | None) -> str:
 def _day(day: date | str | None) -> date | None:
     if day is None or day == "":
         return None
+    if isinstance(day, datetime):
+        return day.date()
     return day if isinstance(day, date) else date.fromisoformat(str(day)[:10])
 
 

@@ -5,7 +5,7 @@ in words rather than by their codes."""
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import get_args
 
 import pytest
@@ -29,6 +29,7 @@ def test_dates_are_spelled_out_for_patients_and_iso_with_the_weekday_for_staff()
     assert words.patient_date("2026-01-31") == "31 January 2026"
     assert words.staff_date(date(2026, 12, 4)) == "2026-12-04 Fri"
     assert words.staff_date("2026-11-22T10:00:00+00:00") == "2026-11-22 Sun"
+    assert words.staff_date(datetime(2026, 11, 22, 10, 0, tzinfo=UTC)) == "2026-11-22 Sun"
     assert words.staff_date(None) == words.patient_date("") == "—"
 
 
