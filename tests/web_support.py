@@ -49,7 +49,7 @@ def seed(app: FastAPI) -> dict[str, str]:
     ids = {}
     for patient in demo_patients(TODAY):
         call = Call(actor=actor, request_id="seed", today=TODAY, now=NOW)
-        answer = enrol_patient(system, call, patient.record)
+        answer = enrol_patient(system, call, patient.record, name=patient.name)
         ids[patient.record["patient"]["id"]] = answer["patient_id"]
     add_user(
         system.store,

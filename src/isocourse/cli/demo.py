@@ -168,7 +168,7 @@ def _seed(system: ClinicSystem, current: Settings) -> Actor:
     }
     call = Call(users["prescriber"], f"demo-{uuid.uuid4()}", current.today(), now)
     patient_ids = [
-        enrol_patient(system, call, patient.record)["patient_id"]
+        enrol_patient(system, call, patient.record, name=patient.name)["patient_id"]
         for patient in demo_patients(current.today())
     ]
     add_user(
@@ -203,16 +203,15 @@ def _demo_actor(system: ClinicSystem) -> Actor:
 
 def _print_worklist(system: ClinicSystem, current: Settings, prescriber: Actor) -> None:
     from isocourse.cli.output import Cell
-    from isocourse.demo_patients import demo_patients
     from isocourse.service.context import Call
     from isocourse.service.reading import read_worklist
+    from isocourse.words import patient_label
 
     today = current.today()
     call = Call(prescriber, f"demo-{uuid.uuid4()}", today, datetime.now(tz=UTC))
-    names = {p.record["patient"]["id"]: p.name for p in demo_patients(today)}
     rows = [
         (
-            f"{names.get(row['record_patient_id'], '?')} ({row['record_patient_id']})",
+            patient_label(row["name"], row["record_patient_id"]),
             row["reason"],
             Cell("allowed", "green") if row["dispense_allowed"] else Cell("blocked", "red"),
         )

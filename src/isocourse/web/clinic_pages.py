@@ -14,6 +14,7 @@ from isocourse.reports.lab_series import lab_series
 from isocourse.rules import assess
 from isocourse.service.course_view import pending_reviews, written_prescriptions
 from isocourse.service.documents import read_calendar, read_report_pdf
+from isocourse.service.patients import find_patient
 from isocourse.service.prescribing import (
     DAYS_SUPPLY_MAX,
     MG_PER_DAY_MAX,
@@ -29,6 +30,7 @@ from isocourse.web.forms import event_forms, form_for
 from isocourse.web.rendering import PageRoute, redirect, render, signed_in, system
 from isocourse.web.session import check_csrf
 from isocourse.web.timeline import timeline_rows
+from isocourse.words import Words, patient_label
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -48,7 +50,7 @@ def worklist_page(request: Request, q: str = "", tier: str = "") -> Response:
     _, call = signed_in(request, "prescriber")
     rows = [_worklist_row(row) for row in read_worklist(system(request), call)]
     if q:
-        rows = [r for r in rows if q.lower() in (r["name"] + r["patient_id"]).lower()]
+        rows = [r for r in rows if q.lower() in (r["name"] + " " + r["patient_id"]).lower()]
     if tier:
         rows = [r for r in rows if r["tier"] == tier]
     context = {"rows": rows, "q": q, "tier": tier, "tiers": TIERS, "today": call.today}
@@ -63,7 +65,7 @@ def _worklist_row(row: dict[str, Any]) -> dict[str, Any]:
     severity = {"stop": "stop", "urgent": "urgent", "block": "block"}.get(tier, "info")
     return {
         "patient_id": row["patient_id"],
-        "name": row["record_patient_id"],
+        "name": patient_label(row["name"], row["record_patient_id"]),
         "tier": "overdue" if tier == "due today" else tier,
         "severity": severity,
         "reason": row["reason"].split(": ", 1)[-1],
@@ -90,6 +92,9 @@ def _patient_page(
 ) -> Response:
     _, call = signed_in(request, "prescriber")
     known = system(request).knowledge
+    # the store's id or the clinic's own number (demo-04), as `isocourse report` takes it
+    found = find_patient(system(request), call, patient_id)
+    patient_id = found.patient_id
     record = read_record(system(request), call, patient_id, call.today)
     assessment = read_assessment(system(request), call, patient_id, call.today)
     events = list_events(system(request), call, patient_id)
@@ -99,13 +104,13 @@ def _patient_page(
     prescriptions = written_prescriptions(course, known, call.today)
     context = {
         "patient_id": patient_id,
-        "name": record["patient"]["id"],
+        "name": patient_label(found.name, record["patient"]["id"]),
         "record": record,
         "assessment": assessment,
         "product_name": product.name,
         "lab_tests": [series.test_name for series in lab_series(course, known)],
         "event_forms": event_forms(known, call.today),
-        "timeline": timeline_rows(events),
+        "timeline": timeline_rows(events, Words(known)),
         "pending_reviews": pending_reviews(course, known, call.today),
         "prescriptions": prescriptions,
         "issued": next((p for p in prescriptions if p.prescription.id == issued), None),
@@ -142,20 +147,31 @@ async def correct_page(request: Request, patient_id: str, event_id: str) -> Resp
     return redirect(f"/patients/{patient_id}")
 
 
-ORDER_WORDS = {
-    "mg_per_day": f"a daily dose in mg, above 0 and at most {MG_PER_DAY_MAX}",
-    "days_supply": f"a whole number of days, 1 to {DAYS_SUPPLY_MAX}",
+#: the prescribe form's fields: each one's label on the form, and what it takes
+ORDER_FIELDS = {
+    "mg_per_day": ("Daily dose", f"enter a dose in mg, above 0 and at most {MG_PER_DAY_MAX}"),
+    "days_supply": ("Days of supply", f"enter a whole number of days, 1 to {DAYS_SUPPLY_MAX}"),
 }
+
+
+def order_words(error: ServiceError) -> str:
+    """A refused order with the field named as the form names it: ``Daily dose: ...``."""
+    if not isinstance(error, InvalidInput):
+        return error.message
+    name = error.field.rsplit(".", 1)[-1]
+    if name not in ORDER_FIELDS:
+        return error.message
+    return f"{ORDER_FIELDS[name][0]}: {error.message.removeprefix(f'{error.field}: ')}"
 
 
 async def _order(request: Request) -> PrescriptionOrder:
     """The form's order, checked as the API checks it (no NaN, no 1e300, no 0 days)."""
     form = await request.form()
-    fields = {name: str(form.get(name, "")).strip() for name in ORDER_WORDS}
+    fields = {name: str(form.get(name, "")).strip() for name in ORDER_FIELDS}
     try:
         return prescription_order(fields)
     except InvalidInput as error:
-        raise InvalidInput(error.field, ORDER_WORDS[error.field]) from error
+        raise InvalidInput(error.field, ORDER_FIELDS[error.field][1]) from error
 
 
 @router.post("/patients/{patient_id}/prescribe/check")
@@ -165,7 +181,7 @@ async def prescription_check(request: Request, patient_id: str) -> Response:
     try:
         answer = check_prescription(system(request), call, patient_id, await _order(request))
     except InvalidInput as error:
-        return render(request, "_rule_check.html", {"problem": error.message})
+        return render(request, "_rule_check.html", {"problem": order_words(error)})
     return render(request, "_rule_check.html", {"assessment": answer})
 
 
@@ -177,7 +193,9 @@ async def prescribe_page(request: Request, patient_id: str) -> Response:
         answer = prescribe(system(request), call, patient_id, await _order(request))
     except ServiceError as error:
         reasons = getattr(error, "blocking", ())
-        words = "; ".join(f"{r.code}: {r.message}" for r in reasons) or error.message
+        titles = Words(system(request).knowledge)
+        said = [f"{titles.alert(r.code)} ({r.code}): {r.message}" for r in reasons]
+        words = "; ".join(said) or order_words(error)
         return _patient_page(
             request,
             patient_id,

@@ -53,16 +53,6 @@ PHQ_ANSWERS = (
     ("3", "Nearly every day"),
 )
 MISSED_DOSE_SECTION = "faq-missed-dose"
-DUE_WORDS = {
-    "pregnancy_test": "Pregnancy test",
-    "labs": "Blood test (liver and blood fats)",
-    "mood_screen": "Mood check",
-    "weight": "Weigh-in",
-    "counselling": "Talk with your prescriber",
-    "end_of_course_pregnancy_test": "Pregnancy test at the end of treatment",
-    "post_course_pregnancy_test": "Pregnancy test one month after treatment",
-    "dispense_window_closes": "Last day to collect your capsules",
-}
 
 
 def _patient(request: Request) -> tuple[Actor, Call, str]:
@@ -99,7 +89,7 @@ def _today(
     guide = render_guide(known, guide_options_from_record(record, assessment))
     decision = assessment_to_json(assessment)
     context: dict[str, Any] = {
-        "today": call.today.isoformat(),
+        "today": call.today,
         "flash": flash,
         "error": error,
         "red_flag": red_flag or [],
@@ -108,10 +98,7 @@ def _today(
         "missed_dose_html": section_html(guide, MISSED_DOSE_SECTION),
         "missed_open": missed_open,
         "window_closes": decision["dispense"]["window_closes"],
-        "due": [
-            {"words": DUE_WORDS.get(d["task"], d["task"].replace("_", " ")), **d}
-            for d in decision["due"]
-        ],
+        "due": decision["due"],
         "phq9": PHQ9,
         "phq_answers": PHQ_ANSWERS,
         "calendar_link": patient_calendar_link(request, call, patient_id),
