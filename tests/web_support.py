@@ -17,7 +17,6 @@ from isocourse.auth.users import add_user
 from isocourse.demo_patients import demo_patients
 from isocourse.service.context import Call, ClinicSystem
 from isocourse.service.enrolment import enrol_patient
-from isocourse.service.patient_names import name_patient
 from isocourse.settings import Settings
 from tests.clinic_support import fresh_database
 
@@ -50,8 +49,7 @@ def seed(app: FastAPI) -> dict[str, str]:
     ids = {}
     for patient in demo_patients(TODAY):
         call = Call(actor=actor, request_id="seed", today=TODAY, now=NOW)
-        answer = enrol_patient(system, call, patient.record)
-        name_patient(system, call, answer["patient_id"], patient.name)
+        answer = enrol_patient(system, call, patient.record, name=patient.name)
         ids[patient.record["patient"]["id"]] = answer["patient_id"]
     add_user(
         system.store,

@@ -13,6 +13,7 @@ from datetime import date
 
 from isocourse.assessment import Alert, Assessment
 from isocourse.knowledge.model import Knowledge
+from isocourse.words import staff_date, task
 
 
 @dataclass(frozen=True)
@@ -59,16 +60,16 @@ def _tier(assessment: Assessment, today: date, titles: Mapping[str, str]) -> tup
             return severity, f"{severity}: " + _words(alerts, titles)
     overdue = [d for d in assessment.due if d.overdue]
     if overdue:
-        return "overdue", "overdue: " + ", ".join(d.task for d in overdue)
+        return "overdue", "overdue: " + ", ".join(task(d.task) for d in overdue)
     closes = assessment.dispense.window_closes
     if closes is not None and (closes - today).days <= 2:
-        return "window", f"dispense window closes {closes.isoformat()}"
+        return "window", f"dispense window closes {staff_date(closes)}"
     warnings = [a for a in assessment.alerts if a.severity == "warning"]
     if warnings:
         return "warning", "warning: " + _words(warnings, titles)
     due = [d for d in assessment.due if d.due <= today]
     if due:
-        return "overdue", "due today: " + ", ".join(d.task for d in due)
+        return "overdue", "due today: " + ", ".join(task(d.task) for d in due)
     return "clear", "nothing to act on"
 
 

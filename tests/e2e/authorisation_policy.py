@@ -136,7 +136,6 @@ POLICY: Final[Mapping[tuple[str, str], Rule]] = {
     ("POST", "/patients/{patient_id}/prescribe"): about_a_patient(),
     ("POST", "/patients/{patient_id}/prescriptions/{prescription_id}/cancel"): about_a_patient(),
     ("POST", "/patients/{patient_id}/reviews"): about_a_patient(),
-    ("POST", "/patients/{patient_id}/name"): about_a_patient(),
     ("GET", "/patients/{patient_id}/charts/cumulative.png"): about_a_patient(),
     ("GET", "/patients/{patient_id}/charts/lab-{test}.png"): about_a_patient(),
     ("GET", "/patients/{patient_id}/report.pdf"): about_a_patient(),

@@ -357,6 +357,7 @@ FUZZED_PARAMETERS: Final = {
     ("GET", "/api/v1/patients/{patient_id}/report.pdf"): {"as_of"},
     ("GET", "/api/v1/prescriptions/{prescription_id}/verification"): {"birth_date"},
     ("POST", "/api/v1/patients/{patient_id}/fhir-import"): {"subject"},
+    ("POST", "/api/v1/patients"): {"name"},
 }
 
 

@@ -245,3 +245,25 @@ def test_a_patient_sets_their_own_reminder_preference_only(clinic: Clinic, scene
     bad = clinic.client.post(own, json={"email": "not-an-address"}, headers=headers)
     assert bad.status_code == 422
     assert clinic.client.post(own, json=body, headers=clinic.as_user("pharm_a")).status_code == 403
+
+
+def test_a_patient_enrolled_with_a_name_is_named_in_the_worklist_and_the_pdf(
+    clinic: Clinic,
+) -> None:
+    record = demo(ALLOWED_DEMO)
+    doctor = clinic.as_user("doc_a")
+    enrolled = clinic.client.post(
+        "/api/v1/patients", json=record, params={"name": "  Alex Example "}, headers=doctor
+    )
+    assert enrolled.status_code == 201, enrolled.text
+    rows = clinic.client.get("/api/v1/worklist", headers=doctor).json()
+    named = {row["record_patient_id"]: row["name"] for row in rows}
+    assert named == {record["patient"]["id"]: "Alex Example"}
+    pdf = clinic.client.get(
+        f"/api/v1/patients/{enrolled.json()['patient_id']}/report.pdf", headers=doctor
+    )
+    assert pdf.status_code == 200 and b"%PDF" in pdf.content[:8]
+    refused = clinic.client.post(
+        "/api/v1/patients", json=record, params={"name": "Alex\x00Example"}, headers=doctor
+    )
+    assert refused.status_code == 422 and "name" in refused.text

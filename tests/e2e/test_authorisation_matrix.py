@@ -361,9 +361,6 @@ BUILDERS: dict[tuple[str, str], Builder] = {
         "/patients/{p}/reviews",
         form={"kind": "symptom", "text": "a strange feeling", "outcome": "not_relevant"},
     ),
-    ("POST", "/patients/{patient_id}/name"): _post(
-        "/patients/{p}/name", form={"name": "Alex Matrix"}
-    ),
     ("GET", "/patients/{patient_id}/charts/cumulative.png"): _get(
         "/patients/{p}/charts/cumulative.png"
     ),

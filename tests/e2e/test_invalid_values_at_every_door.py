@@ -422,7 +422,7 @@ def test_the_course_page_refuses_invalid_values_naming_the_field_in_words(
                 days_supply="30",
             )
             assert answer.status_code == 422, (mg, answer.status_code)  # not 409, nor 500
-            assert "mg_per_day: a daily dose in mg" in alert_of(answer.text)
+            assert "Daily dose: enter a dose in mg" in alert_of(answer.text)
         check = post_form(
             browser,
             f"/patients/{patient}/prescribe/check",
@@ -430,7 +430,7 @@ def test_the_course_page_refuses_invalid_values_naming_the_field_in_words(
             mg_per_day="60",
             days_supply="91",
         )
-        assert "days_supply: a whole number of days" in check.text
+        assert "Days of supply: enter a whole number of days" in check.text
 
 
 def test_a_cancellation_reason_of_900_kb_is_refused(site: WebClinic) -> None:
@@ -487,11 +487,11 @@ def test_the_planner_refuses_a_target_it_cannot_count_to(site: WebClinic) -> Non
                 target=target,
             )
             assert answer.status_code == 422, (target, answer.status_code)
-            assert "target: a cumulative target" in alert_of(answer.text)
+            assert "Cumulative target: enter a cumulative target" in alert_of(answer.text)
         odd_dose = post_form(
             browser, "/planner", page.text, weight="62kg", product="isotretinoin", mg_per_kg="0x10"
         )
-        assert "mg_per_kg: a dose above 0" in alert_of(odd_dose.text)
+        assert "Target dose: enter a dose in mg/kg/day above 0" in alert_of(odd_dose.text)
 
 
 def test_a_calendar_link_with_any_token_is_answered_not_found(site: WebClinic) -> None:

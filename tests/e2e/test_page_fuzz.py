@@ -38,8 +38,8 @@ from isocourse.knowledge.loader import load_knowledge
 from isocourse.record_parser import FREE_TEXT_MAX, MEDICATION_NAME_MAX
 from isocourse.service.calendar_feed import current_feed_path, issue_feed
 from isocourse.service.context import Call, ClinicSystem
+from isocourse.service.enrolment import NAME_MAX
 from isocourse.service.invitations import invite_patient
-from isocourse.service.patient_names import NAME_MAX
 from isocourse.web.forms import FormField, event_forms
 from isocourse.web.session import CSRF_COOKIE
 from tests.e2e.authorisation_policy import POLICY
@@ -286,12 +286,6 @@ FORMS: Final = (
                 "birth_date", "date", "2004-11-01", ("date of birth", "birth date", "birth_date")
             ),
         ),
-    ),
-    Form(
-        "patient name",
-        "prescriber",
-        "/patients/{patient}/name",
-        (Field("name", "text", "Sam Okafor", ("name",), max_length=NAME_MAX),),
     ),
     Form(
         "planner",

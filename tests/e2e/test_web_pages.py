@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+import io
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 
-from tests.web_support import WebClinic, log_in, post_form, web_clinic
+from isocourse.auth.users import add_user
+from isocourse.demo_patients import demo_patients
+from isocourse.service.context import Call
+from isocourse.service.enrolment import enrol_patient
+from tests.web_support import (
+    NOW,
+    PASSWORD,
+    TODAY,
+    WebClinic,
+    csrf_of,
+    log_in,
+    post_form,
+    web_clinic,
+)
 
 
 @pytest.fixture
@@ -278,3 +294,107 @@ def test_a_phone_subscribes_to_the_calendar_at_the_patients_secret_link(clinic: 
             phone.get(link.group(1).replace(clinic.patient_ids["demo-01"], other)).status_code
             == 404
         )
+
+
+def test_the_pages_name_each_patient_as_the_cli_does(clinic: WebClinic) -> None:
+    patient = clinic.patient_ids["demo-04"]
+    with clinic.browser() as browser:
+        worklist = log_in(browser, "doc@demo.test").text
+        assert f'<a href="/patients/{patient}">Jordan Blake (demo-04)</a>' in worklist
+        page = browser.get(f"/patients/{patient}").text
+        assert "<h1>Jordan Blake (demo-04) <small" in page
+        assert patient not in re.sub(r'(href|action|src|hx-post)="[^"]*"', "", page)
+        assert "Jordan Blake" in browser.get("/worklist", params={"q": "jordan"}).text
+        access = browser.get(f"/patients/{patient}/access").text
+        assert '<small class="hint">Jordan Blake (demo-04)</small>' in access
+        pdf = browser.get(f"/patients/{patient}/report.pdf").content
+        assert "Jordan Blake" in "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def test_a_patient_page_opens_by_the_clinics_own_number(clinic: WebClinic) -> None:
+    with clinic.browser() as browser:
+        log_in(browser, "doc@demo.test")
+        by_number = browser.get("/patients/demo-05")
+        assert by_number.status_code == 200
+        assert "<h1>Leo Marchetti (demo-05)" in by_number.text
+        # its forms and links go to the patient's own page
+        assert f'action="/patients/{clinic.patient_ids["demo-05"]}/prescribe"' in by_number.text
+
+
+def test_another_clinics_patient_number_is_not_found(clinic: WebClinic) -> None:
+    system = clinic.app.state.wiring.system
+    other = add_user(
+        system.store,
+        email="doc@other.test",
+        role="prescriber",
+        clinic_id="other",
+        password=PASSWORD,
+        now=NOW,
+    )
+    record = next(p.record for p in demo_patients(TODAY) if p.record["patient"]["id"] == "demo-07")
+    call = Call(actor=other, request_id="other", today=TODAY, now=NOW)
+    theirs = enrol_patient(system, call, record, name="Other Person")["patient_id"]
+    with clinic.browser() as browser:
+        log_in(browser, "doc@demo.test")
+        for name in (theirs, "demo-99"):
+            missing = browser.get(f"/patients/{name}")
+            assert missing.status_code == 404
+            assert "<h1>Patient not found</h1>" in missing.text
+            assert "Other Person" not in missing.text
+    with clinic.browser() as browser:
+        log_in(browser, "doc@other.test")
+        # their demo-07 is theirs; our demo-01 is not found for them
+        assert "Other Person (demo-07)" in browser.get("/patients/demo-07").text
+        assert browser.get("/patients/demo-01").status_code == 404
+
+
+def test_error_pages_are_titled_by_what_happened(clinic: WebClinic) -> None:
+    with clinic.browser() as patient:
+        log_in(patient, "sam@demo.test")
+        refused = patient.get("/worklist")
+        assert refused.status_code == 403 and "<h1>Not allowed</h1>" in refused.text
+    with clinic.browser() as doctor:
+        log_in(doctor, "doc@demo.test")
+        missing = doctor.get("/patients/no-such-patient")
+        assert "<title>Patient not found · isocourse</title>" in missing.text
+        assert "Cannot do that" not in missing.text
+    with clinic.browser() as browser:
+        expired = browser.post("/planner", data={"weight": "62kg"})
+        assert expired.status_code == 403 and "<h1>Form expired</h1>" in expired.text
+
+
+def test_the_planner_names_the_field_in_words_where_htmx_shows_it(clinic: WebClinic) -> None:
+    with clinic.browser() as browser:
+        log_in(browser, "doc@demo.test")
+        page = browser.get("/planner")
+        # htmx swaps a 422 into the page (it swaps no 4xx by default)
+        config = re.search(r'<meta name="htmx-config" content=\'([^\']+)\'>', page.text)
+        assert config
+        handling = json.loads(config.group(1))["responseHandling"]
+        first_match = next(rule for rule in handling if re.search(rule["code"], "422"))
+        assert first_match == {"code": "422", "swap": True, "error": False}
+        form = {"weight": "sixty", "product": "absorica", "mg_per_kg": "0.5"}
+        answer = browser.post(
+            "/planner",
+            data={"csrf_token": csrf_of(page.text), **form},
+            headers={"HX-Request": "true"},
+        )
+        assert answer.status_code == 422
+        plan = answer.text.split('<section id="plan"', 1)[1].split("</section>", 1)[0]
+        assert "Body weight: enter a weight with its unit, e.g. 62kg or 136lb" in plan
+
+
+def test_the_rule_check_names_a_bad_dose_by_its_label(clinic: WebClinic) -> None:
+    patient = clinic.patient_ids["demo-01"]
+    with clinic.browser() as browser:
+        log_in(browser, "doc@demo.test")
+        page = browser.get(f"/patients/{patient}")
+        check = post_form(
+            browser,
+            f"/patients/{patient}/prescribe/check",
+            page.text,
+            mg_per_day="sixty",
+            days_supply="30",
+        )
+        assert "Daily dose: enter a dose in mg" in check.text
+        assert "mg_per_day" not in check.text

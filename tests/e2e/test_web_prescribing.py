@@ -47,7 +47,7 @@ def test_the_rule_check_gives_mg_per_kg_against_the_range_and_warns_above_it(
     answer = check(doctor, clinic.patient_ids["demo-18"], "100")
     assert answer.status_code == 200
     words = text_of(answer.text)
-    assert "1.25 mg/kg/day at 80.0 kg" in words
+    assert "1.25 mg/kg/day at 80 kg" in words
     assert "above the usual range" in words
     assert "Absorica LD: usually 0.4–0.8 mg/kg/day, at most 1.6 mg/kg/day" in words
     assert "Dose above the usual range" in words and "DOSE_ABOVE_RANGE" in words
@@ -59,7 +59,7 @@ def test_the_rule_check_within_the_range_raises_no_dose_warning(
     clinic: WebClinic, doctor: TestClient
 ) -> None:
     words = text_of(check(doctor, clinic.patient_ids["demo-18"], "48").text)
-    assert "0.60 mg/kg/day" in words and "within the usual range" in words
+    assert "0.6 mg/kg/day" in words and "within the usual range" in words
     assert "DOSE_ABOVE_RANGE" not in words and "DOSE_BELOW_RANGE" in words  # the current 24 mg
 
 
@@ -104,7 +104,7 @@ def test_prescription_today_says_why_in_words_not_codes(
     page = doctor.get(f"/patients/{clinic.patient_ids['demo-04']}").text
     box = text_of(section(page, "prescription-today"))
     assert "May not be written" in box
-    assert "Stop now: Thoughts of self-harm on PHQ-9" in box
+    assert "Stop: Thoughts of self-harm on PHQ-9" in box
     assert "Blocked: MOOD_SUICIDAL_IDEATION" not in box
     assert re.search(r'class="code-label">MOOD_SUICIDAL_IDEATION<', page)  # a small label
 
@@ -121,7 +121,7 @@ def test_an_issued_prescription_shows_its_state_until_cancelled(
     card = text_of(section(issued.text, "issued"))
     prescription = str(issued.url).split("issued=")[1]
     assert prescription in card and "60 mg a day for 30 days" in card
-    assert "issued, not yet dispensed" in card and "until 2026-12-21 (Mon)" in card
+    assert "issued, not yet dispensed" in card and "until 2026-12-21 Mon" in card
     today = text_of(section(issued.text, "prescription-today"))
     assert "May be written" not in today and "waiting at the pharmacy" in today
     cancelled = post_form(
@@ -132,7 +132,7 @@ def test_an_issued_prescription_shows_its_state_until_cancelled(
     )
     assert cancelled.status_code == 200 and f"issued={prescription}" in str(cancelled.url)
     card = text_of(section(cancelled.text, "issued"))
-    assert "cancelled on 2026-11-22 (Sun)" in card and "dose to be reviewed" in card
+    assert "cancelled on 2026-11-22 Sun" in card and "dose to be reviewed" in card
     assert "Cancel this prescription" not in section(cancelled.text, "issued")
     assert "May be written" in text_of(section(cancelled.text, "prescription-today"))
 

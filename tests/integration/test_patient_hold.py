@@ -3,13 +3,10 @@ the staff's pages use for doses and dates."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from isocourse.knowledge.loader import load_knowledge
 from isocourse.rules import assess
 from isocourse.service.patient_hold import STOP_WORDS, patient_hold, red_flags_to_review
-from isocourse.web.patient_view import dose_history, patient_day
-from isocourse.web.prescribing_view import mg_per_kg_day, staff_day
+from isocourse.web.patient_view import dose_history, next_steps
 from tests.builders import record
 
 KNOWLEDGE = load_knowledge()
@@ -60,11 +57,11 @@ def test_a_stop_is_not_lifted_by_a_review() -> None:
     assert held(symptoms=symptoms, reviews=[review]) == ("SYMPTOM_HEPATITIS",)
 
 
-def test_days_and_doses_in_words() -> None:
-    assert patient_day(date(2026, 12, 4)) == "4 December 2026"
-    assert staff_day(date(2026, 12, 21)) == "2026-12-21 (Mon)" == staff_day("2026-12-21")
-    assert mg_per_kg_day(0.75) == "0.75"
-    assert dose_history(record()) == [
+def test_doses_and_next_steps_in_words() -> None:
+    course = record()
+    assert dose_history(course) == [
         "Since 15 February 2026: 60 mg a day.",
         "From 15 January 2026 to 14 February 2026: 40 mg a day.",
     ]
+    steps = next_steps(assess(course, KNOWLEDGE, as_of=course.as_of))
+    assert steps and all(": by " in line or "Please do it soon" in line for line in steps)

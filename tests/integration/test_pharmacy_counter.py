@@ -1,9 +1,7 @@
-"""The pharmacy counter's pure parts: the capsules to hand over, and a patient's name
-as it is kept."""
+"""The pharmacy counter's pure part: the capsules to hand over."""
 
 from __future__ import annotations
 
-from isocourse.service.patient_names import checked_name
 from isocourse.service.pharmacy_counter import capsule_counts
 
 
@@ -21,14 +19,3 @@ def test_a_dose_of_two_strengths_lists_each_strength() -> None:
 
 def test_a_dose_the_capsules_cannot_make_has_no_capsules() -> None:
     assert capsule_counts((10.0, 20.0, 30.0, 40.0), 15.5, 30) == ()
-
-
-def test_a_name_is_kept_trimmed_and_refused_empty_long_or_with_control_characters() -> None:
-    assert checked_name("  Maya \t Berg ") == "Maya Berg"
-    for bad in ("", "   ", "x" * 201, "Maya\x00Berg"):
-        try:
-            checked_name(bad)
-        except Exception as error:  # InvalidInput naming the field
-            assert str(error).startswith("name:")
-        else:
-            raise AssertionError(f"{bad!r} was accepted")

@@ -14,6 +14,7 @@ CORE = [
     PACKAGE / "assessment.py",
     PACKAGE / "worklist.py",
     PACKAGE / "demo_patients.py",
+    PACKAGE / "words.py",
     *sorted((PACKAGE / "rules").glob("*.py")),
     *sorted(p for p in (PACKAGE / "knowledge").glob("*.py") if p.name != "loader.py"),
 ]
@@ -22,6 +23,7 @@ CORE_MODULES = {
     "isocourse.assessment",
     "isocourse.rules",
     "isocourse.knowledge",
+    "isocourse.words",
 }
 FORBIDDEN_STDLIB = {
     "os",

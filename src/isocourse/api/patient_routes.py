@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from isocourse.api.errors import ERROR_RESPONSES
 from isocourse.api.schemas import (
@@ -17,7 +17,7 @@ from isocourse.api.schemas import (
     PrescriptionIn,
 )
 from isocourse.api.wiring import ReadCall, WiringDep, WriteCall
-from isocourse.service.enrolment import enrol_patient
+from isocourse.service.enrolment import NAME_MAX, enrol_patient
 from isocourse.service.prescribing import PrescriptionOrder, cancel_prescription, prescribe
 from isocourse.service.reading import list_events, read_assessment, read_record
 from isocourse.service.recording import correct_entry, record_event
@@ -25,6 +25,14 @@ from isocourse.service.recording import correct_entry, record_event
 router = APIRouter(prefix="/patients", tags=["patients"], responses=ERROR_RESPONSES)
 
 PatientId = Annotated[str, "the patient's id in this system (from POST /patients)"]
+PatientName = Annotated[
+    str | None,
+    Query(
+        max_length=NAME_MAX,
+        description="the name the clinic knows the patient by, shown with the record's "
+        "patient id on the pages and in the course summary (not part of the record)",
+    ),
+]
 
 
 @router.post("", status_code=201)
@@ -32,9 +40,10 @@ def enrol(
     wired: WiringDep,
     call: WriteCall,
     record: CourseRecordBody,
+    name: PatientName = None,
 ) -> dict[str, Any]:
     """Enrol a patient by importing a course record with its history (prescriber)."""
-    return enrol_patient(wired.system, call, record)
+    return enrol_patient(wired.system, call, record, name=name)
 
 
 @router.get("/{patient_id}/record")

@@ -148,7 +148,6 @@ def _seed(system: ClinicSystem, current: Settings) -> Actor:
     from isocourse.demo_patients import demo_patients
     from isocourse.service.context import Call
     from isocourse.service.enrolment import enrol_patient
-    from isocourse.service.patient_names import name_patient
     from isocourse.store.tables import Clinic
 
     now = datetime.now(tz=UTC)
@@ -168,11 +167,10 @@ def _seed(system: ClinicSystem, current: Settings) -> Actor:
         for role in DEMO_ROLES
     }
     call = Call(users["prescriber"], f"demo-{uuid.uuid4()}", current.today(), now)
-    patient_ids = []
-    for patient in demo_patients(current.today()):
-        patient_id = enrol_patient(system, call, patient.record)["patient_id"]
-        name_patient(system, call, patient_id, patient.name)  # as the pharmacy finds them
-        patient_ids.append(patient_id)
+    patient_ids = [
+        enrol_patient(system, call, patient.record, name=patient.name)["patient_id"]
+        for patient in demo_patients(current.today())
+    ]
     add_user(
         system.store,
         email=f"patient@{DEMO_CLINIC}.test",
@@ -205,16 +203,15 @@ def _demo_actor(system: ClinicSystem) -> Actor:
 
 def _print_worklist(system: ClinicSystem, current: Settings, prescriber: Actor) -> None:
     from isocourse.cli.output import Cell
-    from isocourse.demo_patients import demo_patients
     from isocourse.service.context import Call
     from isocourse.service.reading import read_worklist
+    from isocourse.words import patient_label
 
     today = current.today()
     call = Call(prescriber, f"demo-{uuid.uuid4()}", today, datetime.now(tz=UTC))
-    names = {p.record["patient"]["id"]: p.name for p in demo_patients(today)}
     rows = [
         (
-            f"{names.get(row['record_patient_id'], '?')} ({row['record_patient_id']})",
+            patient_label(row["name"], row["record_patient_id"]),
             row["reason"],
             Cell("allowed", "green") if row["dispense_allowed"] else Cell("blocked", "red"),
         )

@@ -67,6 +67,15 @@ class MethodEntry:
 
 
 @dataclass(frozen=True)
+class CounsellingKindEntry:
+    """One counselling kind of the course record, in plain words."""
+
+    __pydantic_config__ = _FORBID_EXTRA
+    title: str
+    source: str
+
+
+@dataclass(frozen=True)
 class Combination:
     """Methods active together that meet a scheme: one distinct method per slot.
 
@@ -238,12 +247,14 @@ class RuleSet:
 
 @dataclass(frozen=True)
 class ProgrammeCatalogue:
-    """The programmes, the contraception methods and every programme's dated rule sets."""
+    """The programmes, the contraception methods, the counselling kinds and every
+    programme's dated rule sets."""
 
     __pydantic_config__ = _FORBID_EXTRA
     source: str
     programmes: Mapping[str, ProgrammeEntry]
     methods: Mapping[str, MethodEntry]
+    counselling_kinds: Mapping[str, CounsellingKindEntry]
     rulesets: tuple[RuleSet, ...]
 
     def choices(self) -> tuple[str, ...]:
@@ -260,6 +271,23 @@ class ProgrammeCatalogue:
             return NO_PROGRAMME_TITLE
         entry = self.programmes.get(programme)
         return entry.title if entry is not None else programme
+
+    def ruleset_words(self, ruleset: RuleSet) -> str:
+        """A rule set as a message names it: ``iPLEDGE (rules from 2026-08-08)``."""
+        entry = self.programmes.get(ruleset.programme)
+        name = entry.name if entry is not None else ruleset.programme
+        return f"{name} (rules from {ruleset.effective_from.isoformat()})"
+
+    def method_words(self, method: str) -> str:
+        """A contraception method in words (``copper intrauterine device``); the code
+        itself if the catalogue does not know it."""
+        entry = self.methods.get(method)
+        return entry.title.lower() if entry is not None else method
+
+    def counselling_words(self, kind: str) -> str:
+        """A counselling kind in words (``comprehension confirmed``)."""
+        entry = self.counselling_kinds.get(kind)
+        return entry.title.lower() if entry is not None else kind
 
     def rulesets_of(self, programme: str) -> list[RuleSet]:
         """A programme's rule sets, oldest first."""
@@ -309,6 +337,9 @@ def _method_problems(catalogue: ProgrammeCatalogue) -> list[str]:
     known = set(catalogue.methods)
     found = [f"methods: unknown method code {c!r}" for c in sorted(known - codes)]
     found += [f"methods: method {c!r} has no entry" for c in sorted(codes - known)]
+    kinds, named = set(get_args(CounsellingKind)), set(catalogue.counselling_kinds)
+    found += [f"counselling_kinds: unknown kind {k!r}" for k in sorted(named - kinds)]
+    found += [f"counselling_kinds: kind {k!r} has no entry" for k in sorted(kinds - named)]
     ids = [r.id for r in catalogue.rulesets]
     found += [f"rule set id {i!r} is used twice" for i in sorted(set(ids)) if ids.count(i) > 1]
     return found

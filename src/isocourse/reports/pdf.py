@@ -1,11 +1,13 @@
 """The course summary a clinician files: one PDF per patient and day.
 
 ``course_summary_pdf(record, assessment, knowledge, patient_name)`` returns the PDF's
-bytes: the patient and course figures, the dispense decision, the cumulative-dose
-chart, the tests due, the alerts with their sources, the results (labs with their
-charts, pregnancy tests, mood screens), the symptoms, the clinician's reviews, other
-medications, doses, weights and prescriptions written, each entry with who recorded
-it, and, on every page, the clinical disclaimer.
+bytes: the patient and course figures, the dispense decision, the alerts with their
+sources (what stops or blocks treatment first), the cumulative-dose chart, the tests
+due, the results (labs with their charts, pregnancy tests, mood screens), the
+symptoms, the clinician's reviews, other medications, doses, weights and prescriptions
+written, each entry with who recorded it, and, on every page, the clinical disclaimer.
+Every title starts on the page of its first lines; no text is justified; no table has
+a column nothing fills.
 Pure and reproducible: the document is dated by the assessment, not by the clock.
 """
 
@@ -24,6 +26,8 @@ from isocourse.record import CourseRecord
 from isocourse.reports import sections
 from isocourse.reports.charts import cumulative_chart_png, lab_chart_png
 from isocourse.reports.lab_series import lab_series
+from isocourse.reports.page import Page
+from isocourse.words import Words, patient_label, staff_date
 
 DISCLAIMER = "isocourse supports a clinician's decision; it does not replace it."
 # DejaVu ships with matplotlib, so the report has the same glyphs (≥, –, µ) everywhere.
@@ -56,22 +60,23 @@ def course_summary_pdf(
     knowledge: Knowledge,
     patient_name: str | None,
 ) -> bytes:
-    footer = f"Course summary for {record.patient.id}, as of {assessment.as_of.isoformat()}"
+    label = patient_label(patient_name, record.patient.id)
+    footer = f"Course summary for {label}, as of {staff_date(assessment.as_of)}"
     document = _SummaryDocument(footer)
     document.set_title(f"Isotretinoin course summary: {record.patient.id}")
     document.set_author("isocourse")
     document.set_creation_date(datetime.combine(assessment.as_of, time(), tzinfo=UTC))
     document.add_page()
-    page = sections.Page(document, FONT)
+    page = Page(document, FONT, Words(knowledge))
     sections.heading(page, record, assessment, knowledge, patient_name)
     sections.course_figures(page, record, assessment)
     sections.dispense(page, assessment)
+    sections.alerts(page, assessment)
     chart = cumulative_chart_png(record, assessment, knowledge)
     page.image(
         chart, "Cumulative dose", "No cumulative mg/kg: no dose period or no weight recorded."
     )
     sections.due(page, assessment)
-    sections.alerts(page, assessment, knowledge)
     for series in lab_series(record, knowledge):
         sections.lab_table(page, series)
         page.image(lab_chart_png(series), None, "")

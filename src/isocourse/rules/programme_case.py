@@ -79,14 +79,15 @@ class ProgrammeCase:
         return sorted(known, key=lambda t: t.date)
 
     def alert(self, code: str, **details: object) -> Alert:
-        """The catalogue's alert for ``code``, naming the rule set that judged."""
+        """The catalogue's alert for ``code``, naming the rule set that judged in words
+        (``iPLEDGE (rules from 2026-08-08)``, not its id)."""
         return raise_alert(
             self.knowledge,
             code,
             severity=None,
             reported_on=None,
             subject=None,
-            ruleset=self.ruleset.id,
+            ruleset=self.knowledge.programmes.ruleset_words(self.ruleset),
             **details,
         )
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 
+from isocourse.record import Contraception
 from isocourse.rules.contraception import (
     QualifyingContraception,
     listed_not_counted,
@@ -23,7 +25,7 @@ def judge_contraception(case: ProgrammeCase) -> Verdicts:
     evidence = contraception_evidence(case.record, found.entries if found else active)
     condition = f"the contraception active on {day} meets the rule set ({needed})"
     if not verdicts.check(condition, found is not None, evidence, scheme.source):
-        methods = ", ".join(e.method for e in active) or "none"
+        methods = _methods_words(case, active) or "none"
         verdicts.alerts.append(
             case.alert("PP_CONTRACEPTION_INSUFFICIENT", date=day, methods=methods, needed=needed)
         )
@@ -49,7 +51,7 @@ def _judge_lead(case: ProgrammeCase, found: QualifyingContraception, evidence: s
         verdicts.alerts.append(
             case.alert(
                 "PP_CONTRACEPTION_TOO_RECENT",
-                methods=", ".join(e.method for e in found.entries),
+                methods=_methods_words(case, found.entries),
                 since=found.since.isoformat(),
                 days=days,
                 date=case.as_of.isoformat(),
@@ -63,3 +65,8 @@ def _judge_lead(case: ProgrammeCase, found: QualifyingContraception, evidence: s
 def _not_started(case: ProgrammeCase) -> bool:
     start = case.record.course.start_date
     return start is None or case.as_of < start
+
+
+def _methods_words(case: ProgrammeCase, entries: Iterable[Contraception]) -> str:
+    """The methods in words, as a message names them: ``male condom, vaginal ring``."""
+    return ", ".join(case.knowledge.programmes.method_words(e.method) for e in entries)

@@ -42,7 +42,9 @@ def judge_counselling(case: ProgrammeCase) -> Verdicts:
     covering, when = counselling_covers(case)
     evidence = counselling_evidence(case.record, covering, rule.kind)
     if not verdicts.check(f"{rule.kind} recorded {when}", bool(covering), evidence, rule.source):
-        verdicts.alerts.append(case.alert("PP_COUNSELLING_MISSING", kind=rule.kind, when=when))
+        verdicts.alerts.append(
+            case.alert("PP_COUNSELLING_MISSING", kind=_kind_words(case, rule.kind), when=when)
+        )
     return verdicts
 
 
@@ -118,3 +120,8 @@ def judge_supply(case: ProgrammeCase) -> Verdicts:
 def _earliest(day: date, days: int) -> date:
     """The first day of "the N days up to D": D - N + 1."""
     return day - timedelta(days=days - 1)
+
+
+def _kind_words(case: ProgrammeCase, kind: str) -> str:
+    """A counselling kind as a message quotes it: ``“comprehension confirmed”``."""
+    return f"“{case.knowledge.programmes.counselling_words(kind)}”"

@@ -12,7 +12,7 @@ from isocourse.course_ics import course_calendar
 from isocourse.reports.pdf import course_summary_pdf
 from isocourse.rules import assess
 from isocourse.service.context import Call, ClinicSystem, require_role
-from isocourse.service.patients import audited_record
+from isocourse.service.patients import audited_named_record, audited_record
 
 
 def read_report_pdf(
@@ -21,9 +21,11 @@ def read_report_pdf(
     """The course summary a clinician files (PDF), as of ``as_of`` (default today)."""
     require_role(call.actor, "prescriber", "patient")
     day = as_of or call.today
-    record = audited_record(system, call, patient_id, day, "report.read", detail=day.isoformat())
+    record, name = audited_named_record(
+        system, call, patient_id, day, "report.read", detail=day.isoformat()
+    )
     assessment = assess(record, system.knowledge, as_of=day)
-    return course_summary_pdf(record, assessment, system.knowledge, None)
+    return course_summary_pdf(record, assessment, system.knowledge, name)
 
 
 def read_calendar(system: ClinicSystem, call: Call, patient_id: str) -> bytes:

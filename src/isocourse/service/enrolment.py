@@ -16,10 +16,17 @@ from isocourse.store.event_log import append_event
 from isocourse.store.fold import events_from_record
 from isocourse.store.tables import PatientRow
 
+#: the longest name a patient may be given
+NAME_MAX = 200
 
-def enrol_patient(system: ClinicSystem, call: Call, document: Any) -> Answer:
-    """Validate the record, create the patient, store its history as events."""
+
+def enrol_patient(
+    system: ClinicSystem, call: Call, document: Any, *, name: str | None = None
+) -> Answer:
+    """Validate the record, create the patient (with ``name``, the name the clinic knows
+    them by, if given), store its history as events."""
     require_role(call.actor, "prescriber")
+    name = checked_name(name)
     try:
         record = course_record_from_json(document, system.knowledge, today=call.today)
     except RecordError as error:
@@ -28,7 +35,11 @@ def enrol_patient(system: ClinicSystem, call: Call, document: Any) -> Answer:
 
     def work(session: Session) -> Answer:
         patient_id = str(uuid.uuid4())
-        session.add(PatientRow(id=patient_id, clinic_id=call.actor.clinic_id, created_at=call.now))
+        session.add(
+            PatientRow(
+                id=patient_id, clinic_id=call.actor.clinic_id, created_at=call.now, name=name
+            )
+        )
         session.flush()
         for kind, payload in events_from_record(normalised):
             append_event(
@@ -42,4 +53,16 @@ def enrol_patient(system: ClinicSystem, call: Call, document: Any) -> Answer:
         record_audit(session, call, "patient.enrol", patient_id=patient_id)
         return {"patient_id": patient_id, "record_patient_id": record.patient.id}
 
-    return write_once(system, call, fingerprint("enrol", normalised), work)
+    named = [name] if name else []  # the fingerprint of an unnamed enrolment is as before
+    return write_once(system, call, fingerprint("enrol", normalised, *named), work)
+
+
+def checked_name(name: str | None) -> str | None:
+    """``name`` without surrounding spaces (None if empty); refused if it is longer than
+    ``NAME_MAX`` or holds a control character."""
+    text = (name or "").strip()
+    if len(text) > NAME_MAX:
+        raise InvalidInput("name", f"at most {NAME_MAX} characters")
+    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+        raise InvalidInput("name", "letters, spaces and punctuation only (no control characters)")
+    return text or None

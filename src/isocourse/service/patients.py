@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from isocourse.auth.roles import Actor
@@ -13,11 +15,12 @@ from isocourse.errors import Conflict, NotFound
 from isocourse.knowledge.model import Knowledge
 from isocourse.record import CourseRecord
 from isocourse.record_parser import RecordError, course_record_from_json
-from isocourse.service.context import Call, ClinicSystem
+from isocourse.service.context import Call, ClinicSystem, require_role
 from isocourse.service.denials import denied, quoted
+from isocourse.service.directory import clinic_directory
 from isocourse.store.event_log import stored_events
 from isocourse.store.fold import fold_events
-from isocourse.store.tables import PatientRow
+from isocourse.store.tables import EventRow, PatientRow
 
 
 def patient_for(session: Session, actor: Actor, patient_id: str) -> PatientRow:
@@ -36,6 +39,36 @@ def patient_for(session: Session, actor: Actor, patient_id: str) -> PatientRow:
     error = NotFound(f"no patient {patient_id!r} in your clinic's records")
     stored = row.id if row is not None else None
     raise denied(error, actor, "not_found", reason, patient_id=stored)
+
+
+@dataclass(frozen=True)
+class NamedPatient:
+    """A patient the caller may see: the store's id, the name the clinic gave them and
+    the clinic's own number for them (the record's ``patient.id``)."""
+
+    patient_id: str
+    name: str | None
+    record_id: str
+
+
+def find_patient(system: ClinicSystem, call: Call, patient: str) -> NamedPatient:
+    """The patient ``patient`` names: the store's id, or the clinic's own number (the
+    record's ``patient.id``, as ``isocourse report`` takes it) when it names exactly one
+    patient of the caller's clinic. Another clinic's patient, by either, is not found."""
+    require_role(call.actor, "prescriber", "patient")
+    with system.store.reading() as session:
+        row = session.get(PatientRow, patient)
+        if row is None or row.clinic_id != call.actor.clinic_id:
+            patient = clinic_directory(session, call.actor.clinic_id).resolve(patient) or patient
+        row = patient_for(session, call.actor, patient)
+        latest = session.scalar(
+            select(EventRow.payload)
+            .where(EventRow.patient_id == row.id, EventRow.kind == "patient_details")
+            .order_by(EventRow.sequence.desc())
+            .limit(1)
+        )
+        record_id = str((latest or {}).get("id", ""))
+        return NamedPatient(row.id, row.name, record_id)
 
 
 def folded_document(
@@ -75,11 +108,29 @@ def audited_record(
     """The patient's record as of ``as_of`` (with ``proposed`` as its proposed
     prescription, if given), for a caller who may see it: read in one snapshot,
     validated, and returned only once the read's audit entry (``action``) is committed."""
+    record, _ = audited_named_record(
+        system, call, patient_id, as_of, action, detail=detail, proposed=proposed
+    )
+    return record
+
+
+def audited_named_record(
+    system: ClinicSystem,
+    call: Call,
+    patient_id: str,
+    as_of: date,
+    action: str,
+    *,
+    detail: str = "",
+    proposed: Mapping[str, Any] | None = None,
+) -> tuple[CourseRecord, str | None]:
+    """:func:`audited_record`, with the name the clinic gave the patient (None if
+    none), read in the same snapshot."""
     with system.store.reading() as session:
-        patient_for(session, call.actor, patient_id)
+        name = patient_for(session, call.actor, patient_id).name
         document = folded_document(session, patient_id, as_of)
     if proposed is not None:
         document["proposed_prescription"] = dict(proposed)
     record = record_from_document(document, system.knowledge, call.today)
     system.audit_appends.append(call, action, patient_id=patient_id, detail=detail)
-    return record
+    return record, name

@@ -26,7 +26,7 @@ from isocourse.rules.supply import prescription_states
 from isocourse.service.audit import AuditRequest
 from isocourse.service.context import Call, ClinicSystem, require_role
 from isocourse.service.dispensing import check_for_verification
-from isocourse.service.patient_names import NAME_MAX
+from isocourse.service.enrolment import NAME_MAX
 from isocourse.service.patients import folded_document, record_from_document
 from isocourse.service.unit_of_work import Answer
 from isocourse.store.patient_index import PatientListing, clinic_listing, patient_name

@@ -74,13 +74,18 @@ def list_events(system: ClinicSystem, call: Call, patient_id: str) -> list[dict[
 def read_worklist(system: ClinicSystem, call: Call) -> list[dict[str, Any]]:
     """The clinic's patients, ordered by what needs action today."""
     require_role(call.actor, "prescriber")
-    assessments, internal_ids = [], {}
+    assessments, internal_ids, names = [], {}, {}
     with system.store.reading() as session:
         # fresh stored assessments (isocourse reassess) when there are; the rest computed now
         stored = fresh_assessments(session, call.actor.clinic_id, call.today, system.knowledge)
         overrides = critical_overrides(session, call.actor.clinic_id, overrides_window(call.now))
-        query = select(PatientRow.id).where(PatientRow.clinic_id == call.actor.clinic_id)
-        for patient_id in session.scalars(query.order_by(PatientRow.created_at, PatientRow.id)):
+        query = select(PatientRow.id, PatientRow.name).where(
+            PatientRow.clinic_id == call.actor.clinic_id
+        )
+        for patient_id, name in session.execute(
+            query.order_by(PatientRow.created_at, PatientRow.id)
+        ):
+            names[patient_id] = name
             assessment = stored.get(patient_id)
             if assessment is None:
                 assessment = _assess_now(system, call, session, patient_id)
@@ -93,6 +98,8 @@ def read_worklist(system: ClinicSystem, call: Call) -> list[dict[str, Any]]:
         {
             "patient_id": internal_ids[id(row.assessment)],
             "record_patient_id": row.patient_id,
+            # the name the clinic knows the patient by (None if it gave none)
+            "name": names[internal_ids[id(row.assessment)]],
             "reason": row.reason,
             "dispense_allowed": row.assessment.dispense.allowed,
             "assessment": assessment_to_json(row.assessment),

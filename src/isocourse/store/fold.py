@@ -49,11 +49,9 @@ LATEST_KINDS: Final[Mapping[str, str]] = {
 ENTERED_IN_ERROR: Final = "entered_in_error"
 #: ends an open prescription: ``{"prescription_id", "date", "reason"}``
 PRESCRIPTION_CANCELLED: Final = "prescription_cancelled"
-#: the patient's name as the clinic knows them (``{"name"}``; the latest standing one counts)
-PATIENT_NAME: Final = "patient_name"
 #: kinds kept in the log that are not part of the course record (the fold passes them by):
-#: a patient's daily dose check-in; a patient's reminder preferences; the patient's name
-NOTE_KINDS: Final = frozenset({"dose_check_in", "reminder_preference", PATIENT_NAME})
+#: a patient's daily dose check-in; a patient's reminder preferences
+NOTE_KINDS: Final = frozenset({"dose_check_in", "reminder_preference"})
 #: fields of a payload that the log, not the payload, decides (see the module's docstring)
 LOG_FIELDS: Final[Mapping[str, frozenset[str]]] = {
     "prescription": frozenset({"id", "cancelled"}),

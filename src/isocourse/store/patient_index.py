@@ -1,9 +1,8 @@
 """Who a clinic's patients are, for finding one: their name, birth date and record id.
 
-The course record names a patient by the clinic's own id only; the name a person
-looks them up by is kept beside it in the log (kind ``patient_name``, a note the fold
-passes by). Both are read from the events: the latest entry of each kind that was not
-marked entered in error.
+The name is the one the clinic gave the patient (``patients.name``, not part of the
+course record); the birth date and the clinic's own number (the record's ``patient.id``)
+are the latest patient details in the log that were not marked entered in error.
 """
 
 from __future__ import annotations
@@ -11,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased
 
-from isocourse.store.fold import ENTERED_IN_ERROR, PATIENT_NAME
+from isocourse.store.fold import ENTERED_IN_ERROR
 from isocourse.store.tables import EventRow, PatientRow
 
 _DETAILS = "patient_details"
@@ -31,56 +30,26 @@ class PatientListing:
 
 
 def clinic_listing(session: Session, clinic_id: str) -> list[PatientListing]:
-    """Every patient of ``clinic_id`` with their standing name, birth date and record id."""
+    """Every patient of ``clinic_id`` with their name, birth date and record id."""
+    correction = aliased(EventRow)
+    retracted = select(correction.id).where(
+        correction.kind == ENTERED_IN_ERROR, correction.corrects_event_id == EventRow.id
+    )
     query = (
-        select(EventRow.id, EventRow.patient_id, EventRow.kind, EventRow.payload)
+        select(EventRow.patient_id, EventRow.payload, PatientRow.name)
         .join(PatientRow, PatientRow.id == EventRow.patient_id)
-        .where(
-            PatientRow.clinic_id == clinic_id,
-            EventRow.kind.in_((_DETAILS, PATIENT_NAME)),
-        )
+        .where(PatientRow.clinic_id == clinic_id, EventRow.kind == _DETAILS, ~retracted.exists())
         .order_by(EventRow.sequence)
     )
-    rows = list(session.execute(query))
-    retracted = _retracted(session, PatientRow.clinic_id == clinic_id)
-    details: dict[str, dict[str, Any]] = {}
-    names: dict[str, str] = {}
-    for event_id, patient_id, kind, payload in rows:
-        if event_id in retracted:
-            continue
-        if kind == _DETAILS:
-            details[patient_id] = payload
-        else:
-            names[patient_id] = str(payload.get("name", ""))
+    latest: dict[str, tuple[dict[str, Any], str | None]] = {}
+    for patient_id, payload, name in session.execute(query):
+        latest[patient_id] = (payload, name)
     return [
-        PatientListing(
-            patient_id,
-            str(found.get("id", "")),
-            found.get("birth_date"),
-            names.get(patient_id) or None,
-        )
-        for patient_id, found in details.items()
+        PatientListing(patient_id, str(details.get("id", "")), details.get("birth_date"), name)
+        for patient_id, (details, name) in latest.items()
     ]
 
 
 def patient_name(session: Session, patient_id: str) -> str | None:
-    """The patient's standing name, if the clinic recorded one."""
-    query = (
-        select(EventRow.id, EventRow.payload)
-        .where(EventRow.patient_id == patient_id, EventRow.kind == PATIENT_NAME)
-        .order_by(EventRow.sequence)
-    )
-    rows = list(session.execute(query))
-    retracted = _retracted(session, PatientRow.id == patient_id)
-    standing = [str(payload.get("name", "")) for found, payload in rows if found not in retracted]
-    return standing[-1] if standing and standing[-1] else None
-
-
-def _retracted(session: Session, patients: ColumnElement[bool]) -> set[str]:
-    """The ids of the events marked entered in error among the ``patients`` chosen."""
-    query = (
-        select(EventRow.corrects_event_id)
-        .join(PatientRow, PatientRow.id == EventRow.patient_id)
-        .where(patients, EventRow.kind == ENTERED_IN_ERROR)
-    )
-    return {found for found in session.scalars(query) if found is not None}
+    """The name the clinic gave the patient, if any."""
+    return session.scalar(select(PatientRow.name).where(PatientRow.id == patient_id))

@@ -49,6 +49,8 @@ class PatientRow(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     clinic_id: Mapped[str] = mapped_column(ForeignKey("clinics.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: the name the clinic knows the patient by (not part of the course record)
+    name: Mapped[str | None] = mapped_column(String(200), default=None)
 
 
 class UserRow(Base):
@@ -67,9 +69,7 @@ class UserRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     #: set while the user may not sign in (their sessions were revoked when it was set)
     disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
-    last_sign_in_at: Mapped[datetime | None] = mapped_column(
-        DateTime(timezone=True), default=None
-    )
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     #: the TOTP secret (base32) once the user has set up a second factor
     totp_secret: Mapped[str | None] = mapped_column(String(64), default=None)
     #: the last TOTP time step accepted (a code is accepted once)

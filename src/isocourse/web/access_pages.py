@@ -14,9 +14,11 @@ from isocourse.mail import MailError
 from isocourse.service.calendar_feed import current_feed_path, issue_feed, revoke_feed
 from isocourse.service.context import Call
 from isocourse.service.invitations import invite_patient, send_invitation, withdraw
+from isocourse.service.patients import find_patient
 from isocourse.web.rendering import PageRoute, redirect, render, signed_in, system
 from isocourse.web.session import check_csrf
 from isocourse.wiring import wiring
+from isocourse.words import patient_label
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 DONE = {
@@ -39,9 +41,12 @@ def _access(
     request: Request, patient_id: str, *, flash: str = "", error: str = "", status: int = 200
 ) -> Response:
     _, call = signed_in(request, "prescriber")
+    found = find_patient(system(request), call, patient_id)
+    patient_id = found.patient_id
     path = current_feed_path(system(request), call, wiring(request).secret, patient_id)
     context = {
         "patient_id": patient_id,
+        "name": patient_label(found.name, found.record_id),
         "calendar_link": absolute(request, path) if path else "",
         "flash": flash,
         "error": error,

@@ -16,7 +16,7 @@ from isocourse.rules import assess
 from isocourse.service.course_view import pending_reviews, written_prescriptions
 from isocourse.service.documents import read_calendar, read_report_pdf
 from isocourse.service.patient_hold import red_flags_to_review
-from isocourse.service.patient_names import name_patient, standing_name
+from isocourse.service.patients import find_patient
 from isocourse.service.prescribing import (
     DAYS_SUPPLY_MAX,
     MG_PER_DAY_MAX,
@@ -33,14 +33,13 @@ from isocourse.web.prescribing_view import (
     STATE_WORDS,
     cancellation_reason,
     dose_check,
-    mg,
     prescription_today,
     reasons,
-    staff_day,
 )
 from isocourse.web.rendering import PageRoute, redirect, render, signed_in, system
 from isocourse.web.session import check_csrf
 from isocourse.web.timeline import timeline_rows
+from isocourse.words import Words, patient_label
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -60,7 +59,7 @@ def worklist_page(request: Request, q: str = "", tier: str = "") -> Response:
     _, call = signed_in(request, "prescriber")
     rows = [_worklist_row(row) for row in read_worklist(system(request), call)]
     if q:
-        rows = [r for r in rows if q.lower() in (r["name"] + r["patient_id"]).lower()]
+        rows = [r for r in rows if q.lower() in (r["name"] + " " + r["patient_id"]).lower()]
     if tier:
         rows = [r for r in rows if r["tier"] == tier]
     context = {"rows": rows, "q": q, "tier": tier, "tiers": TIERS, "today": call.today}
@@ -75,7 +74,7 @@ def _worklist_row(row: dict[str, Any]) -> dict[str, Any]:
     severity = {"stop": "stop", "urgent": "urgent", "block": "block"}.get(tier, "info")
     return {
         "patient_id": row["patient_id"],
-        "name": row["record_patient_id"],
+        "name": patient_label(row["name"], row["record_patient_id"]),
         "tier": "overdue" if tier == "due today" else tier,
         "severity": severity,
         "reason": row["reason"].split(": ", 1)[-1],
@@ -102,6 +101,9 @@ def _patient_page(
 ) -> Response:
     _, call = signed_in(request, "prescriber")
     known = system(request).knowledge
+    # the store's id or the clinic's own number (demo-04), as `isocourse report` takes it
+    found = find_patient(system(request), call, patient_id)
+    patient_id = found.patient_id
     record = read_record(system(request), call, patient_id, call.today)
     assessment = read_assessment(system(request), call, patient_id, call.today)
     events = list_events(system(request), call, patient_id)
@@ -112,22 +114,19 @@ def _patient_page(
     shown = next((p for p in prescriptions if p.prescription.id == issued), None)
     context = {
         "patient_id": patient_id,
-        "name": standing_name(events) or record["patient"]["id"],
-        "patient_name": standing_name(events),
+        "name": patient_label(found.name, record["patient"]["id"]),
         "record": record,
         "assessment": assessment,
         "product_name": product.name,
         "lab_tests": [series.test_name for series in lab_series(course, known)],
         "event_forms": event_forms(known, call.today),
-        "timeline": timeline_rows(events),
+        "timeline": timeline_rows(events, Words(known)),
         "pending_reviews": pending_reviews(course, known, call.today),
         "red_flag_reviews": red_flags_to_review(course, known),
         "prescriptions": prescriptions,
         "issued": shown,
         "issued_cancel_reason": cancellation_reason(events, issued) if shown else "",
         "today_box": prescription_today(assessment, prescriptions, known),
-        "staff_day": staff_day,
-        "mg": mg,
         "state_words": STATE_WORDS,
         "error": error,
         "flash": flash,
@@ -162,20 +161,31 @@ async def correct_page(request: Request, patient_id: str, event_id: str) -> Resp
     return redirect(f"/patients/{patient_id}")
 
 
-ORDER_WORDS = {
-    "mg_per_day": f"a daily dose in mg, above 0 and at most {MG_PER_DAY_MAX}",
-    "days_supply": f"a whole number of days, 1 to {DAYS_SUPPLY_MAX}",
+#: the prescribe form's fields: each one's label on the form, and what it takes
+ORDER_FIELDS = {
+    "mg_per_day": ("Daily dose", f"enter a dose in mg, above 0 and at most {MG_PER_DAY_MAX}"),
+    "days_supply": ("Days of supply", f"enter a whole number of days, 1 to {DAYS_SUPPLY_MAX}"),
 }
+
+
+def order_words(error: ServiceError) -> str:
+    """A refused order with the field named as the form names it: ``Daily dose: ...``."""
+    if not isinstance(error, InvalidInput):
+        return error.message
+    name = error.field.rsplit(".", 1)[-1]
+    if name not in ORDER_FIELDS:
+        return error.message
+    return f"{ORDER_FIELDS[name][0]}: {error.message.removeprefix(f'{error.field}: ')}"
 
 
 async def _order(request: Request) -> PrescriptionOrder:
     """The form's order, checked as the API checks it (no NaN, no 1e300, no 0 days)."""
     form = await request.form()
-    fields = {name: str(form.get(name, "")).strip() for name in ORDER_WORDS}
+    fields = {name: str(form.get(name, "")).strip() for name in ORDER_FIELDS}
     try:
         return prescription_order(fields)
     except InvalidInput as error:
-        raise InvalidInput(error.field, ORDER_WORDS[error.field]) from error
+        raise InvalidInput(error.field, ORDER_FIELDS[error.field][1]) from error
 
 
 @router.post("/patients/{patient_id}/prescribe/check")
@@ -187,7 +197,7 @@ async def prescription_check(request: Request, patient_id: str) -> Response:
     try:
         review = review_prescription(system(request), call, patient_id, await _order(request))
     except InvalidInput as error:
-        return render(request, "_rule_check.html", {"problem": error.message})
+        return render(request, "_rule_check.html", {"problem": order_words(error)})
     except Conflict as conflict:  # the check could not run, or the stored record is invalid
         return render(request, "_rule_check.html", {"problem": conflict.message})
     context = {
@@ -195,7 +205,6 @@ async def prescription_check(request: Request, patient_id: str) -> Response:
         "dose": dose_check(review),
         "reasons": reasons(review.alerts, known, review.new_codes),
         "gone": [known.alerts[c].title for c in sorted(review.gone_codes) if c in known.alerts],
-        "staff_day": staff_day,
     }
     return render(request, "_rule_check.html", context)
 
@@ -208,7 +217,9 @@ async def prescribe_page(request: Request, patient_id: str) -> Response:
         answer = prescribe(system(request), call, patient_id, await _order(request))
     except ServiceError as error:
         reasons = getattr(error, "blocking", ())
-        words = "; ".join(f"{r.code}: {r.message}" for r in reasons) or error.message
+        titles = Words(system(request).knowledge)
+        said = [f"{titles.alert(r.code)} ({r.code}): {r.message}" for r in reasons]
+        words = "; ".join(said) or order_words(error)
         return _patient_page(
             request,
             patient_id,
@@ -235,20 +246,6 @@ async def cancel_page(request: Request, patient_id: str, prescription_id: str) -
             status=422 if isinstance(error, InvalidInput) else 409,
         )
     return redirect(f"/patients/{patient_id}?issued={quote(prescription_id, safe='')}")
-
-
-@router.post("/patients/{patient_id}/name")
-async def name_page(request: Request, patient_id: str) -> Response:
-    """The patient's name, as the clinic and the pharmacy look them up."""
-    await check_csrf(request)
-    _, call = signed_in(request, "prescriber")
-    form = await request.form()
-    try:
-        name_patient(system(request), call, patient_id, str(form.get("name", "")))
-    except InvalidInput as error:
-        words = f"Name not saved. Name: {error.message.removeprefix('name: ')}"
-        return _patient_page(request, patient_id, error=words, status=422)
-    return redirect(f"/patients/{patient_id}")
 
 
 @router.post("/patients/{patient_id}/reviews")

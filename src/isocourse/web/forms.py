@@ -15,6 +15,7 @@ from typing import Any, get_args
 from isocourse.errors import InvalidInput
 from isocourse.knowledge.model import Knowledge
 from isocourse.record import ContraceptionMethod, CounsellingKind, TestMethod, TestSetting
+from isocourse.words import Words, plain
 
 Parser = Callable[[str], Any]
 
@@ -91,12 +92,16 @@ class EventForm:
         return f"{label}{name[len(base):]}: {detail}"
 
 
-def _choices(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
-    return tuple((value, value.replace("_", " ")) for value in values)
+def _choices(
+    values: tuple[str, ...], name: Callable[[str], str] = plain
+) -> tuple[tuple[str, str], ...]:
+    """Each code with its words (:mod:`isocourse.words`)."""
+    return tuple((value, name(value)) for value in values)
 
 
 def event_forms(knowledge: Knowledge, today: date) -> tuple[EventForm, ...]:
     day = today.isoformat()
+    words = Words(knowledge)
 
     def when(name: str = "date", label: str = "Date") -> FormField:
         return FormField(name, label, _date, "date", default=day)
@@ -166,7 +171,11 @@ def event_forms(knowledge: Knowledge, today: date) -> tuple[EventForm, ...]:
             "contraception",
             "Contraception",
             (
-                FormField("method", "Method", choices=_choices(get_args(ContraceptionMethod))),
+                FormField(
+                    "method",
+                    "Method",
+                    choices=_choices(get_args(ContraceptionMethod), words.method),
+                ),
                 when("start", "Start"),
                 FormField("end", "End", _date, "date", required=False),
             ),
@@ -174,7 +183,12 @@ def event_forms(knowledge: Knowledge, today: date) -> tuple[EventForm, ...]:
         EventForm(
             "counselling",
             "Counselling",
-            (when(), FormField("kind", "Kind", choices=_choices(get_args(CounsellingKind)))),
+            (
+                when(),
+                FormField(
+                    "kind", "Kind", choices=_choices(get_args(CounsellingKind), words.counselling)
+                ),
+            ),
         ),
         EventForm(
             "dose_period",

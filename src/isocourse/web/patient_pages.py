@@ -27,7 +27,7 @@ from isocourse.service.patient_hold import Hold, patient_hold
 from isocourse.service.reading import read_record
 from isocourse.service.recording import record_event
 from isocourse.web.access_pages import patient_calendar_link
-from isocourse.web.patient_view import dose_history, next_steps, patient_day
+from isocourse.web.patient_view import dose_history, next_steps
 from isocourse.web.rendering import PageRoute, render, signed_in, system
 from isocourse.web.session import check_csrf
 
@@ -96,9 +96,7 @@ def _today(
     guide = render_guide(known, _guide_options(record, assessment, hold))
     closes = assessment.dispense.window_closes
     context: dict[str, Any] = {
-        "today": call.today.isoformat(),
-        "weekday": f"{call.today:%A}",
-        "today_words": patient_day(call.today),
+        "today": call.today,
         "flash": flash,
         "error": error,
         "red_flag": list(dict.fromkeys([*(red_flag or []), *(hold.lines if hold else [])])),
@@ -108,7 +106,7 @@ def _today(
         "food_text": known.products.products[record.course.product].food_text,
         "missed_dose_html": section_html(guide, MISSED_DOSE_SECTION),
         "missed_open": missed_open,
-        "window_closes": patient_day(closes) if assessment.dispense.allowed else "",
+        "window_closes": closes if assessment.dispense.allowed else None,
         "next_steps": next_steps(assessment),
         "phq9": PHQ9,
         "phq_answers": PHQ_ANSWERS,

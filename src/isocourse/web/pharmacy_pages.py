@@ -19,14 +19,15 @@ from isocourse.service.pharmacy_counter import (
     find_patients,
     verify_at_counter,
 )
-from isocourse.web.prescribing_view import STATE_WORDS, mg, reasons, staff_day
+from isocourse.web.prescribing_view import STATE_WORDS, reasons
 from isocourse.web.rendering import PageRoute, render, signed_in, system
 from isocourse.web.session import check_csrf
+from isocourse.words import mg
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
-#: what every pharmacy page may show (formatting in the staff's form)
-_WORDS: dict[str, Any] = {"staff_day": staff_day, "mg": mg, "state_words": STATE_WORDS}
+#: what every pharmacy page may show: each prescription state in words
+_WORDS: dict[str, Any] = {"state_words": STATE_WORDS}
 
 
 def _page(request: Request, context: dict[str, Any], *, status: int = 200) -> Response:

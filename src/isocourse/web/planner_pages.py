@@ -26,7 +26,25 @@ def _context(request: Request, form: dict[str, str]) -> dict[str, Any]:
     }
 
 
-TARGET_WORDS = "target: a cumulative target above 0 mg/kg"
+TARGET_WORDS = "target: enter a cumulative target in mg/kg, above 0"
+#: each field's label on the form, to name it in an error ("Body weight: ...")
+LABELS = {
+    "weight": "Body weight",
+    "product": "Product",
+    "mg_per_kg": "Target dose",
+    "target": "Cumulative target",
+}
+
+
+def in_words(problem: str) -> str:
+    """``weight: a weight with its unit`` as the form names it: ``Body weight: enter a
+    weight with its unit``."""
+    name, _, detail = problem.partition(": ")
+    if name not in LABELS or not detail:
+        return problem
+    if not detail.startswith(("enter", "choose", "not")):
+        detail = f"enter {detail}"
+    return f"{LABELS[name]}: {detail}"
 
 
 def _number(text: str, words: str) -> float:
@@ -58,7 +76,10 @@ async def planner(request: Request) -> Response:
         product = known.products.products.get(form.get("product", ""))
         if product is None:
             raise ValueError("product: choose a product from the list")
-        dose_words = f"mg_per_kg: a dose above 0 and at most {product.dose_max_mg_per_kg:g}"
+        dose_words = (
+            f"mg_per_kg: enter a dose in mg/kg/day above 0 and at most "
+            f"{product.dose_max_mg_per_kg:g}"
+        )
         mg_per_kg = _number(form.get("mg_per_kg", ""), dose_words)
         if not 0 < mg_per_kg <= product.dose_max_mg_per_kg:
             raise ValueError(dose_words)
@@ -74,7 +95,8 @@ async def planner(request: Request) -> Response:
             target_mg_per_kg=target,
         )
     except ValueError as error:
-        return render(request, "planner.html", {**context, "error": str(error)}, status=422)
+        context["error"] = in_words(str(error))
+        return render(request, "planner.html", context, status=422)
     plan_view = {
         **vars(plan),
         "morning": [f"{c:g}" for c in plan.morning],

@@ -1,30 +1,19 @@
 """The prescriber's and the pharmacist's views in words: alerts by their catalogue titles
-(the code only as a small label), doses and dates as staff read them.
-
-Numbers: mg as written (``60``, ``22.5``), mg/kg/day to two decimals (the dose ranges
-are 0.4-0.8 and 0.5-1.0: one decimal would put 0.75 on 0.8); dates for staff as ISO with
-the weekday (``2026-12-21 (Mon)``).
-"""
+(the code only as a small label), doses and dates as staff read them (the formats of
+:mod:`isocourse.words`: ``2026-12-21 Mon``, ``60`` mg, ``1.25`` mg/kg/day)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import Any, Final
 
+from isocourse.assessment import SEVERITIES
 from isocourse.knowledge.model import Knowledge
 from isocourse.rules.supply import PrescriptionState
 from isocourse.service.prescription_review import PrescriptionReview
+from isocourse.words import Words, kg, mg, mg_per_kg_per_day, severity, staff_date
 
-#: each severity as a heading word for staff, most severe first
-SEVERITY_WORDS: Final[Mapping[str, str]] = {
-    "stop": "Stop now",
-    "urgent": "Urgent",
-    "block": "Blocked",
-    "warning": "Warning",
-    "info": "Note",
-}
 #: refusals that are not alerts of the catalogue, by their code
 REFUSAL_TITLES: Final[Mapping[str, str]] = {
     "ALREADY_DISPENSED": "Already dispensed",
@@ -40,20 +29,9 @@ STATE_WORDS: Final[Mapping[str, str]] = {
 }
 
 
-def mg(value: float | None) -> str:
-    return "—" if value is None else f"{value:g}"
-
-
-def mg_per_kg_day(value: float | None) -> str:
-    return "—" if value is None else f"{value:.2f}"
-
-
-def staff_day(day: date | str | None) -> str:
-    """``2026-12-21 (Mon)``; a dash for no day."""
-    if day is None or day == "":
-        return "—"
-    found = date.fromisoformat(day) if isinstance(day, str) else day
-    return f"{found.isoformat()} ({found.strftime('%a')})"
+def _rank(name: str) -> int:
+    """Most severe first: stop, urgent, block, warning, info."""
+    return -SEVERITIES.index(name) if name in SEVERITIES else 1
 
 
 @dataclass(frozen=True)
@@ -77,11 +55,11 @@ def reasons(
     found = []
     for alert in alerts:
         fields = alert if isinstance(alert, Mapping) else vars(alert)
-        code, severity = str(fields["code"]), str(fields["severity"])
+        code, level = str(fields["code"]), str(fields["severity"])
         found.append(
             Reason(
-                severity=severity,
-                heading=SEVERITY_WORDS.get(severity, severity),
+                severity=level,
+                heading=severity(level),
                 title=_title(code, knowledge),
                 message=str(fields.get("message", "")),
                 code=code,
@@ -92,10 +70,9 @@ def reasons(
 
 
 def _title(code: str, knowledge: Knowledge) -> str:
-    definition = knowledge.alerts.get(code)
-    if definition is not None:
-        return definition.title
-    return REFUSAL_TITLES.get(code, code.replace("_", " ").capitalize())
+    if code in REFUSAL_TITLES and code not in knowledge.alerts:
+        return REFUSAL_TITLES[code]
+    return Words(knowledge).alert(code)
 
 
 @dataclass(frozen=True)
@@ -120,14 +97,14 @@ def prescription_today(
     alerts += [{"code": code, "severity": "block"} for code in sorted(blocking - named)]
     if opened is not None:
         alerts = [alert for alert in alerts if alert["code"] != "PRESCRIPTION_OPEN"]
-    ordered = sorted(alerts, key=lambda alert: list(SEVERITY_WORDS).index(alert["severity"]))
+    ordered = sorted(alerts, key=lambda alert: _rank(alert["severity"]))
     if opened is not None:
         state = "open"
     else:
         state = "allowed" if dispense["allowed"] and not blocking else "refused"
     return PrescriptionToday(
         state=state,
-        window_closes=staff_day(dispense["window_closes"]) if dispense["window_closes"] else "",
+        window_closes=staff_date(dispense["window_closes"]) if dispense["window_closes"] else "",
         open=opened,
         reasons=tuple(reasons(ordered, knowledge)),
     )
@@ -157,8 +134,8 @@ def dose_check(review: PrescriptionReview) -> DoseCheck:
     dose = f"{mg(order.mg_per_day)} mg a day for {order.days_supply} days"
     if review.mg_per_kg_per_day is not None and review.weight_kg is not None:
         dose += (
-            f" = {mg_per_kg_day(review.mg_per_kg_per_day)} mg/kg/day"
-            f" at {review.weight_kg:.1f} kg (weighed {staff_day(review.weighed_on)})"
+            f" = {mg_per_kg_per_day(review.mg_per_kg_per_day)} mg/kg/day"
+            f" at {kg(review.weight_kg)} kg (weighed {staff_date(review.weighed_on)})"
         )
     span = f"{limits.low_mg_per_kg:g}–{limits.high_mg_per_kg:g}"
     return DoseCheck(
@@ -182,12 +159,13 @@ def _change(review: PrescriptionReview) -> str:
         parts.append("same daily dose")
     else:
         step = order.mg_per_day - was
-        parts.append(f"daily dose {mg(was)} → {mg(order.mg_per_day)} mg ({step:+g} mg)")
+        sign = "+" if step > 0 else "−"
+        parts.append(f"daily dose {mg(was)} → {mg(order.mg_per_day)} mg ({sign}{mg(abs(step))} mg)")
     if current.days_supply == order.days_supply:
         parts.append("same days of supply")
     else:
         parts.append(f"days of supply {current.days_supply} → {order.days_supply}")
-    written = f"the prescription of {staff_day(current.date)}"
+    written = f"the prescription of {staff_date(current.date)}"
     return (
         f"From {written} ({mg(was)} mg a day, {current.days_supply} days): "
         + "; ".join(parts)
