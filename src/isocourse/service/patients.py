@@ -17,14 +17,14 @@ from isocourse.service.context import Call, ClinicSystem
 from isocourse.service.denials import denied, quoted
 from isocourse.store.event_log import stored_events
 from isocourse.store.fold import fold_events
-from isocourse.store.tables import PatientRow
+from isocourse.store.patients import StoredPatient, patient_by_id
 
 
-def patient_for(session: Session, actor: Actor, patient_id: str) -> PatientRow:
+def patient_for(session: Session, actor: Actor, patient_id: str) -> StoredPatient:
     """The patient, if the caller's clinic holds them (and, for a patient, it is them).
     A refusal is the same answer whatever the reason (ids reveal nothing); the audit
     entry says which (:mod:`isocourse.service.denials`)."""
-    row = session.get(PatientRow, patient_id)
+    row = patient_by_id(session, patient_id)
     if row is None:
         reason = f"no patient {quoted(patient_id)} is stored"
     elif row.clinic_id != actor.clinic_id:
