@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
+
+from isocourse.store.event_history import RecordedEvent
 
 _NOT_CORRECTABLE = frozenset(
     {"entered_in_error", "patient_details", "programme", "course_details", "prescription_cancelled"}
@@ -35,20 +37,20 @@ _KEYS = (
 )
 
 
-def timeline_rows(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    retracted = {e["corrects"] for e in events if e["kind"] == "entered_in_error"}
+def timeline_rows(events: Sequence[RecordedEvent]) -> list[dict[str, Any]]:
+    retracted = {e.corrects for e in events if e.kind == "entered_in_error"}
     rows = []
     for event in reversed(events):
         rows.append(
             {
-                "event_id": event["event_id"],
-                "kind": event["kind"],
-                "summary": summary(event["entry"]),
-                "recorded_at": event["recorded_at"][:16].replace("T", " "),
+                "event_id": event.event_id,
+                "kind": event.kind,
+                "summary": summary(event.entry),
+                "recorded_at": f"{event.recorded_at:%Y-%m-%d %H:%M}",
                 "recorded_by": recorded_by(event),
-                "retracted": event["event_id"] in retracted,
-                "correctable": event["kind"] not in _NOT_CORRECTABLE
-                and event["event_id"] not in retracted,
+                "retracted": event.event_id in retracted,
+                "correctable": event.kind not in _NOT_CORRECTABLE
+                and event.event_id not in retracted,
             }
         )
     return rows
@@ -62,12 +64,12 @@ SOURCE_WORDS = {
 }
 
 
-def recorded_by(event: Mapping[str, Any]) -> str:
+def recorded_by(event: RecordedEvent) -> str:
     """Who recorded an event, in words: the entry's source and the user's e-mail."""
-    user = event.get("recorded_by") or {}
-    source = event.get("source")
-    words = SOURCE_WORDS.get(source, source) if source else user.get("role", "")
-    email = user.get("email")
+    user = event.recorded_by
+    source = event.source
+    words = SOURCE_WORDS.get(source, source) if source else (user.role if user else "")
+    email = user.email if user else None
     return f"{words} ({email})" if words and email else (words or email or "")
 
 
