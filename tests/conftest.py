@@ -12,6 +12,8 @@ from tests.security_figures import FIGURES
 
 #: argon2id at its cheapest: the suite hashes and checks hundreds of passwords
 CHEAP = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+#: the product's own hasher, for the one test of its parameters (tests/unit/test_passwords.py)
+PRODUCTION = passwords._hasher
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -19,10 +21,15 @@ def cheap_password_hashing() -> Iterator[None]:
     """In the tests' own process only: a server started as a child process, and the
     product, keep argon2-cffi's defaults (a hash names its parameters, so either checks
     the other's)."""
-    real = passwords._hasher
     passwords._hasher = lambda: CHEAP  # type: ignore[assignment]
     yield
-    passwords._hasher = real
+    passwords._hasher = PRODUCTION
+
+
+@pytest.fixture
+def production_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The product's argon2 parameters, for this test only."""
+    monkeypatch.setattr(passwords, "_hasher", PRODUCTION)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -36,6 +36,8 @@ class Rule:
     relations: tuple[str, ...]
     allowed: Mapping[str, frozenset[str]]
     public: bool = False
+    #: called by a registered EHR with a signed JWT, never by a signed-in user
+    ehr: bool = False
 
     def allows(self, caller: str, relation: str) -> bool:
         return relation in self.allowed.get(caller, frozenset())
@@ -65,7 +67,7 @@ def about_a_prescription(*, prescriber: bool = False) -> Rule:
 
 def ehr_only() -> Rule:
     """CDS Hooks: only an EHR with a JWT signed by a registered key; no app caller."""
-    return Rule(("none",), NOBODY)
+    return Rule(("none",), NOBODY, ehr=True)
 
 
 def capability_link() -> Rule:

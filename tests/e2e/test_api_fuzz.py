@@ -20,10 +20,12 @@ import math
 import os
 import shutil
 import tempfile
+import uuid
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any, Final
+from urllib.parse import unquote
 
 import schemathesis
 from fastapi.routing import APIRoute, iter_route_contexts
@@ -32,6 +34,8 @@ from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import event as hypothesis_event
 from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample
+from joserfc import jwt
+from joserfc.jwk import ECKey
 from pydantic import TypeAdapter
 from schemathesis.checks import not_a_server_error
 
@@ -40,6 +44,7 @@ from isocourse.auth.sessions import open_session
 from isocourse.auth.tokens import sign_session_id
 from isocourse.auth.users import add_user, user_by_email
 from isocourse.record import EARLIEST_DAY, LATEST_DAY, CourseRecord
+from isocourse.service.cds_clients import register_client
 from isocourse.service.interop import FHIR_RESOURCE_TYPES
 from isocourse.service.recording import PATIENT_KINDS
 from isocourse.settings import Settings
@@ -54,6 +59,10 @@ SCALE: Final = max(1, int(os.environ.get("ISOCOURSE_FUZZ_SCALE", "1")))
 MAX_EXAMPLES: Final = 20 * SCALE
 STATEFUL_EXAMPLES: Final = 15 * SCALE
 ROLES: Final = ("prescriber", "pharmacist", "patient")
+#: the users' roles and the EHR that calls the CDS services with a signed JWT
+CALLERS: Final = (*ROLES, "ehr")
+EHR_ISSUER: Final = "https://ehr.fuzz.test"
+PUBLIC_URL: Final = "http://fuzz.test"
 EMAILS: Final = {
     "prescriber": "doc@fuzz.test",
     "pharmacist": "pharm@fuzz.test",
@@ -62,9 +71,12 @@ EMAILS: Final = {
 
 _DATA_DIR = Path(tempfile.mkdtemp(prefix="isocourse-fuzz-"))
 atexit.register(shutil.rmtree, _DATA_DIR, ignore_errors=True)
-_SETTINGS = Settings(data_dir=_DATA_DIR)
+_SETTINGS = Settings(data_dir=_DATA_DIR, public_url=PUBLIC_URL)
 migrate(_SETTINGS.sqlalchemy_url())
 APP = create_app(_SETTINGS, clock=lambda: NOW)
+EHR_KEY: Final = ECKey.generate_key(
+    "P-384", parameters={"kid": "fuzz-ehr", "alg": "ES384"}, private=True
+)
 
 
 def _user(email: str, role: str, patient_id: str | None = None) -> None:
@@ -105,6 +117,15 @@ with TestClient(APP) as _client:
         "patient": _token(_client, EMAILS["patient"]),
     }
 
+# the EHR's key, registered once the clinic exists (the first enrolment makes it)
+register_client(
+    APP.state.wiring.system,
+    issuer=EHR_ISSUER,
+    clinic_id="fuzz",
+    now=NOW,
+    jwks={"keys": [EHR_KEY.as_dict(private=False)]},
+)
+
 LOGOUT: Final = ("POST", "/api/v1/auth/logout")
 
 
@@ -121,9 +142,23 @@ def _session_of_its_own(role: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {sign_session_id(opened, secret=wired.secret)}"}
 
 
-def headers_for(role: str, method: str, path: str) -> dict[str, str]:
+def _ehr_token(path: str) -> dict[str, str]:
+    """A fresh JWT (its own ``jti``: a replay is refused) for the URL called."""
+    epoch = int(NOW.timestamp())
+    claims = {"iss": EHR_ISSUER, "aud": PUBLIC_URL + path, "exp": epoch + 300, "iat": epoch}
+    claims["jti"] = str(uuid.uuid4())
+    header = {"alg": "ES384", "kid": "fuzz-ehr", "typ": "JWT"}
+    signed = jwt.encode(header, claims, EHR_KEY, algorithms=["ES384"])
+    return {"Authorization": f"Bearer {signed}"}
+
+
+def headers_for(role: str, case: schemathesis.Case) -> dict[str, str]:
     """The role's session for the operation; a logout ends the session it comes with,
-    so each logout gets one of its own (the shared one would be refused from then on)."""
+    so each logout gets one of its own (the shared one would be refused from then on);
+    the EHR signs each call for the URL it calls."""
+    method, path = case.operation.method, case.operation.path
+    if role == "ehr":
+        return _ehr_token(unquote(case.formatted_path))
     if (method.upper(), path) == LOGOUT:
         return _session_of_its_own(role)
     return AUTH[role]
@@ -183,6 +218,8 @@ def may_call(role: str, method: str, path: str) -> bool:
     rule = POLICY[(method.upper(), path)]
     if rule.public:
         return role == "prescriber"
+    if rule.ehr:
+        return role == "ehr"
     return bool(rule.allowed.get(role))
 
 
@@ -225,28 +262,35 @@ STATELESS = settings(
 @schema_for("prescriber").parametrize()
 @STATELESS
 def test_generated_requests_as_a_prescriber(case: schemathesis.Case) -> None:
-    headers = headers_for("prescriber", case.operation.method, case.operation.path)
+    headers = headers_for("prescriber", case)
     case.call_and_validate(headers=headers, checks=CHECKS)
 
 
 @schema_for("pharmacist").parametrize()
 @STATELESS
 def test_generated_requests_as_a_pharmacist(case: schemathesis.Case) -> None:
-    headers = headers_for("pharmacist", case.operation.method, case.operation.path)
+    headers = headers_for("pharmacist", case)
     case.call_and_validate(headers=headers, checks=CHECKS)
 
 
 @schema_for("patient").parametrize()
 @STATELESS
 def test_generated_requests_as_a_patient(case: schemathesis.Case) -> None:
-    headers = headers_for("patient", case.operation.method, case.operation.path)
+    headers = headers_for("patient", case)
+    case.call_and_validate(headers=headers, checks=CHECKS)
+
+
+@schema_for("ehr").parametrize()
+@STATELESS
+def test_generated_requests_as_an_ehr(case: schemathesis.Case) -> None:
+    headers = headers_for("ehr", case)
     case.call_and_validate(headers=headers, checks=CHECKS)
 
 
 def caller_of(method: str, path: str) -> str:
     """Who calls an operation in a workflow: the prescriber when allowed, else the
     pharmacist (verification, dispensing)."""
-    return next(role for role in ROLES if may_call(role, method, path))
+    return next(role for role in CALLERS if may_call(role, method, path))
 
 
 class Workflow(schema.as_state_machine()):  # type: ignore[misc]
@@ -256,7 +300,7 @@ class Workflow(schema.as_state_machine()):  # type: ignore[misc]
 
     def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, Any]:
         method, path = case.operation.method, case.operation.path
-        return {"headers": headers_for(caller_of(method, path), method, path)}
+        return {"headers": headers_for(caller_of(method, path), case)}
 
     def validate_response(self, response: Any, case: schemathesis.Case, **kwargs: Any) -> None:
         case.validate_response(response, checks=CHECKS)
@@ -294,7 +338,7 @@ def test_every_api_route_is_fuzzed_as_every_role_that_may_call_it() -> None:
     escape the fuzzing."""
     routes = _api_routes()
     covered: set[tuple[str, str]] = set()
-    for role in ROLES:
+    for role in CALLERS:
         operations = _schema_operations(schema_for(role))
         expected = {key for key in routes if may_call(role, *key)}
         assert operations == expected, role

@@ -27,7 +27,7 @@ from httpx2 import Response
 from sqlalchemy import select
 from starlette.routing import Mount
 
-from isocourse.auth.users import actor_by_id, add_user
+from isocourse.auth.users import actor_of, add_user
 from isocourse.service.calendar_feed import issue_feed
 from isocourse.service.context import Call as UseCase
 from isocourse.service.invitations import invite_patient
@@ -78,9 +78,7 @@ class Scene:
         store = self.clinic.app.state.wiring.system.store
         email = f"{user}@{user.rsplit('_', 1)[1]}.test"
         with store.reading() as session:
-            user_id = session.scalar(select(UserRow.id).where(UserRow.email == email))
-            actor = actor_by_id(session, user_id or 0)
-        assert actor is not None
+            actor = actor_of(session.scalars(select(UserRow).where(UserRow.email == email)).one())
         return UseCase(actor, "matrix-setup", TODAY, NOW)
 
     def new_user(self, role: str) -> str:

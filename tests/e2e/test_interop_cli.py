@@ -15,12 +15,12 @@ from typer.testing import CliRunner
 
 from isocourse.cli import app
 from isocourse.knowledge.loader import load_knowledge
-from isocourse.reminders import CONTACT_CLINIC
+from isocourse.reminder_plan import CONTACT_CLINIC
 from isocourse.service.context import ClinicSystem
 from isocourse.service.reminders import set_reminder_preference
 from isocourse.settings import Settings
-from isocourse.store.database import Store, migrate, open_store
-from tests.clinic_support import ALLOWED_DEMO, BLOCKED_DEMO, demo
+from isocourse.store.database import Store, open_store
+from tests.clinic_support import ALLOWED_DEMO, BLOCKED_DEMO, demo, fresh_database
 from tests.interop_support import (
     PRESCRIBER,
     SmtpServer,
@@ -42,10 +42,8 @@ WINDOW_DEMO = 1  # demo-02: the dispense window closes on 2026-03-20
 @pytest.fixture
 def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
     monkeypatch.setenv("ISOCOURSE_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("ISOCOURSE_DATABASE_URL", raising=False)
-    current = Settings()
-    migrate(current.sqlalchemy_url())
-    opened = open_store(current)
+    monkeypatch.setenv("ISOCOURSE_DATABASE_URL", fresh_database("sqlite", tmp_path))
+    opened = open_store(Settings())
     yield opened
     opened.close()
 

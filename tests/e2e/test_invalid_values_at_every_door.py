@@ -29,7 +29,7 @@ from isocourse.knowledge.loader import load_knowledge
 from isocourse.service.context import ClinicSystem
 from isocourse.service.lab_csv import import_lab_csv
 from isocourse.settings import Settings
-from isocourse.store.database import Store, migrate, open_store
+from isocourse.store.database import Store, open_store
 from tests.builders import record_json
 from tests.clinic_support import (
     ALLOWED_DEMO,
@@ -283,10 +283,8 @@ def test_a_fhir_entry_with_an_invalid_value_is_reported_by_its_index(clinic: Cli
 @pytest.fixture
 def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
     monkeypatch.setenv("ISOCOURSE_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("ISOCOURSE_DATABASE_URL", raising=False)
-    current = Settings()
-    migrate(current.sqlalchemy_url())
-    opened = open_store(current)
+    monkeypatch.setenv("ISOCOURSE_DATABASE_URL", fresh_database("sqlite", tmp_path))
+    opened = open_store(Settings())
     yield opened
     opened.close()
 

@@ -512,7 +512,7 @@ def test_every_page_form_is_fuzzed() -> None:
     pages = {
         _shape(path)
         for (method, path), rule in POLICY.items()
-        if method == "POST" and not path.startswith(("/api/", "/fhir"))
+        if method == "POST" and not path.startswith(("/api/", "/fhir", "/cds-services"))
     }
     not_forms = {
         "/logout",
@@ -527,7 +527,10 @@ def test_every_page_form_is_fuzzed() -> None:
 
 # GETs: every page, its query parameters and path parameters generated
 
-QUERY_NAMES: Final = ("q", "tier", "as_of", "issued", "explain", "page", "next")
+QUERY_NAMES: Final = (
+    *("q", "tier", "as_of", "issued", "explain", "page", "next"),
+    *("iss", "launch", "code", "state"),  # the SMART launch and its callback
+)
 
 
 def _page_paths(site: Site) -> list[tuple[str, str, str]]:
@@ -554,6 +557,8 @@ def _page_paths(site: Site) -> list[tuple[str, str, str]]:
         ("prescriber", "/patients/{patient}/report.pdf"),
         ("prescriber", "/patients/{patient}/calendar.ics"),
         ("prescriber", "/planner"),
+        ("prescriber", "/smart/launch"),  # no EHR registered here: refused, never fetched
+        ("prescriber", "/smart/callback"),
         ("prescriber", "/admin"),
         ("admin", "/admin"),
         ("prescriber", "/patients/{patient}/access"),
@@ -648,7 +653,7 @@ def test_every_page_route_is_fetched_or_posted(site: Site) -> None:
         "/patients/{patient_id}/charts/lab-{test}.png", "/patients/{patient_id}/report.pdf",
         "/patients/{patient_id}/calendar.ics", "/planner", "/admin", "/pharmacy", "/me",
         "/me/guide", "/patients/{patient_id}/access", "/account/second-factor",
-        "/invitations/{token}",
+        "/invitations/{token}", "/smart/launch", "/smart/callback",
     }  # fmt: skip
     fetched = {(method, _shape(template)) for _, method, template in _page_paths(site)}
     posted = {_shape(f.path) for f in FORMS} | {path for m, path in fetched if m == "POST"}

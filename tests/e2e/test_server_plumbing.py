@@ -18,8 +18,7 @@ from typer.testing import CliRunner
 from isocourse.api.app import app_from_environment, create_app
 from isocourse.cli import app as cli_app
 from isocourse.settings import Settings
-from isocourse.store.database import migrate
-from tests.clinic_support import Clinic
+from tests.clinic_support import Clinic, fresh_database
 
 
 def test_a_well_formed_request_id_is_echoed(clinic: Clinic) -> None:
@@ -45,8 +44,7 @@ def test_an_error_answer_carries_the_request_id_too(clinic: Clinic) -> None:
 
 
 def test_blocking_work_runs_on_a_pool_of_the_configured_size(tmp_path: Path) -> None:
-    url = f"sqlite:///{(tmp_path / 'threads.sqlite3').as_posix()}"
-    migrate(url)
+    url = fresh_database("sqlite", tmp_path)
     app = create_app(Settings(data_dir=tmp_path, database_url=url, server_threads=3))
     with TestClient(app) as client:
         assert client.portal is not None
@@ -69,8 +67,7 @@ def test_a_served_app_freezes_its_startup_heap_and_an_app_for_tests_does_not(
     """``isocourse serve`` builds the app with ``freeze_startup_heap``: what startup
     built is left out of the garbage collector's full collections (their pauses were
     the server's 99th percentile)."""
-    url = f"sqlite:///{(tmp_path / 'heap.sqlite3').as_posix()}"
-    migrate(url)
+    url = fresh_database("sqlite", tmp_path)
     settings = Settings(data_dir=tmp_path, database_url=url)
     gc.unfreeze()
     try:
@@ -87,8 +84,7 @@ def test_a_served_app_freezes_its_startup_heap_and_an_app_for_tests_does_not(
 def test_serve_and_each_worker_build_the_app_with_a_frozen_startup_heap(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    url = f"sqlite:///{(tmp_path / 'serve.sqlite3').as_posix()}"
-    migrate(url)
+    url = fresh_database("sqlite", tmp_path)
     monkeypatch.setenv("ISOCOURSE_DATABASE_URL", url)
     monkeypatch.setenv("ISOCOURSE_DATA_DIR", str(tmp_path))
     served: list[FastAPI] = []

@@ -21,8 +21,7 @@ from isocourse.api import create_app
 from isocourse.auth.users import add_user
 from isocourse.errors import InvalidInput
 from isocourse.settings import Settings
-from isocourse.store.database import migrate
-from tests.clinic_support import ALLOWED_DEMO, NOW, PASSWORD, Clinic, demo
+from tests.clinic_support import ALLOWED_DEMO, NOW, PASSWORD, Clinic, demo, fresh_database
 from tests.web_support import csrf_of
 
 STRONG_SECRET = "x" * 16 + "a-production-secret-of-length"
@@ -40,8 +39,7 @@ class Clock:
 
 
 def _app(tmp_path: Path, clock: Clock, **settings: object) -> FastAPI:
-    url = f"sqlite:///{(tmp_path / 'hardening.sqlite3').as_posix()}"
-    migrate(url)
+    url = fresh_database("sqlite", tmp_path)
     app = create_app(Settings(data_dir=tmp_path, database_url=url, **settings), clock=clock)
     store = app.state.wiring.system.store
     for name in ("doc", "other"):  # the address test guesses at unknown accounts

@@ -1,16 +1,24 @@
 """``isocourse audit verify`` detects a changed, a removed and a reordered audit entry,
-on SQLite and PostgreSQL, and says which entry breaks the chain."""
+on SQLite and PostgreSQL, and says which entry breaks the chain; it reads one snapshot
+and never stands in a writer's way."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, func, select, text
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from isocourse.cli import app
-from tests.clinic_support import ALLOWED_DEMO, Clinic, demo
+from isocourse.service import audit
+from isocourse.service.audit import ChainReport, record_audit
+from isocourse.service.context import Actor, Call
+from isocourse.store.database import Store
+from isocourse.store.tables import AuditEntryRow
+from tests.clinic_support import ALLOWED_DEMO, NOW, TODAY, Clinic, demo
 
 runner = CliRunner()
 Tampering = Callable[[Connection], None]
@@ -88,3 +96,38 @@ def test_tampering_is_detected_at_the_entry(
     assert exit_code == 1, output
     assert "audit chain BROKEN at entry 3" in output
     assert reason in output
+
+
+def test_verify_reads_one_snapshot_while_a_writer_commits(
+    clinic: Clinic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Verification holds no write lock (on SQLite a writer would wait for it) and walks the
+    snapshot it began with (on PostgreSQL, READ COMMITTED would see the new entry)."""
+    _activity(clinic)
+    store: Store = clinic.app.state.wiring.system.store
+    call = Call(Actor(1, "doc_a@a.test", "prescriber", "a"), "verify-snapshot", TODAY, NOW)
+    walk = audit.verify_chain
+    seen: dict[str, Any] = {}
+
+    def walk_while_a_writer_commits(session: Session) -> ChainReport:
+        seen["before"] = session.scalar(select(func.count()).select_from(AuditEntryRow))
+        with store.transaction() as writer:  # another process's write, committed meanwhile
+            record_audit(writer, call, "test.write", patient_id=None)
+        if session.get_bind().dialect.name == "postgresql":
+            seen["read_only"] = session.scalar(text("SHOW transaction_read_only"))
+            seen["isolation"] = session.scalar(text("SHOW transaction_isolation"))
+        seen["report"] = report = walk(session)
+        return report
+
+    monkeypatch.setattr(audit, "verify_chain", walk_while_a_writer_commits)
+    exit_code, output = _verify(clinic, monkeypatch)
+    assert exit_code == 0, output
+    report: ChainReport = seen["report"]
+    assert report.intact and report.entries == seen["before"]
+    assert f"audit chain intact: {seen['before']} entries" in output
+    if "read_only" in seen:
+        assert (seen["read_only"], seen["isolation"]) == ("on", "repeatable read")
+    monkeypatch.setattr(audit, "verify_chain", walk)
+    exit_code, output = _verify(clinic, monkeypatch)  # the next run sees the new entry
+    assert exit_code == 0, output
+    assert f"audit chain intact: {seen['before'] + 1} entries" in output

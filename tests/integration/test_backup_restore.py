@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from isocourse.api import create_app
-from isocourse.auth.users import actor_by_id
+from isocourse.auth.users import actor_of
 from isocourse.cli import app as cli
 from isocourse.service.audit import verify_chain
 from isocourse.service.context import Call, ClinicSystem
@@ -69,9 +69,9 @@ def _system(clinic: Clinic) -> ClinicSystem:
 def _busy_writer(clinic: Clinic, patient_id: str) -> threading.Thread:
     system = _system(clinic)
     with system.store.transaction() as session:
-        user_id = session.scalar(select(UserRow.id).where(UserRow.email == "doc_a@a.test"))
-        actor = actor_by_id(session, user_id or 0)
-    assert actor is not None
+        actor = actor_of(
+            session.scalars(select(UserRow).where(UserRow.email == "doc_a@a.test")).one()
+        )
 
     def write() -> None:
         for number in range(BUSY_WRITES):

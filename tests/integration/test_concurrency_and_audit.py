@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from isocourse.auth.roles import Actor
-from isocourse.auth.users import actor_by_id
+from isocourse.auth.users import actor_of
 from isocourse.errors import Conflict
 from isocourse.service.audit import record_audit, verify_chain
 from isocourse.service.context import Call, ClinicSystem
@@ -26,11 +26,9 @@ def system_of(clinic: Clinic) -> ClinicSystem:
 
 def pharmacist(clinic: Clinic) -> Actor:
     with system_of(clinic).store.transaction() as session:
-        user_id = session.scalar(select(UserRow.id).where(UserRow.email == "pharm_a@a.test"))
-        assert user_id is not None
-        actor = actor_by_id(session, user_id)
-    assert actor is not None
-    return actor
+        return actor_of(
+            session.scalars(select(UserRow).where(UserRow.email == "pharm_a@a.test")).one()
+        )
 
 
 def issued_prescription(clinic: Clinic) -> tuple[str, date]:

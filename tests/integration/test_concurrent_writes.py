@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import event, func, select
 
 from isocourse.auth.roles import Actor
-from isocourse.auth.users import actor_by_id
+from isocourse.auth.users import actor_of
 from isocourse.errors import ServiceError
 from isocourse.service.context import Call, ClinicSystem
 from isocourse.service.enrolment import Enrolment, enrol_patient
@@ -37,10 +37,9 @@ def _system(clinic: Clinic) -> ClinicSystem:
 
 def _prescriber(clinic: Clinic) -> Actor:
     with _system(clinic).store.transaction() as session:
-        user_id = session.scalar(select(UserRow.id).where(UserRow.email == "doc_a@a.test"))
-        actor = actor_by_id(session, user_id or 0)
-    assert actor is not None
-    return actor
+        return actor_of(
+            session.scalars(select(UserRow).where(UserRow.email == "doc_a@a.test")).one()
+        )
 
 
 def at_once(count: int, work: Callable[[int], Outcome]) -> list[Outcome]:

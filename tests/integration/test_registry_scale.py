@@ -37,6 +37,7 @@ from tests.clinic_support import (
     Clinic,
     database_params,
     demo,
+    fresh_database,
 )
 
 SYNTH_DAY = date(2026, 11, 22)
@@ -260,8 +261,7 @@ def empty_database(kind: str, tmp_path: Path) -> str:
 def test_a_reading_transaction_on_sqlite_does_not_hold_up_a_writer(tmp_path: Path) -> None:
     from isocourse.store.database import make_engine, reading
 
-    url = f"sqlite:///{(tmp_path / 'read.sqlite3').as_posix()}"
-    migrate(url)
+    url = fresh_database("sqlite", tmp_path)
     reader, writer = make_engine(url), make_engine(url)
     for engine in (reader, writer):  # wait 0.2 s for a lock, not 30 s
         event.listen(engine, "connect", lambda dbapi, _: dbapi.execute("PRAGMA busy_timeout=200"))

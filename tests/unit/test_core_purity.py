@@ -86,3 +86,38 @@ def test_the_core_never_reads_the_clock() -> None:
         text = path.read_text(encoding="utf-8")
         for clock in ("date.today(", "datetime.now(", "datetime.utcnow(", "time.time("):
             assert clock not in text, f"{path.name} reads the clock"
+
+
+#: Outside the core, the pure halves of a use case: their service/ partner does the I/O
+#: (service/calendar_feed.py, service/lab_csv.py, service/reminders.py).
+PURE_HALVES = [PACKAGE / f"{name}.py" for name in ("course_ics", "lab_csv_parser", "reminder_plan")]
+IO_PACKAGES = {"sqlalchemy", "fastapi", "starlette", "httpx", "smtplib", "socket", "subprocess"}
+IO_LAYERS = ("isocourse.store", "isocourse.service", "isocourse.api", "isocourse.web")
+
+
+def does_io(module: str) -> bool:
+    return module.split(".")[0] in IO_PACKAGES or module.startswith(IO_LAYERS)
+
+
+def test_the_pure_halves_of_the_use_cases_do_no_io_and_read_no_clock() -> None:
+    assert all(path.is_file() for path in PURE_HALVES)
+    offending = {
+        f"{path.name}: {module}"
+        for path in PURE_HALVES
+        for module in imported_modules(path)
+        if does_io(module)
+    }
+    assert offending == set()
+    for path in PURE_HALVES:
+        text = path.read_text(encoding="utf-8")
+        for clock in ("date.today(", "datetime.now(", "datetime.utcnow(", "time.time("):
+            assert clock not in text, f"{path.name} reads the clock"
+
+
+def test_the_io_check_would_catch_a_store_import(tmp_path: Path) -> None:
+    sneaky = tmp_path / "sneaky.py"
+    sneaky.write_text("from isocourse.store.tables import events\nimport smtplib\nimport csv\n")
+    assert {m for m in imported_modules(sneaky) if does_io(m)} == {
+        "isocourse.store.tables",
+        "smtplib",
+    }

@@ -10,9 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 
-from sqlalchemy import Select, bindparam, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from isocourse.auth.password_policy import password_problem
@@ -214,13 +213,6 @@ def record_sign_in(session: Session, user_id: int, now: datetime) -> None:
     session.execute(update(UserRow).where(UserRow.id == user_id).values(last_sign_in_at=utc(now)))
 
 
-def actor_by_id(session: Session, user_id: int) -> Actor | None:
-    """The user as an actor, or None: one row of five columns, run as Core (on every
-    request, so no ORM object, and the password hash is not read)."""
-    found = session.connection().execute(_actor_query(), {"user_id": user_id}).one_or_none()
-    return None if found is None else actor_from_columns(*found)
-
-
 def actor_from_columns(
     user_id: int, email: str, role: str, clinic_id: str, patient_id: str | None
 ) -> Actor:
@@ -236,11 +228,6 @@ def user_gone() -> NotAuthenticated:
 
 #: a user's columns as an :class:`Actor` (:func:`actor_from_columns`)
 ACTOR_COLUMNS = (UserRow.id, UserRow.email, UserRow.role, UserRow.clinic_id, UserRow.patient_id)
-
-
-@cache
-def _actor_query() -> Select[int, str, str, str, str | None]:
-    return select(*ACTOR_COLUMNS).where(UserRow.id == bindparam("user_id"))
 
 
 def actor_of(row: UserRow) -> Actor:

@@ -53,7 +53,7 @@ def _audit_summary(configured: Settings) -> str:
 
     store = open_store(configured)
     try:
-        with store.transaction() as session:
+        with store.reading() as session:  # one snapshot, no write lock
             report = verify_chain(session)
     finally:
         store.close()

@@ -231,7 +231,7 @@ def _send_all(
     if not planned:
         return 0
     from isocourse.mail import MailError, send, smtp_config, smtp_connection
-    from isocourse.reminders import reminder_email
+    from isocourse.reminder_plan import reminder_email
     from isocourse.service.reminders import note_reminder_sent
 
     try:

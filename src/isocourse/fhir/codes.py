@@ -10,8 +10,6 @@ from typing import Final
 
 from isocourse.assessment import Severity
 
-FHIR_VERSION: Final = "4.0.1"
-
 # -- code systems (HL7 FHIR R4 "Using Codes": canonical URIs) --------------------------------
 LOINC: Final = "http://loinc.org"
 UCUM: Final = "http://unitsofmeasure.org"

@@ -20,7 +20,6 @@ from isocourse.record import CourseRecord
 
 Audience = Literal["patient", "clinician"]
 PregnancyCategory = Literal["can_get_pregnant", "cannot_get_pregnant", "unknown"]
-AUDIENCES: tuple[Audience, ...] = get_args(Audience)
 CATEGORIES: tuple[PregnancyCategory, ...] = get_args(PregnancyCategory)
 
 

@@ -27,7 +27,6 @@ _SEVERITY_COLOUR = {
     "warning": (230, 81, 0),
     "info": (21, 101, 192),
 }
-_YES_NO = {True: "yes", False: "no", None: "not recorded"}
 #: the heading of the column that says who recorded each entry
 BY = "By"
 _OUTCOME = {"not_relevant": "not relevant", "acted_on": "acted on"}

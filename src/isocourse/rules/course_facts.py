@@ -10,7 +10,7 @@ Weights and ages follow the record format (docs/course-record.md).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import date
 from typing import Protocol, TypeVar
 
@@ -71,16 +71,6 @@ def weight_in_kg(weight: Weight, knowledge: Knowledge) -> float:
     return weight.value
 
 
-def weight_kg_on(record: CourseRecord, day: date, knowledge: Knowledge) -> float | None:
-    """The latest weight on or before ``day``, else the earliest weight; None if none."""
-    if not record.weights:
-        return None
-    chosen = latest(record.weights, day)
-    if chosen is None:
-        chosen = min(record.weights, key=lambda w: w.date)
-    return weight_in_kg(chosen, knowledge)
-
-
 def latest_weight(record: CourseRecord, as_of: date) -> Weight | None:
     """The latest weight on or before ``as_of``, else the earliest recorded."""
     if not record.weights:
@@ -114,7 +104,3 @@ def in_treatment(record: CourseRecord, as_of: date) -> bool:
         return False
     end = last_dose_day(record)
     return end is None or end >= as_of
-
-
-def sorted_by_date(entries: Sequence[D]) -> list[D]:
-    return sorted(entries, key=lambda e: e.date)

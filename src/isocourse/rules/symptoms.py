@@ -211,16 +211,6 @@ def recent_entries(record: CourseRecord, knowledge: Knowledge, as_of: date) -> l
     return within_days_up_to(dated, catalogue.window_days, as_of)
 
 
-def recent_symptom_codes(record: CourseRecord, knowledge: Knowledge, as_of: date) -> frozenset[str]:
-    """The codes fired by entries dated in the window up to ``as_of``."""
-    catalogue = knowledge.symptoms
-    return frozenset(
-        code
-        for entry in recent_entries(record, knowledge, as_of)
-        for code in entry_codes(entry, catalogue)
-    )
-
-
 def has_muscle_symptom(record: CourseRecord, knowledge: Knowledge, as_of: date) -> bool:
     """A muscle pain or weakness mention in the window (LAB_CK_HIGH becomes urgent)."""
     catalogue = knowledge.symptoms

@@ -91,12 +91,6 @@ def clinic_users(system: ClinicSystem, call: Call) -> list[UserSummary]:
         return list_users(session, call.actor.clinic_id)
 
 
-def all_users(system: ClinicSystem) -> list[UserSummary]:
-    """Every user (the operator's list)."""
-    with system.store.reading() as session:
-        return list_users(session)
-
-
 def second_factor_required(system: ClinicSystem, clinic_id: str) -> bool:
     with system.store.reading() as session:
         clinic = clinic_by_id(session, clinic_id)

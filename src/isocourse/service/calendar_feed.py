@@ -24,7 +24,7 @@ from typing import Final
 
 from isocourse.assessment import Assessment
 from isocourse.auth.roles import Actor
-from isocourse.calendar import course_calendar
+from isocourse.course_ics import course_calendar
 from isocourse.errors import NotFound
 from isocourse.record import CourseRecord
 from isocourse.rules import assess

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from isocourse.calendar import course_calendar
+from isocourse.course_ics import course_calendar
 from isocourse.reports.charts import cumulative_chart_png, lab_chart_png
 from isocourse.reports.lab_series import lab_series
 from isocourse.reports.pdf import course_summary_pdf

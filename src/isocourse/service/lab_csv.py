@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from isocourse.errors import InvalidInput
-from isocourse.lab_import import (
+from isocourse.lab_csv_parser import (
     AcceptedRow,
     LabImportError,
     LabImportReport,

@@ -23,7 +23,13 @@ from sqlalchemy.orm import Session
 from isocourse.auth.roles import Actor
 from isocourse.auth.users import patient_login_emails
 from isocourse.errors import Conflict, InvalidInput
-from isocourse.reminders import DEFAULT_POLICY, CheckIns, Reminder, ReminderPolicy, reminders_for
+from isocourse.reminder_plan import (
+    DEFAULT_POLICY,
+    CheckIns,
+    Reminder,
+    ReminderPolicy,
+    reminders_for,
+)
 from isocourse.rules.course_facts import in_treatment
 from isocourse.service.audit import record_audit
 from isocourse.service.context import Call, ClinicSystem, require_role

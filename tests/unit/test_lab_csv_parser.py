@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from isocourse.lab_import import LabImportError, plan_lab_import
+from isocourse.lab_csv_parser import LabImportError, plan_lab_import
 from isocourse.record import LabResult
 from tests.unit.fhir_support import KNOWLEDGE
 

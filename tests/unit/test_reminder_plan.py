@@ -13,7 +13,7 @@ import pytest
 from isocourse.assessment import Alert, Due
 from isocourse.demo_patients import demo_records
 from isocourse.mail import MailError, SmtpConfig, sender_domain, smtp_config
-from isocourse.reminders import CONTACT_CLINIC, CheckIns, reminder_email, reminders_for
+from isocourse.reminder_plan import CONTACT_CLINIC, CheckIns, reminder_email, reminders_for
 from isocourse.settings import Settings
 from tests.unit.fhir_support import course_of
 

@@ -9,7 +9,7 @@ import pytest
 from icalendar import Calendar
 
 from isocourse.assessment import Assessment, Due
-from isocourse.calendar import Appointment, course_calendar
+from isocourse.course_ics import Appointment, course_calendar
 from tests.unit.fhir_support import KNOWLEDGE, Course, demo_courses
 
 DEMO = demo_courses()
