@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from isocourse.assessment import Assessment
 from isocourse.record import CourseRecord
-from isocourse.registry.latest import fresh_assessments
 from isocourse.rules import assess
 from isocourse.rules.supply import PrescriptionState
 from isocourse.service.audit import AuditRequest
@@ -29,6 +28,7 @@ from isocourse.service.patients import (
     record_from_document,
 )
 from isocourse.store.event_history import RecordedEvent, event_history
+from isocourse.store.latest_assessments import fresh_assessments
 from isocourse.store.patients import clinic_patient_ids
 from isocourse.worklist import Tier, alert_titles, worklist
 
