@@ -46,7 +46,11 @@ _ORDER = tuple(Tier)
 
 
 @dataclass(frozen=True)
-class WorklistRow:
+class RankedAssessment:
+    """An assessment in its place on the work-list (the service's
+    :class:`~isocourse.service.views.WorklistRow` adds who the patient is here)."""
+
+    #: the record's own patient id
     patient_id: str
     rank: tuple[int, int, int]
     tier: Tier
@@ -59,20 +63,20 @@ class WorklistRow:
 
 def worklist(
     assessments: Iterable[Assessment], today: date, titles: Mapping[str, str] | None = None
-) -> list[WorklistRow]:
+) -> list[RankedAssessment]:
     """Rows most urgent first; ``titles`` (code -> a few plain words) words the reasons."""
     rows = [_row(assessment, today, titles or {}) for assessment in assessments]
     return sorted(rows, key=lambda row: (row.rank, row.patient_id))
 
 
-def _row(assessment: Assessment, today: date, titles: Mapping[str, str]) -> WorklistRow:
+def _row(assessment: Assessment, today: date, titles: Mapping[str, str]) -> RankedAssessment:
     tier, lead, detail = _tier(assessment, today, titles)
     reported = [a.since.toordinal() for a in assessment.alerts if a.since and a.severity == tier]
     newest_first = -max(reported, default=0)
     count = -len(assessment.alerts)
     rank = (_ORDER.index(tier), newest_first, count)
     reason = f"{lead}: {detail}" if lead else detail
-    return WorklistRow(assessment.patient_id, rank, tier, reason, detail, assessment)
+    return RankedAssessment(assessment.patient_id, rank, tier, reason, detail, assessment)
 
 
 def _words(alerts: list[Alert], titles: Mapping[str, str]) -> str:

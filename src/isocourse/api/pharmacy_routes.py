@@ -36,4 +36,4 @@ def post_dispense(
     prescription_id: str, body: DispenseIn, wired: WiringDep, call: WriteCall
 ) -> DispensedOut:
     """Dispense (pharmacist): re-checked today; 409 when blocked or already dispensed."""
-    return DispensedOut.of_dispense(dispense(wired.system, call, prescription_id, body.birth_date))
+    return DispensedOut.of(dispense(wired.system, call, prescription_id, body.birth_date))

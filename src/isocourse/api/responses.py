@@ -146,7 +146,9 @@ class CancellationOut(BaseModel):
         )
 
 
-class VerificationOut(BaseModel):
+class _VerifiedOut(BaseModel):
+    """The pharmacy's verification: the prescription and the rules' decision today."""
+
     prescription_id: str
     prescription: Entry = Field(description="date, days_supply and mg_per_day, as written")
     already_dispensed: bool
@@ -157,6 +159,8 @@ class VerificationOut(BaseModel):
     blocking: list[BlockingReasonOut] = Field(description="what blocks it, each alert's words")
     window_closes: date | None = Field(description="the last day it may be dispensed")
 
+
+class VerificationOut(_VerifiedOut):
     @classmethod
     def of(cls, value: Verification) -> VerificationOut:
         return cls(
@@ -170,12 +174,12 @@ class VerificationOut(BaseModel):
         )
 
 
-class DispensedOut(VerificationOut):
+class DispensedOut(_VerifiedOut):
     dispense_id: str = Field(description="the dispense's event")
     dispense: Entry = Field(description="date and days_supply")
 
     @classmethod
-    def of_dispense(cls, value: Dispensed) -> DispensedOut:
+    def of(cls, value: Dispensed) -> DispensedOut:
         return cls(
             dispense_id=value.dispense_id,
             dispense=value.dispense,
