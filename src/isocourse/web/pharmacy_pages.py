@@ -68,5 +68,5 @@ async def pharmacy_dispense(request: Request) -> Response:
         return render(
             request, "pharmacy.html", {**context, "verification": verification}, status=409
         )
-    flash = f"Dispense recorded ({answer['dispense']['days_supply']} days' supply)."
+    flash = f"Dispense recorded ({answer.dispense['days_supply']} days' supply)."
     return render(request, "pharmacy.html", {**context, "flash": flash})
