@@ -18,11 +18,16 @@ from datetime import UTC, date, datetime
 
 from isocourse.knowledge.loader import load_knowledge
 from isocourse.record_parser import course_record_from_text
-from isocourse.registry.latest import AssessedPatient, knowledge_digest, latest_row, upsert_latest
 from isocourse.registry.streaming import fold_page, patient_pages, read_events
 from isocourse.rules import assess
 from isocourse.settings import Settings
 from isocourse.store.database import open_store
+from isocourse.store.latest_assessments import (
+    AssessedPatient,
+    knowledge_digest,
+    latest_row,
+    upsert_latest,
+)
 
 TODAY = date(2026, 11, 22)
 

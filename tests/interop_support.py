@@ -38,7 +38,7 @@ def seed(store: Store, records: list[dict[str, Any]], clinic: str = "north") -> 
     add_user(store, email=email, role="prescriber", clinic_id=clinic, password=PASSWORD, now=NOW)
     system = ClinicSystem(store, load_knowledge())
     call = call_as(store, email)
-    return [enrol_patient(system, call, record)["patient_id"] for record in records]
+    return [enrol_patient(system, call, record).patient_id for record in records]
 
 
 def add_patient_login(store: Store, email: str, patient_id: str, clinic: str = "north") -> None:

@@ -50,7 +50,7 @@ def seed(app: FastAPI) -> dict[str, str]:
     for patient in demo_patients(TODAY):
         call = Call(actor=actor, request_id="seed", today=TODAY, now=NOW)
         answer = enrol_patient(system, call, patient.record, name=patient.name)
-        ids[patient.record["patient"]["id"]] = answer["patient_id"]
+        ids[patient.record["patient"]["id"]] = answer.patient_id
     add_user(
         system.store,
         email="pharm@demo.test",

@@ -15,7 +15,7 @@ What the contract adds to the dataclasses' plain form is in this module only:
   takes them back when they are there.
 
 Every door uses it: the API, ``isocourse evaluate``, batch evaluation, and the stored
-assessments of ``isocourse reassess`` (:mod:`isocourse.registry.latest`). The clinical
+assessments of ``isocourse reassess`` (:mod:`isocourse.store.latest_assessments`). The clinical
 core never imports this module: it would bring pydantic into the core.
 """
 

@@ -20,9 +20,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from functools import cache
-from typing import TYPE_CHECKING, Any, Final, Literal, NotRequired
+from typing import TYPE_CHECKING, Annotated, Any, Final, Literal, NotRequired
 
-from pydantic import ConfigDict, TypeAdapter, with_config
+from pydantic import ConfigDict, PlainSerializer, TypeAdapter, WithJsonSchema, with_config
 from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 
 from isocourse.assessment import ASSESSMENT_FORMAT, Severity
@@ -35,21 +35,35 @@ DIALECT: Final = "https://json-schema.org/draft/2020-12/schema"
 _CLOSED = ConfigDict(extra="forbid")
 
 
-# The assessment's JSON form, as ``Assessment.to_json`` writes it. When the assessment
+# The assessment's JSON form, as ``assessment_to_json`` writes it. When the assessment
 # gets a serializer of its own, generate from that instead (``_assessment_type``).
+
+
+def _whole(value: float) -> float | int:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+#: a number the assessment's form prints as an integer when it is whole (``60``, not
+#: ``60.0``): a dose in mg, a cumulative or target mg/kg. So a form read back by this
+#: type (the API's answers are) prints as ``assessment_to_json`` wrote it.
+WholeNumber = Annotated[
+    float,
+    PlainSerializer(_whole, return_type=Any, when_used="json"),
+    WithJsonSchema({"type": "number"}, mode="serialization"),
+]
 
 
 @with_config(_CLOSED)
 class DoseJson(TypedDict):
-    mg_per_day: float | None
+    mg_per_day: WholeNumber | None
     mg_per_kg_per_day: float | None
 
 
 @with_config(_CLOSED)
 class CumulativeJson(TypedDict):
-    mg: float
+    mg: WholeNumber
     mg_per_kg: float | None
-    target_mg_per_kg: float
+    target_mg_per_kg: WholeNumber
     fraction: float | None
     days_on_treatment: int
     projected_completion: date | None

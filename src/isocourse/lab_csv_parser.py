@@ -32,8 +32,7 @@ from datetime import date
 
 from isocourse.fhir.lab_terms import resolve_test, unit_fits
 from isocourse.knowledge.model import Knowledge
-from isocourse.record import LabResult
-from isocourse.record_parser import EARLIEST_DAY, LATEST_DAY
+from isocourse.record import EARLIEST_DAY, LATEST_DAY, LabResult
 
 REQUIRED_COLUMNS = ("patient", "date", "test", "value", "unit")
 OPTIONAL_COLUMNS = ("reference_low", "reference_high")

@@ -15,6 +15,10 @@ from datetime import date
 from typing import Final, Literal
 
 COURSE_FORMAT = "isocourse.course/1"
+#: the calendar a record may speak of: every date of a record, and every day a door
+#: takes (an ``as_of``, a birth date), falls in it
+EARLIEST_DAY: Final = date(1900, 1, 1)
+LATEST_DAY: Final = date(2100, 12, 31)
 #: ``date`` under another name, for fields declared after a field named ``date``
 Day = date
 

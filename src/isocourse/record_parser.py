@@ -22,14 +22,11 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from isocourse.knowledge.model import Knowledge
-from isocourse.record import COURSE_FORMAT, NO_PROGRAMME, CourseRecord
+from isocourse.record import COURSE_FORMAT, EARLIEST_DAY, LATEST_DAY, NO_PROGRAMME, CourseRecord
 from isocourse.rules.course_facts import weight_in_kg
 
 _PHQ_LENGTH = {"phq9": 9, "phq2": 2}
 _PHQ_ITEM_MAX = 3
-#: the calendar a record may speak of (course-record format, 2026-12)
-EARLIEST_DAY = date(1900, 1, 1)
-LATEST_DAY = date(2100, 12, 31)
 PATIENT_ID_MAX = 64
 MEDICATION_NAME_MAX = 200
 FREE_TEXT_MAX = 2000

@@ -1,4 +1,4 @@
-"""Reading a body weight typed with its unit ("62kg", "136 lb"): the CLI and the web share it."""
+"""Parsing a body weight typed with its unit ("62kg", "136 lb"): the CLI and the web share it."""
 
 from __future__ import annotations
 

@@ -44,8 +44,7 @@ from isocourse.api import create_app
 from isocourse.auth.sessions import open_session
 from isocourse.auth.tokens import sign_session_id
 from isocourse.auth.users import add_user, user_by_email
-from isocourse.record import CourseRecord
-from isocourse.record_parser import EARLIEST_DAY, LATEST_DAY
+from isocourse.record import EARLIEST_DAY, LATEST_DAY, CourseRecord
 from isocourse.service.cds_clients import register_client
 from isocourse.service.interop import FHIR_RESOURCE_TYPES
 from isocourse.service.recording import PATIENT_KINDS

@@ -1,5 +1,6 @@
 """schemathesis (in-process, against the OpenAPI schema): generated requests from a signed-in
-prescriber never meet a server error, and answers match the documented status codes."""
+prescriber never meet a server error, and answers match the documented status codes and
+the documented schemas (every answer of the clinical API has one: not a bare object)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,10 @@ import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import status_code_conformance
+from schemathesis.specs.openapi.checks import (
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from isocourse.api import create_app
 from isocourse.auth.users import add_user
@@ -49,5 +53,26 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 def test_the_api_never_answers_with_a_server_error(case: schemathesis.Case) -> None:
     case.call_and_validate(
         headers={"Authorization": f"Bearer {_TOKEN}"},
-        checks=[not_a_server_error, status_code_conformance],
+        checks=[not_a_server_error, status_code_conformance, response_schema_conformance],
     )
+
+
+#: answers that are JSON documents of their own kind: a JSON Schema
+FREE_FORM = frozenset({"/api/v1/schemas/{name}"})
+
+
+def test_every_json_answer_of_the_api_has_a_schema_of_its_own() -> None:
+    """Each success answer of ``/api/v1`` names its model (or a list of one)."""
+    bare = []
+    for path, operations in APP.openapi()["paths"].items():
+        if not path.startswith("/api/v1") or path in FREE_FORM:
+            continue
+        for method, operation in operations.items():
+            for status, answer in operation["responses"].items():
+                body = answer.get("content", {}).get("application/json", {}).get("schema")
+                if not status.startswith("2") or body is None:
+                    continue
+                named = body.get("items", body)
+                if "$ref" not in named:
+                    bare.append(f"{method.upper()} {path} {status}: {body}")
+    assert bare == []

@@ -2,23 +2,32 @@
 field in words (htmx swaps no 4xx answer unless told to; the pages tell it to swap a
 422 with htmx's documented ``responseHandling`` setting, in base.html).
 
-Uses the live server and Chromium of the browser tests (``tests/e2e/conftest.py``; skipped
-where Chromium is not installed, failed in CI).
+Uses the shared live server and Chromium (tests/e2e/conftest.py; skipped where Chromium
+is not installed, failed in CI).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
-from tests.browser_support import log_in, require_chromium
-from tests.e2e.test_browser import page, screenshots
-
-__all__ = ["page", "screenshots"]  # the fixtures this module uses (chromium: conftest)
-
-pytestmark = pytest.mark.slow  # drives Chromium against a live server
+from tests.browser_support import LiveClinic, log_in, require_chromium
 
 require_chromium()
+pytestmark = pytest.mark.slow  # drives Chromium against a live server
+
+
+@pytest.fixture
+def page(chromium: Browser, web_server: LiveClinic) -> Iterator[Page]:
+    context = chromium.new_context(
+        base_url=web_server.base_url, viewport={"width": 1200, "height": 900}
+    )
+    opened = context.new_page()
+    opened.set_default_timeout(30000)
+    yield opened
+    context.close()
 
 
 def test_the_planner_says_a_weight_of_sixty_is_not_a_weight(page: Page) -> None:

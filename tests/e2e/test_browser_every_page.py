@@ -35,7 +35,7 @@ from sqlalchemy import select
 from isocourse.auth.users import actor_of
 from isocourse.service.context import Call
 from isocourse.service.invitations import invite_patient
-from isocourse.service.reading import read_record
+from isocourse.service.views import read_record
 from isocourse.store.tables import UserRow
 from isocourse.web.rendering import PageRoute
 from tests.browser_support import LiveClinic, log_in, require_chromium
@@ -311,7 +311,7 @@ def latest_prescription(web: LiveClinic, record_id: str) -> tuple[str, str]:
     system = web.clinic.app.state.wiring.system
     store_id = web.clinic.patient_ids[record_id]
     record = read_record(system, prescriber_call(web), store_id, TODAY)
-    return record["prescriptions"][-1]["id"], record["patient"]["birth_date"]
+    return str(record.prescriptions[-1].id), record.patient.birth_date.isoformat()
 
 
 def _verify(prescription: str = "") -> Reach:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from isocourse.auth.users import actor_of
 from isocourse.service.context import Call
-from isocourse.service.reading import read_record
+from isocourse.service.views import read_record
 from isocourse.store.tables import UserRow
 from tests.browser_support import LiveClinic, require_chromium
 from tests.web_support import NOW, PASSWORD, TODAY
@@ -90,7 +90,7 @@ def prescriptions_of(web: LiveClinic, record_id: str) -> list[str]:
     assert row is not None
     call = Call(actor_of(row), "keyboard-test", TODAY, NOW)
     record = read_record(system, call, web.clinic.patient_ids[record_id], TODAY)
-    return [prescription["id"] for prescription in record["prescriptions"]]
+    return [str(prescription.id) for prescription in record.prescriptions]
 
 
 @pytest.fixture

@@ -333,7 +333,7 @@ def test_another_clinics_patient_number_is_not_found(clinic: WebClinic) -> None:
     )
     record = next(p.record for p in demo_patients(TODAY) if p.record["patient"]["id"] == "demo-07")
     call = Call(actor=other, request_id="other", today=TODAY, now=NOW)
-    theirs = enrol_patient(system, call, record, name="Other Person")["patient_id"]
+    theirs = enrol_patient(system, call, record, name="Other Person").patient_id
     with clinic.browser() as browser:
         log_in(browser, "doc@demo.test")
         for name in (theirs, "demo-99"):

@@ -6,8 +6,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from isocourse.auth.users import user_by_email
+from isocourse.service.unit_of_work import fingerprint
+from isocourse.store.idempotency import keep_answer
 from isocourse.store.tables import EventRow
-from tests.clinic_support import ALLOWED_DEMO, BLOCKED_DEMO, Clinic, demo
+from tests.clinic_support import ALLOWED_DEMO, BLOCKED_DEMO, NOW, Clinic, demo
 
 LAB = {"date": "2026-03-10", "test": "alt", "value": 40, "unit": "U/L"}
 
@@ -138,3 +141,51 @@ def test_a_wrong_birth_date_finds_no_prescription(clinic: Clinic) -> None:
         user="pharm_a",
     )
     assert response.status_code == 404
+
+
+def test_a_retried_dispense_gets_the_first_answer_back_whole(clinic: Clinic) -> None:
+    """The answer is kept as its JSON form and read back as the same value: the retry's
+    answer is the first one, field for field (dates, blocking reasons, numbers)."""
+    record = demo(ALLOWED_DEMO)
+    patient_id = clinic.enrol(record)
+    issued = post(
+        clinic, f"/patients/{patient_id}/prescriptions", {"days_supply": 30, "mg_per_day": 60}
+    )
+    assert issued.status_code == 201, issued.text
+    url = f"/prescriptions/{issued.json()['prescription_id']}/dispenses"
+    birth = {"birth_date": record["patient"]["birth_date"]}
+    before = event_count(clinic, patient_id)
+    first = post(clinic, url, birth, "pharm_a", **{"Idempotency-Key": "dispense-1"})
+    second = post(clinic, url, birth, "pharm_a", **{"Idempotency-Key": "dispense-1"})
+    assert first.status_code == second.status_code == 201, second.text
+    assert first.text == second.text
+    assert first.json()["dispense"]["days_supply"] == 30
+    assert event_count(clinic, patient_id) == before + 1
+
+
+def test_an_answer_kept_before_answers_were_values_still_answers_a_retry(
+    clinic: Clinic,
+) -> None:
+    """An answer kept by the version whose use cases answered plain dicts (the same field
+    names) reads back as the value: a retry across an upgrade gets it, nothing is written."""
+    patient_id = clinic.enrol(demo(ALLOWED_DEMO))
+    url = f"/patients/{patient_id}/events"
+    body = {"kind": "lab_result", "entry": LAB}
+    store = clinic.app.state.wiring.system.store
+    kept = {"event_id": "kept-event", "kind": "lab_result", "entry": {**LAB, "source": "lab"}}
+    with store.transaction() as session:
+        user = user_by_email(session, "doc_a@a.test")
+        assert user is not None
+        keep_answer(
+            session,
+            user_id=user.id,
+            key="before-values",
+            fingerprint=fingerprint("event", patient_id, "lab_result", LAB),
+            answer=kept,
+            now=NOW,
+        )
+    before = event_count(clinic, patient_id)
+    retried = post(clinic, url, body, **{"Idempotency-Key": "before-values"})
+    assert retried.status_code == 201, retried.text
+    assert retried.json() == {**kept, "closed_dose_period": None}
+    assert event_count(clinic, patient_id) == before

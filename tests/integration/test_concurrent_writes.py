@@ -19,7 +19,7 @@ from isocourse.auth.roles import Actor
 from isocourse.auth.users import actor_of
 from isocourse.errors import ServiceError
 from isocourse.service.context import Call, ClinicSystem
-from isocourse.service.enrolment import enrol_patient
+from isocourse.service.enrolment import Enrolment, enrol_patient
 from isocourse.service.observation_import import import_bundle
 from isocourse.service.recording import correct_entry
 from isocourse.settings import Settings
@@ -94,8 +94,8 @@ def test_concurrent_imports_under_one_idempotency_key_make_one_patient(clinic: C
         return enrol_patient(system, call, record)
 
     outcomes = at_once(4, enrol)
-    assert all(isinstance(o, dict) for o in outcomes), outcomes
-    assert len({o["patient_id"] for o in outcomes}) == 1
+    assert all(isinstance(o, Enrolment) for o in outcomes), outcomes
+    assert len({o.patient_id for o in outcomes}) == 1
     with system.store.transaction() as session:
         assert session.scalar(select(func.count()).select_from(PatientRow)) == 1
 
@@ -111,7 +111,7 @@ def test_one_bundle_imported_at_once_is_recorded_once(clinic: Clinic) -> None:
         return import_bundle(system, call, patient_id, _triglycerides_bundle())
 
     outcomes = at_once(3, import_once)
-    assert sorted(len(o["event_ids"]) for o in outcomes) == [0, 0, 1]
+    assert sorted(len(o.event_ids) for o in outcomes) == [0, 0, 1]
     with system.store.transaction() as session:
         after = session.scalar(select(func.count()).where(EventRow.patient_id == patient_id))
     assert after == (before or 0) + 1

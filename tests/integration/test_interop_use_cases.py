@@ -90,9 +90,9 @@ def test_a_bundle_import_appends_events_with_one_audit_entry(system: ClinicSyste
     (patient_id,) = seed(system.store, [demo(ALLOWED_DEMO)])
     call = call_as(system.store, PRESCRIBER)
     answer = import_bundle(system, call, patient_id, weight_bundle(70.5))
-    assert answer["imported"]["weight"] == 1
+    assert answer.imported["weight"] == 1
     with system.store.transaction() as session:
-        row = session.scalar(select(EventRow).where(EventRow.id == answer["event_ids"][0]))
+        row = session.scalar(select(EventRow).where(EventRow.id == answer.event_ids[0]))
         assert row is not None
         assert (row.kind, row.payload) == (
             "weight",
@@ -110,9 +110,9 @@ def test_an_observation_the_patient_performed_is_stored_as_the_patients(
     by_the_ehr = {**weight_of(70.0), "effectiveDateTime": "2026-03-13"}
     ehr = {"resourceType": "Bundle", "entry": [{"resource": by_patient}, {"resource": by_the_ehr}]}
     answer = import_bundle(system, call, patient_id, ehr)
-    assert answer["imported"]["weight"] == 2
+    assert answer.imported["weight"] == 2
     with system.store.transaction() as session:
-        rows = session.scalars(select(EventRow).where(EventRow.id.in_(answer["event_ids"])))
+        rows = session.scalars(select(EventRow).where(EventRow.id.in_(answer.event_ids)))
         sources = {row.payload["date"]: row.payload["source"] for row in rows}
     assert sources == {"2026-03-14": "patient", "2026-03-13": "import"}
 

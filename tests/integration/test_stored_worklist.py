@@ -14,8 +14,8 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from isocourse.registry.latest import fresh_assessments
 from isocourse.registry.reassess import ReassessPlan, reassess_registry
+from isocourse.store.latest_assessments import fresh_assessments
 from isocourse.store.tables import LatestAssessmentRow
 from tests.clinic_support import ALLOWED_DEMO, BLOCKED_DEMO, NOW, TODAY, Clinic, demo
 

@@ -53,3 +53,33 @@ def test_reasons_are_worded_from_the_catalogue_titles() -> None:
     reasons = " ".join(row.reason for row in rows)
     assert "Thoughts of self-harm on PHQ-9" in reasons
     assert "MOOD_SUICIDAL_IDEATION" not in reasons
+
+
+def test_each_row_carries_its_tier_in_the_lists_order() -> None:
+    from isocourse.worklist import Tier
+
+    rows = worklist(demo_assessments(), TODAY)
+    order = list(Tier)
+    assert [order.index(row.tier) for row in rows] == [row.rank[0] for row in rows]
+    assert {row.tier for row in rows} >= {Tier.STOP, Tier.BLOCK, Tier.CLEAR}
+    stop = next(row for row in rows if row.tier is Tier.STOP)
+    assert any(alert.severity == "stop" for alert in stop.assessment.alerts)
+
+
+def test_the_reason_leads_with_its_tier_and_the_detail_leaves_it_out() -> None:
+    from isocourse.worklist import Tier
+
+    for row in worklist(demo_assessments(), TODAY):
+        assert row.reason.endswith(row.detail)
+        if row.tier in (Tier.STOP, Tier.URGENT, Tier.BLOCK, Tier.WARNING):
+            assert row.reason == f"{row.tier}: {row.detail}"
+        if row.tier in (Tier.WINDOW, Tier.CLEAR):
+            assert row.reason == row.detail
+
+
+def test_every_tier_has_its_words() -> None:
+    from isocourse.worklist import Tier
+
+    words = [tier.words for tier in Tier]
+    assert all(words) and len(set(words)) == len(words)
+    assert Tier.BLOCK.words == "blocked prescription"

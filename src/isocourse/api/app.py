@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from anyio import to_thread
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
 
 from isocourse.api import (
     auth_routes,
@@ -32,6 +31,7 @@ from isocourse.knowledge.loader import load_knowledge
 from isocourse.service.context import ClinicSystem
 from isocourse.settings import Settings
 from isocourse.store.database import open_store
+from isocourse.store.health import database_answers
 from isocourse.web.app import install_pages
 from isocourse.wiring import Wiring
 
@@ -118,9 +118,6 @@ def _freeze_startup_heap() -> None:
 def _health(request: Request) -> JSONResponse:
     """Up, and the database answers."""
     wired: Wiring = request.app.state.wiring
-    try:
-        with wired.system.store.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except Exception:  # any database failure means: not healthy
+    if not database_answers(wired.system.store):
         return JSONResponse({"status": "unavailable"}, status_code=503)
     return JSONResponse({"status": "ok"})

@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 
 from isocourse.api.errors import ERROR_RESPONSES
+from isocourse.api.responses import WorklistRowOut, assessment_json
 from isocourse.api.schemas import CourseRecordBody
 from isocourse.api.wiring import ReadCall, WiringDep
-from isocourse.assessment_json import assessment_to_json
-from isocourse.errors import InvalidInput
-from isocourse.record_parser import RecordError, course_record_from_json
-from isocourse.rules import assess
-from isocourse.service.reading import read_worklist
+from isocourse.formats import AssessmentJson
+from isocourse.service.evaluation import evaluate_document
+from isocourse.service.views import read_worklist
 
 router = APIRouter(tags=["clinic"], responses=ERROR_RESPONSES)
 
 
 @router.get("/worklist")
-def get_worklist(wired: WiringDep, call: ReadCall) -> list[dict[str, Any]]:
+def get_worklist(wired: WiringDep, call: ReadCall) -> list[WorklistRowOut]:
     """The clinic's patients ordered by what needs action today (prescriber)."""
-    return read_worklist(wired.system, call)
+    return [WorklistRowOut.of(row) for row in read_worklist(wired.system, call)]
 
 
 @router.post("/evaluate")
@@ -29,10 +26,7 @@ def evaluate(
     wired: WiringDep,
     call: ReadCall,
     record: CourseRecordBody,
-) -> dict[str, Any]:
+) -> AssessmentJson:
     """Evaluate a course record without storing it (any signed-in user)."""
-    try:
-        parsed = course_record_from_json(record, wired.system.knowledge, today=call.today)
-    except RecordError as error:
-        raise InvalidInput(error.field, error.message) from error
-    return assessment_to_json(assess(parsed, wired.system.knowledge, as_of=parsed.as_of))
+    evaluation = evaluate_document(record, wired.system.knowledge, today=call.today)
+    return assessment_json(evaluation.assessment)

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from isocourse.api.errors import ERROR_RESPONSES
+from isocourse.api.responses import BundleImportOut, EhrLinkOut, ReminderPreferenceOut
 from isocourse.api.schemas import day_query
 from isocourse.api.wiring import ReadCall, WiringDep, WriteCall
 from isocourse.service.cds_hooks import link_ehr_patient
@@ -81,31 +82,34 @@ def post_fhir_import(
         str | None,
         Query(description="import only Observations about this subject (e.g. Patient/123)"),
     ] = None,
-) -> dict[str, Any]:
+) -> BundleImportOut:
     """Import lab, pregnancy-test and weight Observations (prescriber); unmapped ones listed."""
-    return import_bundle(wired.system, call, patient_id, bundle, subject=subject)
+    imported = import_bundle(wired.system, call, patient_id, bundle, subject=subject)
+    return BundleImportOut.of(imported)
 
 
 @router.post("/{patient_id}/reminder-preference", status_code=201)
 def post_reminder_preference(
     patient_id: str, preference: ReminderPreferenceIn, wired: WiringDep, call: WriteCall
-) -> dict[str, Any]:
+) -> ReminderPreferenceOut:
     """Where reminder e-mails go, or none at all (the patient, or a prescriber)."""
-    return set_reminder_preference(
+    recorded = set_reminder_preference(
         wired.system, call, patient_id, email=preference.email, opt_out=preference.opt_out
     )
+    return ReminderPreferenceOut.of(recorded)
 
 
 @router.post("/{patient_id}/ehr-links", status_code=201)
 def post_ehr_link(
     patient_id: str, link: EhrLinkIn, wired: WiringDep, call: WriteCall
-) -> dict[str, Any]:
+) -> EhrLinkOut:
     """Link the patient to their record in an EHR (CDS Hooks calls then assess the
     stored course); a prescriber of the patient's clinic."""
-    return link_ehr_patient(
+    linked = link_ehr_patient(
         wired.system,
         call,
         patient_id,
         fhir_server=link.fhir_server,
         ehr_patient_id=link.ehr_patient_id,
     )
+    return EhrLinkOut.of(linked)

@@ -3,11 +3,20 @@ record events and corrections, prescribe."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from isocourse.api.errors import ERROR_RESPONSES
+from isocourse.api.responses import (
+    CancellationOut,
+    CorrectionOut,
+    EnrolmentOut,
+    EventOut,
+    IssuedPrescriptionOut,
+    RecordedOut,
+    assessment_json,
+)
 from isocourse.api.schemas import (
     AsOf,
     CancellationIn,
@@ -17,10 +26,12 @@ from isocourse.api.schemas import (
     PrescriptionIn,
 )
 from isocourse.api.wiring import ReadCall, WiringDep, WriteCall
+from isocourse.formats import AssessmentJson
+from isocourse.record import CourseRecord
 from isocourse.service.enrolment import NAME_MAX, enrol_patient
 from isocourse.service.prescribing import PrescriptionOrder, cancel_prescription, prescribe
-from isocourse.service.reading import list_events, read_assessment, read_record
 from isocourse.service.recording import correct_entry, record_event
+from isocourse.service.views import list_events, read_assessment, read_record
 
 router = APIRouter(prefix="/patients", tags=["patients"], responses=ERROR_RESPONSES)
 
@@ -41,15 +52,15 @@ def enrol(
     call: WriteCall,
     record: CourseRecordBody,
     name: PatientName = None,
-) -> dict[str, Any]:
+) -> EnrolmentOut:
     """Enrol a patient by importing a course record with its history (prescriber)."""
-    return enrol_patient(wired.system, call, record, name=name)
+    return EnrolmentOut.of(enrol_patient(wired.system, call, record, name=name))
 
 
 @router.get("/{patient_id}/record")
 def get_record(
     patient_id: PatientId, wired: WiringDep, call: ReadCall, as_of: AsOf = None
-) -> dict[str, Any]:
+) -> CourseRecord:
     """The patient's course record (format isocourse.course/1), folded from its events."""
     return read_record(wired.system, call, patient_id, as_of or call.today)
 
@@ -61,40 +72,44 @@ def get_assessment(
     call: ReadCall,
     as_of: AsOf = None,
     explain: bool = False,
-) -> dict[str, Any]:
+) -> AssessmentJson:
     """The assessment of the stored record (the same as ``isocourse evaluate`` gives)."""
-    return read_assessment(wired.system, call, patient_id, as_of or call.today, explain=explain)
+    assessment = read_assessment(wired.system, call, patient_id, as_of or call.today)
+    return assessment_json(assessment, explain=explain)
 
 
 @router.get("/{patient_id}/events")
-def get_events(patient_id: PatientId, wired: WiringDep, call: ReadCall) -> list[dict[str, Any]]:
+def get_events(patient_id: PatientId, wired: WiringDep, call: ReadCall) -> list[EventOut]:
     """The patient's event log, oldest first, corrections included."""
-    return list_events(wired.system, call, patient_id)
+    return [EventOut.of(event) for event in list_events(wired.system, call, patient_id)]
 
 
 @router.post("/{patient_id}/events", status_code=201)
 def post_event(
     patient_id: PatientId, event: EventIn, wired: WiringDep, call: WriteCall
-) -> dict[str, Any]:
+) -> RecordedOut:
     """Record one event (prescriber; a patient logs doses, symptoms, mood, home tests)."""
-    return record_event(wired.system, call, patient_id, event.kind, event.entry)
+    return RecordedOut.of(record_event(wired.system, call, patient_id, event.kind, event.entry))
 
 
 @router.post("/{patient_id}/corrections", status_code=201)
 def post_correction(
     patient_id: PatientId, correction: CorrectionIn, wired: WiringDep, call: WriteCall
-) -> dict[str, Any]:
+) -> CorrectionOut:
     """Mark an earlier event entered in error (prescriber). Nothing is deleted."""
-    return correct_entry(wired.system, call, patient_id, correction.event_id, correction.reason)
+    corrected = correct_entry(
+        wired.system, call, patient_id, correction.event_id, correction.reason
+    )
+    return CorrectionOut.of(corrected)
 
 
 @router.post("/{patient_id}/prescriptions", status_code=201)
 def post_prescription(
     patient_id: PatientId, order: PrescriptionIn, wired: WiringDep, call: WriteCall
-) -> dict[str, Any]:
+) -> IssuedPrescriptionOut:
     """Prescribe (prescriber). Re-evaluated on the server: 409 with the blocking alerts."""
     prescription = PrescriptionOrder(order.days_supply, order.mg_per_day)
-    return prescribe(wired.system, call, patient_id, prescription)
+    return IssuedPrescriptionOut.of(prescribe(wired.system, call, patient_id, prescription))
 
 
 @router.post("/{patient_id}/prescriptions/{prescription_id}/cancel", status_code=201)
@@ -104,7 +119,10 @@ def post_cancellation(
     cancellation: CancellationIn,
     wired: WiringDep,
     call: WriteCall,
-) -> dict[str, Any]:
+) -> CancellationOut:
     """Cancel an open prescription (prescriber), with a reason: it can no longer be
     dispensed, and a new one may be written. 409 when it was dispensed or cancelled."""
-    return cancel_prescription(wired.system, call, patient_id, prescription_id, cancellation.reason)
+    cancelled = cancel_prescription(
+        wired.system, call, patient_id, prescription_id, cancellation.reason
+    )
+    return CancellationOut.of(cancelled)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter
 
 from isocourse.api.errors import DATABASE_UNAVAILABLE, ERROR_RESPONSES
+from isocourse.api.responses import DispensedOut, VerificationOut
 from isocourse.api.schemas import DispenseIn, day_query
 from isocourse.api.wiring import ReadCaller, WiringDep, WriteCall
 from isocourse.service.dispensing import dispense, verify_prescription_async
@@ -21,15 +22,18 @@ async def get_verification(
     birth_date: Annotated[date, day_query("the patient's date of birth")],
     wired: WiringDep,
     caller: ReadCaller,
-) -> dict[str, Any]:
+) -> VerificationOut:
     """May this prescription be dispensed today? (pharmacist)"""
     # The pharmacist's hot path (benchmarks/RESULTS.md, bench_verify_load).
-    return await verify_prescription_async(wired.system, caller, prescription_id, birth_date)
+    verification = await verify_prescription_async(
+        wired.system, caller, prescription_id, birth_date
+    )
+    return VerificationOut.of(verification)
 
 
 @router.post("/{prescription_id}/dispenses", status_code=201)
 def post_dispense(
     prescription_id: str, body: DispenseIn, wired: WiringDep, call: WriteCall
-) -> dict[str, Any]:
+) -> DispensedOut:
     """Dispense (pharmacist): re-checked today; 409 when blocked or already dispensed."""
-    return dispense(wired.system, call, prescription_id, body.birth_date)
+    return DispensedOut.of(dispense(wired.system, call, prescription_id, body.birth_date))

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Body, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from isocourse.record_parser import EARLIEST_DAY, LATEST_DAY
+from isocourse.record import EARLIEST_DAY, LATEST_DAY
 from isocourse.service.prescribing import DAYS_SUPPLY_MAX, MG_PER_DAY_MAX, REASON_MAX
 from isocourse.service.recording import RECORDABLE_KINDS
 

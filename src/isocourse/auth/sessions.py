@@ -124,6 +124,14 @@ def revoke_session(session: Session, key: str, *, now: datetime, reason: str) ->
     return bool(getattr(result, "rowcount", 0))
 
 
+def confirm_second_factor(session: Session, key: str) -> None:
+    """The session ``key`` was signed in with a second factor now: a full session (one
+    that could only set the factor up becomes one)."""
+    session.execute(
+        update(SessionRow).where(SessionRow.id == key).values(purpose=FULL, second_factor=True)
+    )
+
+
 def revoke_user_sessions(
     session: Session, user_id: int, *, now: datetime, reason: str, keep: str | None = None
 ) -> int:

@@ -18,8 +18,10 @@ from isocourse.auth.password_policy import password_problem
 from isocourse.auth.passwords import hash_password
 from isocourse.auth.roles import ROLES, Actor, Role
 from isocourse.errors import InvalidInput, NotAuthenticated
+from isocourse.store.clinics import add_clinic_if_new
 from isocourse.store.database import Store
-from isocourse.store.tables import Clinic, PatientRow, UserRow
+from isocourse.store.patients import patient_by_id
+from isocourse.store.tables import UserRow
 
 _CLINIC_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
@@ -65,13 +67,11 @@ def new_user(
     """Check and add a user in ``session``'s transaction, and their clinic when new
     (InvalidInput naming the field otherwise)."""
     _check_new_user(email, role, clinic_id, password, patient_id)
-    if session.scalar(select(UserRow).where(func.lower(UserRow.email) == email.lower())):
+    if email_taken(session, email):
         raise InvalidInput("email", f"a user {email!r} already exists")
-    if session.get(Clinic, clinic_id) is None:
-        session.add(Clinic(id=clinic_id, name=clinic_id, created_at=now))
-        session.flush()
+    add_clinic_if_new(session, clinic_id, now)
     if patient_id is not None:
-        patient = session.get(PatientRow, patient_id)
+        patient = patient_by_id(session, patient_id)
         if patient is None or patient.clinic_id != clinic_id:
             raise InvalidInput("patient", f"no patient {patient_id!r} in clinic {clinic_id!r}")
     row = UserRow(
@@ -101,6 +101,38 @@ def _check_new_user(
         raise InvalidInput("password", problem)
     if (role == "patient") != (patient_id is not None):
         raise InvalidInput("patient", "a patient login names its patient; other roles do not")
+
+
+def user_by_id(session: Session, user_id: int) -> UserRow | None:
+    return session.get(UserRow, user_id)
+
+
+def staff_without_second_factor(session: Session, clinic_id: str) -> list[UserRow]:
+    """The clinic's prescribers and admins who have no second factor set up."""
+    query = select(UserRow).where(
+        UserRow.clinic_id == clinic_id,
+        UserRow.role.in_(("prescriber", "admin")),
+        UserRow.totp_secret.is_(None),
+    )
+    return list(session.scalars(query))
+
+
+def patient_login(session: Session, patient_id: str) -> UserRow | None:
+    """The patient's login (the first made, should there be more)."""
+    query = select(UserRow).where(UserRow.patient_id == patient_id).order_by(UserRow.id)
+    return session.scalars(query).first()
+
+
+def patient_login_emails(session: Session, patient_id: str) -> tuple[str, ...]:
+    """The e-mail addresses of the patient's logins, oldest first."""
+    query = select(UserRow.email).where(UserRow.patient_id == patient_id, UserRow.role == "patient")
+    return tuple(session.scalars(query.order_by(UserRow.id)))
+
+
+def email_taken(session: Session, email: str) -> bool:
+    """Whether a login uses this e-mail address (in any case)."""
+    query = select(UserRow.id).where(func.lower(UserRow.email) == email.strip().lower())
+    return session.scalar(query) is not None
 
 
 def user_by_email(session: Session, email: str) -> UserRow | None:

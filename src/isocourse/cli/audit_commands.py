@@ -245,7 +245,7 @@ def audit_list(
     ] = ListFormat.text,
 ) -> None:
     """List audit entries, oldest first: who, when, what, about which patient, why."""
-    from isocourse.service.audit_listing import AuditFilter, entry_json, list_entries
+    from isocourse.store.audit_entries import AuditFilter, entry_json, list_entries
     from isocourse.store.database import open_store
 
     configured = settings()

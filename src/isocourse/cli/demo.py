@@ -142,17 +142,15 @@ def _other_clinics(path: Path) -> list[str]:
 
 def _seed(system: ClinicSystem, current: Settings) -> Actor:
     """The demo prescriber; seeds the clinic the first time (fictional patients only)."""
-    from sqlalchemy import select
-
     from isocourse.auth.users import add_user
     from isocourse.demo_patients import demo_patients
     from isocourse.service.context import Call
     from isocourse.service.enrolment import enrol_patient
-    from isocourse.store.tables import Clinic
+    from isocourse.store.clinics import clinic_by_id
 
     now = datetime.now(tz=UTC)
-    with system.store.transaction() as session:
-        seeded = session.scalar(select(Clinic).where(Clinic.id == DEMO_CLINIC)) is not None
+    with system.store.reading() as session:
+        seeded = clinic_by_id(session, DEMO_CLINIC) is not None
     if seeded:
         return _demo_actor(system)
     users = {
@@ -168,7 +166,7 @@ def _seed(system: ClinicSystem, current: Settings) -> Actor:
     }
     call = Call(users["prescriber"], f"demo-{uuid.uuid4()}", current.today(), now)
     patient_ids = [
-        enrol_patient(system, call, patient.record, name=patient.name)["patient_id"]
+        enrol_patient(system, call, patient.record, name=patient.name).patient_id
         for patient in demo_patients(current.today())
     ]
     add_user(
@@ -184,15 +182,10 @@ def _seed(system: ClinicSystem, current: Settings) -> Actor:
 
 
 def _demo_actor(system: ClinicSystem) -> Actor:
-    from sqlalchemy import select
+    from isocourse.auth.users import actor_of, user_by_email
 
-    from isocourse.auth.users import actor_of
-    from isocourse.store.tables import UserRow
-
-    with system.store.transaction() as session:
-        row = session.scalar(
-            select(UserRow).where(UserRow.email == f"prescriber@{DEMO_CLINIC}.test")
-        )
+    with system.store.reading() as session:
+        row = user_by_email(session, f"prescriber@{DEMO_CLINIC}.test")
         if row is None:
             fail(
                 "clinic 'demo' exists without its demo prescriber; "
@@ -204,16 +197,18 @@ def _demo_actor(system: ClinicSystem) -> Actor:
 def _print_worklist(system: ClinicSystem, current: Settings, prescriber: Actor) -> None:
     from isocourse.cli.output import Cell
     from isocourse.service.context import Call
-    from isocourse.service.reading import read_worklist
+    from isocourse.service.views import read_worklist
     from isocourse.words import patient_label
 
     today = current.today()
     call = Call(prescriber, f"demo-{uuid.uuid4()}", today, datetime.now(tz=UTC))
     rows = [
         (
-            patient_label(row["name"], row["record_patient_id"]),
-            row["reason"],
-            Cell("allowed", "green") if row["dispense_allowed"] else Cell("blocked", "red"),
+            patient_label(row.name, row.record_patient_id),
+            row.reason,
+            Cell("allowed", "green")
+            if row.assessment.dispense.allowed
+            else Cell("blocked", "red"),
         )
         for row in read_worklist(system, call)
     ]

@@ -18,7 +18,6 @@ from isocourse.cli.common import EXIT_INVALID, fail, knowledge, settings
 
 if TYPE_CHECKING:
     from isocourse.knowledge.model import Knowledge
-    from isocourse.record import CourseRecord
 
 
 class OutputFormat(StrEnum):
@@ -52,8 +51,7 @@ def evaluate(
     Exits 0 when an assessment was produced, whatever it says; 2 with a message naming
     the field when the record is invalid. The assessment supports a clinician's decision.
     """
-    from isocourse.record_parser import RecordError
-    from isocourse.rules import assess
+    from isocourse.service.evaluation import InvalidRecord, evaluate_text
 
     known = knowledge()
     with _open(file) as stream:
@@ -63,10 +61,11 @@ def evaluate(
                 fail(f"{invalid} invalid record(s); see the error lines in the output")
             return
         try:
-            record = _parse(stream.read(), known)
-        except RecordError as error:
-            fail(str(error))
-    assessment = assess(record, known, as_of=record.as_of)
+            # the clinic's today fills a missing ``as_of``: it is read (with the settings,
+            # a fifth of this command's start-up) only for a record without one
+            assessment = evaluate_text(stream.read(), known, today=_clinic_today).assessment
+        except InvalidRecord as error:
+            fail(error.words)
     if output_format is OutputFormat.text:
         from isocourse.cli.output import stdout_console
         from isocourse.cli.render import render_assessment
@@ -87,20 +86,6 @@ def _clinic_today() -> date:
     return settings().today()
 
 
-def _parse(text: str, known: Knowledge) -> CourseRecord:
-    """Parse one record. The clinic's today fills a missing ``as_of``; it is read (with
-    the settings, a fifth of this command's start-up) only for a record without one."""
-    from isocourse.record_parser import parse_course_record
-
-    try:
-        document = json.loads(text)
-    except (ValueError, RecursionError):
-        document = None  # not JSON: the parser names the problem
-    dated = isinstance(document, dict) and "as_of" in document
-    # a dated record never reads ``today``: the parser fills only a missing ``as_of``
-    return parse_course_record(text, known, today=date.min if dated else _clinic_today())
-
-
 def _open(file: str) -> TextIO:
     if file == "-":
         return sys.stdin
@@ -115,8 +100,7 @@ def _evaluate_lines(stream: TextIO, known: Knowledge, *, explain: bool) -> int:
     from rich.console import Console
     from rich.progress import Progress
 
-    from isocourse.record_parser import RecordError
-    from isocourse.rules import assess
+    from isocourse.service.evaluation import InvalidRecord, evaluate_text
 
     invalid = 0
     show_progress = sys.stderr.isatty()
@@ -124,18 +108,17 @@ def _evaluate_lines(stream: TextIO, known: Knowledge, *, explain: bool) -> int:
         task = progress.add_task("evaluating", total=None)
         for number, line in _numbered_lines(stream):
             try:
-                record = _parse(line, known)
-            except RecordError as error:
+                evaluation = evaluate_text(line, known, today=_clinic_today)
+            except InvalidRecord as error:
                 invalid += 1
                 document = {
                     "format": "isocourse.error/1",
                     "line": number,
                     "field": error.field,
-                    "message": error.message,
+                    "message": error.reason,
                 }
             else:
-                assessment = assess(record, known, as_of=record.as_of)
-                document = assessment_to_json(assessment, explain=explain)
+                document = assessment_to_json(evaluation.assessment, explain=explain)
             sys.stdout.write(json.dumps(document, ensure_ascii=False) + "\n")
             progress.advance(task)
     return invalid

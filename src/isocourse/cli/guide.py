@@ -110,16 +110,16 @@ def _options_from_record(
 ) -> GuideOptions:
     """Options from the record and its assessment; an option that disagrees is an error."""
     from isocourse.guide.model import category_of, guide_options_from_record
-    from isocourse.record_parser import RecordError, parse_course_record
-    from isocourse.rules import assess
+    from isocourse.service.evaluation import InvalidRecord, evaluate_text
 
     if not file.is_file():
         fail(f"--record: no such file: {file}")
+    today = settings().today()
     try:
-        course = parse_course_record(file.read_bytes(), known, today=settings().today())
-    except RecordError as error:
-        fail(f"--record {file}: {error}")
-    options = guide_options_from_record(course, assess(course, known, as_of=course.as_of))
+        evaluation = evaluate_text(file.read_bytes(), known, today=lambda: today)
+    except InvalidRecord as error:
+        fail(f"--record {file}: {error.words}")
+    options = guide_options_from_record(evaluation.record, evaluation.assessment)
     given = {
         "--product": (product, options.product),
         "--programme": (programme, options.programme),

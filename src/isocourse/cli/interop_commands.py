@@ -47,20 +47,16 @@ def _now(current: Settings) -> datetime:
 
 
 def _call_as(system: ClinicSystem, current: Settings, email: str, clinic: str | None) -> Call:
-    from sqlalchemy import func, select
-
-    from isocourse.auth.users import actor_of
+    from isocourse.service.accounts import actor_by_email
     from isocourse.service.context import Call
-    from isocourse.store.tables import UserRow
 
-    with system.store.transaction() as session:
-        row = session.scalar(select(UserRow).where(func.lower(UserRow.email) == email.lower()))
-    if row is None or row.role != "prescriber":
+    actor = actor_by_email(system, email)
+    if actor is None or actor.role != "prescriber":
         fail(f"--as {email}: no prescriber with this e-mail")
-    if clinic is not None and row.clinic_id != clinic:
-        fail(f"--as {email} is a prescriber of clinic {row.clinic_id!r}, not {clinic!r}")
+    if clinic is not None and actor.clinic_id != clinic:
+        fail(f"--as {email} is a prescriber of clinic {actor.clinic_id!r}, not {clinic!r}")
     now = _now(current)
-    return Call(actor_of(row), f"cli-{uuid.uuid4()}", now.date(), now)
+    return Call(actor, f"cli-{uuid.uuid4()}", now.date(), now)
 
 
 def import_labs(
@@ -162,10 +158,9 @@ def report(
 
 
 def _resolve(system: ClinicSystem, call: Call, patient: str) -> str:
-    from isocourse.service.directory import clinic_directory
+    from isocourse.service.directory import read_directory
 
-    with system.store.transaction() as session:
-        directory = clinic_directory(session, call.actor.clinic_id)
+    directory = read_directory(system, call)
     found = directory.resolve(patient)
     if found is None:
         why = "names more than one patient" if directory.is_ambiguous(patient) else "is unknown"

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
     from isocourse.knowledge.model import Knowledge
     from isocourse.knowledge.products import ProductLabel
-    from isocourse.rules.capsule_plan import CapsulePlan
+    from isocourse.service.planning import CapsulePlan
 
 
 class PlanFormat(StrEnum):
@@ -44,7 +44,8 @@ def plan(
     capsule strength used the current label(s) that list it: a strength is offered when
     any current label of the product lists it.
     """
-    from isocourse.rules.capsule_plan import plan_capsules
+    from isocourse.errors import InvalidInput
+    from isocourse.service.planning import plan_course_capsules
 
     known = knowledge()
     weight_kg = parse_weight_kg(weight, known)
@@ -59,15 +60,15 @@ def plan(
     if not chosen_target > 0:  # NaN too
         fail("option '--target': must be above 0 (mg/kg)")
     try:
-        result = plan_capsules(
+        result = plan_course_capsules(
+            known,
             product,
-            known.products.products[product],
             weight_kg=weight_kg,
             mg_per_kg_per_day=mg_per_kg,
             target_mg_per_kg=chosen_target,
         )
-    except ValueError as error:
-        fail(f"option --{error}")
+    except InvalidInput as error:
+        fail(f"option --{error.message}")
     if output_format is PlanFormat.json:
         json.dump(plan_to_json(result), sys.stdout, indent=2)
         sys.stdout.write("\n")

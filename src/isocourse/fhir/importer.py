@@ -35,8 +35,7 @@ from isocourse.fhir.import_mapping import (
 from isocourse.fhir.json_access import as_dict, as_list, calendar_day, codings, field, text_at
 from isocourse.fhir.medication_import import MEDICATION_TYPES, other_medication
 from isocourse.knowledge.model import Knowledge
-from isocourse.record import LabResult, Medication, PregnancyTest, Weight
-from isocourse.record_parser import EARLIEST_DAY, LATEST_DAY
+from isocourse.record import EARLIEST_DAY, LATEST_DAY, LabResult, Medication, PregnancyTest, Weight
 
 Entry = LabResult | PregnancyTest | Weight | Medication
 

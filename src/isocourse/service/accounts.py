@@ -15,12 +15,11 @@ import getpass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from isocourse.auth.roles import Actor
 from isocourse.auth.second_factor import enrol, is_secret
-from isocourse.auth.sessions import FULL, revoke_user_sessions, utc
+from isocourse.auth.sessions import confirm_second_factor, revoke_user_sessions, utc
 from isocourse.auth.users import (
     UserSummary,
     actor_of,
@@ -28,13 +27,17 @@ from isocourse.auth.users import (
     list_users,
     new_user,
     set_password,
+    staff_without_second_factor,
+    user_by_email,
+    user_by_id,
 )
 from isocourse.errors import Conflict, InvalidInput, NotFound
 from isocourse.service.audit import record_audit
-from isocourse.service.calendar_feed import revoke_feeds
 from isocourse.service.context import Call, ClinicSystem, require_role
 from isocourse.service.unit_of_work import unit_of_work
-from isocourse.store.tables import Clinic, SessionRow, UserRow
+from isocourse.store.calendar_feeds import revoke_feeds
+from isocourse.store.clinics import clinic_by_id, set_second_factor_required
+from isocourse.store.tables import UserRow
 
 Change = Literal["disable", "enable", "reset_second_factor"]
 #: the audit entry of each change
@@ -90,8 +93,8 @@ def clinic_users(system: ClinicSystem, call: Call) -> list[UserSummary]:
 
 def second_factor_required(system: ClinicSystem, clinic_id: str) -> bool:
     with system.store.reading() as session:
-        clinic = session.get(Clinic, clinic_id)
-        return bool(clinic is not None and clinic.require_second_factor)
+        clinic = clinic_by_id(session, clinic_id)
+        return clinic is not None and clinic.require_second_factor
 
 
 def change_user(
@@ -130,13 +133,18 @@ def reset_password(
 
 def user_id_by_email(system: ClinicSystem, email: str) -> tuple[int, str]:
     """The user's id and clinic (the operator names users by e-mail); NotFound."""
+    actor = actor_by_email(system, email)
+    if actor is None:
+        raise NotFound(f"no user {email!r}")
+    return actor.user_id, actor.clinic_id
+
+
+def actor_by_email(system: ClinicSystem, email: str) -> Actor | None:
+    """The user with this e-mail (any case), or None: for the operator's commands, which
+    act as a named user (disabled or not: the use case they call decides)."""
     with system.store.reading() as session:
-        row = session.scalar(
-            select(UserRow).where(func.lower(UserRow.email) == email.strip().lower())
-        )
-        if row is None:
-            raise NotFound(f"no user {email!r}")
-        return row.id, row.clinic_id
+        row = user_by_email(session, email)
+        return None if row is None else actor_of(row)
 
 
 def require_second_factor(system: ClinicSystem, call: Call, required: bool) -> None:
@@ -145,19 +153,10 @@ def require_second_factor(system: ClinicSystem, call: Call, required: bool) -> N
     next sign-in)."""
     require_role(call.actor, "admin")
     with unit_of_work(system) as session:
-        clinic = session.get(Clinic, call.actor.clinic_id)
-        if clinic is None:
+        if not set_second_factor_required(session, call.actor.clinic_id, required):
             raise NotFound("no such clinic")
-        clinic.require_second_factor = required
         if required:
-            staff = session.scalars(
-                select(UserRow).where(
-                    UserRow.clinic_id == clinic.id,
-                    UserRow.role.in_(("prescriber", "admin")),
-                    UserRow.totp_secret.is_(None),
-                )
-            )
-            for row in staff:
+            for row in staff_without_second_factor(session, call.actor.clinic_id):
                 revoke_user_sessions(
                     session, row.id, now=call.now, reason="second factor required"
                 )
@@ -176,7 +175,7 @@ def set_up_second_factor(
     if not is_secret(secret):
         raise InvalidInput("secret", "not the key the page showed: scan the new code below")
     with unit_of_work(system) as session:
-        row = session.get(UserRow, call.actor.user_id)
+        row = user_by_id(session, call.actor.user_id)
         if row is None:
             raise NotFound("no such user")
         if not enrol(session, row, secret, code, call.now):
@@ -184,11 +183,7 @@ def set_up_second_factor(
         revoke_user_sessions(
             session, row.id, now=call.now, reason="second factor set", keep=session_key
         )
-        session.execute(
-            update(SessionRow)
-            .where(SessionRow.id == session_key)
-            .values(purpose=FULL, second_factor=True)
-        )
+        confirm_second_factor(session, session_key)
         _audit(session, call, row, "user.second_factor_set")
 
 
@@ -207,7 +202,7 @@ def _set_disabled(session: Session, row: UserRow, *, disabled: bool, now: dateti
 
 
 def _target(session: Session, call: Call, user_id: int, *, operator: bool) -> UserRow:
-    row = session.get(UserRow, user_id)
+    row = user_by_id(session, user_id)
     if row is None or (not operator and row.clinic_id != call.actor.clinic_id):
         raise NotFound("no such user in your clinic")
     return row

@@ -19,11 +19,8 @@ import base64
 import hashlib
 import hmac
 import secrets
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Final
-
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
 
 from isocourse.assessment import Assessment
 from isocourse.auth.roles import Actor
@@ -36,7 +33,8 @@ from isocourse.service.audit import record_audit
 from isocourse.service.context import Call, ClinicSystem, require_role
 from isocourse.service.patients import folded_document, patient_for, record_from_document
 from isocourse.service.unit_of_work import unit_of_work
-from isocourse.store.tables import CalendarFeedRow, PatientRow
+from isocourse.store.calendar_feeds import add_feed, live_nonce, revoke_feeds
+from isocourse.store.patients import patient_by_id
 
 FEED_READER: Final = "feed:calendar"
 
@@ -56,7 +54,7 @@ def current_feed_path(system: ClinicSystem, call: Call, secret: str, patient_id:
     require_role(call.actor, "prescriber", "patient")
     with system.store.reading() as session:
         patient_for(session, call.actor, patient_id)
-        nonce = _live_nonce(session, patient_id)
+        nonce = live_nonce(session, patient_id)
     return None if nonce is None else feed_path(secret, patient_id, nonce)
 
 
@@ -67,15 +65,7 @@ def issue_feed(system: ClinicSystem, call: Call, secret: str, patient_id: str) -
     with unit_of_work(system) as session:
         patient_for(session, call.actor, patient_id)
         revoke_feeds(session, patient_id, now=call.now)
-        session.add(
-            CalendarFeedRow(
-                patient_id=patient_id,
-                nonce=nonce,
-                issued_at=call.now.astimezone(UTC),
-                issued_by=call.actor.user_id or None,
-                revoked_at=None,
-            )
-        )
+        add_feed(session, patient_id, nonce, now=call.now, issued_by=call.actor.user_id or None)
         record_audit(session, call, "calendar_feed.issued", patient_id=patient_id)
     return feed_path(secret, patient_id, nonce)
 
@@ -89,27 +79,6 @@ def revoke_feed(system: ClinicSystem, call: Call, patient_id: str) -> bool:
         if ended:
             record_audit(session, call, "calendar_feed.revoked", patient_id=patient_id)
     return bool(ended)
-
-
-def revoke_feeds(session: Session, patient_id: str, *, now: datetime) -> int:
-    """End every live link of the patient (in the caller's transaction)."""
-    result = session.execute(
-        update(CalendarFeedRow)
-        .where(CalendarFeedRow.patient_id == patient_id, CalendarFeedRow.revoked_at.is_(None))
-        .values(revoked_at=now.astimezone(UTC))
-    )
-    return int(getattr(result, "rowcount", 0))
-
-
-def _live_nonce(session: Session, patient_id: str) -> str | None:
-    query = (
-        select(CalendarFeedRow.nonce)
-        .where(CalendarFeedRow.patient_id == patient_id, CalendarFeedRow.revoked_at.is_(None))
-        .order_by(CalendarFeedRow.id.desc())
-        .limit(1)
-    )
-    found: str | None = session.scalar(query)
-    return found
 
 
 def course_over(record: CourseRecord, assessment: Assessment, today: date) -> bool:
@@ -133,12 +102,12 @@ def read_calendar_feed(
     """The feed, if ``token`` is this patient's live link; NotFound otherwise (nothing is
     revealed)."""
     with system.store.reading() as session:
-        nonce = _live_nonce(session, patient_id)
+        nonce = live_nonce(session, patient_id)
         # as bytes: the token in the link may be any text (compare_digest refuses non-ASCII str)
         expected = feed_token(secret, patient_id, nonce).encode() if nonce is not None else b""
         if nonce is None or not hmac.compare_digest(expected, token.encode()):
             raise NotFound("no such calendar")
-        row = session.get(PatientRow, patient_id)
+        row = patient_by_id(session, patient_id)
         if row is None:
             raise NotFound("no such calendar")
         clinic_id = row.clinic_id

@@ -22,14 +22,22 @@ from typing import Any, Final
 from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
-from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from isocourse.auth.roles import Actor
 from isocourse.errors import InvalidInput, NotAuthenticated, NotFound
 from isocourse.service.context import Call, ClinicSystem
-from isocourse.store.tables import CdsClientRow, CdsTokenRow, Clinic
+from isocourse.store.cds_clients import (
+    StoredCdsClient,
+    cds_client,
+    cds_client_by_fhir_server,
+    cds_clients,
+    remember_token_id,
+    remove_cds_client,
+    save_cds_client,
+)
+from isocourse.store.clinics import clinic_by_id
 
 ALGORITHMS: Final = ("ES384", "RS384")
 #: how far the EHR's clock may be ahead of ours (seconds) for ``iat``
@@ -60,14 +68,14 @@ class EhrClient:
         return Call(actor=actor, request_id=request_id, today=now.date(), now=now)
 
 
-def _client(row: CdsClientRow) -> EhrClient:
+def _client(stored: StoredCdsClient) -> EhrClient:
     return EhrClient(
-        row.issuer,
-        row.clinic_id,
-        row.programme,
-        row.fhir_server,
-        row.smart_client_id,
-        row.jwks_url is not None,
+        stored.issuer,
+        stored.clinic_id,
+        stored.programme,
+        stored.fhir_server,
+        stored.smart_client_id,
+        stored.jwks_url is not None,
     )
 
 
@@ -96,41 +104,37 @@ def register_client(
     if programme not in PROGRAMMES:
         raise InvalidInput("programme", f"one of {', '.join(PROGRAMMES)}")
     with system.store.transaction() as session:
-        if session.get(Clinic, clinic_id) is None:
+        if clinic_by_id(session, clinic_id) is None:
             raise NotFound(f"no clinic {clinic_id!r}")
-        row = session.get(CdsClientRow, issuer)
-        if row is None:
-            row = CdsClientRow(issuer=issuer, created_at=now)
-            session.add(row)
-        row.clinic_id = clinic_id
-        row.programme = programme
-        row.jwks = dict(jwks) if jwks is not None else None
-        row.jwks_url = jwks_url
-        row.fhir_server = fhir_server.rstrip("/") if fhir_server else None
-        row.smart_client_id = smart_client_id
-        session.flush()
-        return _client(row)
+        stored = save_cds_client(
+            session,
+            issuer=issuer,
+            clinic_id=clinic_id,
+            programme=programme,
+            jwks=jwks,
+            jwks_url=jwks_url,
+            fhir_server=fhir_server.rstrip("/") if fhir_server else None,
+            smart_client_id=smart_client_id,
+            now=now,
+        )
+        return _client(stored)
 
 
 def list_clients(system: ClinicSystem) -> list[EhrClient]:
     with system.store.reading() as session:
-        rows = session.scalars(select(CdsClientRow).order_by(CdsClientRow.issuer))
-        return [_client(row) for row in rows]
+        return [_client(stored) for stored in cds_clients(session)]
 
 
 def remove_client(system: ClinicSystem, issuer: str) -> None:
     with system.store.transaction() as session:
-        row = session.get(CdsClientRow, issuer)
-        if row is None:
+        if not remove_cds_client(session, issuer):
             raise NotFound(f"no EHR registered with issuer {issuer!r}")
-        session.delete(row)
 
 
 def client_for_fhir_server(session: Session, fhir_server: str) -> EhrClient | None:
     """The registered EHR whose FHIR server is ``fhir_server`` (a SMART launch's ``iss``)."""
-    query = select(CdsClientRow).where(CdsClientRow.fhir_server == fhir_server.rstrip("/"))
-    row = session.scalars(query).first()
-    return None if row is None else _client(row)
+    stored = cds_client_by_fhir_server(session, fhir_server.rstrip("/"))
+    return None if stored is None else _client(stored)
 
 
 def _public_keys(jwks: Mapping[str, Any]) -> KeySet:
@@ -197,10 +201,10 @@ def authenticate(
     ):
         raise refused
     with system.store.reading() as session:
-        row = session.get(CdsClientRow, issuer)
-        if row is None:
-            raise refused
-        client, stored, url = _client(row), row.jwks, row.jwks_url
+        found = cds_client(session, issuer)
+    if found is None:
+        raise refused
+    client, stored, url = _client(found), found.jwks, found.jwks_url
     try:
         jwks = stored if stored is not None else JWKS_CACHE.keys(str(url), kid, fetch_jwks)
         keys = KeySet.import_key_set(dict(jwks))  # type: ignore[arg-type]
@@ -232,13 +236,7 @@ def _remember_token_id(
         raise refused
     try:
         with system.store.transaction() as session:
-            session.execute(delete(CdsTokenRow).where(CdsTokenRow.expires_at < now))
-            session.add(
-                CdsTokenRow(
-                    issuer=issuer,
-                    jti=jti,
-                    expires_at=datetime.fromtimestamp(expires, tz=UTC),
-                )
-            )
+            expires_at = datetime.fromtimestamp(expires, tz=UTC)
+            remember_token_id(session, issuer, jti, expires_at=expires_at, now=now)
     except IntegrityError as error:
         raise refused from error

@@ -27,7 +27,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Final, Literal, Protocol
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from isocourse.assessment import Assessment
@@ -55,7 +54,16 @@ from isocourse.service.context import Call, ClinicSystem
 from isocourse.service.observation_import import entry_json
 from isocourse.service.patients import folded_document, patient_for, record_from_document
 from isocourse.service.unit_of_work import unit_of_work
-from isocourse.store.tables import CdsCardRow, CdsFeedbackRow, EhrPatientLinkRow
+from isocourse.store.cds_cards import (
+    CardFeedback,
+    IssuedCardRecord,
+    add_card,
+    add_feedback,
+    card_by_uuid,
+    link_patient,
+    overridden_critical_cards,
+    patient_linked_to,
+)
 
 Hook = Literal["order-select", "order-sign", "patient-view"]
 
@@ -299,12 +307,7 @@ def _is_isotretinoin_resource(resource: dict[str, Any], knowledge: Knowledge) ->
 
 
 def _linked(session: Session, clinic_id: str, fhir_server: str, ehr_patient: str) -> str | None:
-    query = select(EhrPatientLinkRow.patient_id).where(
-        EhrPatientLinkRow.clinic_id == clinic_id,
-        EhrPatientLinkRow.fhir_server == fhir_server,
-        EhrPatientLinkRow.ehr_patient_id == ehr_patient,
-    )
-    return session.scalars(query).first()
+    return patient_linked_to(session, clinic_id, fhir_server, ehr_patient)
 
 
 def _gather(
@@ -547,8 +550,9 @@ def _store_cards(
         detail += f" user {user[:100]}"
     with unit_of_work(system) as session:
         for card in decision.cards:
-            session.add(
-                CdsCardRow(
+            add_card(
+                session,
+                IssuedCardRecord(
                     uuid=card.uuid,
                     clinic_id=client.clinic_id,
                     issuer=client.issuer,
@@ -560,7 +564,7 @@ def _store_cards(
                     indicator=card.indicator,
                     summary=card.title[:140],
                     issued_at=call.now,
-                )
+                ),
             )
         codes = ",".join(card.code or card.indicator for card in decision.cards)
         record_audit(
@@ -599,22 +603,18 @@ def record_feedback(
     stored = 0
     with unit_of_work(system) as session:
         for item in items:
-            card = session.get(CdsCardRow, item.card)
+            card = card_by_uuid(session, item.card)
             if card is None or card.issuer != client.issuer or card.service_id != service_id:
                 raise NotFound(f"no card {item.card!r} was issued to this EHR by {service_id}")
-            session.add(
-                CdsFeedbackRow(
-                    card_uuid=card.uuid,
-                    clinic_id=card.clinic_id,
-                    patient_id=card.patient_id,
-                    outcome=item.outcome,
-                    override_code=item.override_code,
-                    override_display=item.override_display,
-                    user_comment=item.user_comment,
-                    outcome_at=item.outcome_at[:40],
-                    received_at=call.now,
-                )
+            feedback = CardFeedback(
+                outcome=item.outcome,
+                override_code=item.override_code,
+                override_display=item.override_display,
+                user_comment=item.user_comment,
+                outcome_at=item.outcome_at[:40],
+                received_at=call.now,
             )
+            add_feedback(session, card, feedback)
             reason = item.override_display or item.override_code or ""
             what = card.alert_code or card.summary
             detail = f"card {card.uuid} {what} ({card.indicator}): {item.outcome}"
@@ -639,24 +639,11 @@ def critical_overrides(
     session: Session, clinic_id: str, since: datetime
 ) -> dict[str, list[CriticalOverride]]:
     """The clinic's overridden critical cards since ``since``, newest first, by patient."""
-    query = (
-        select(CdsFeedbackRow, CdsCardRow)
-        .join(CdsCardRow, CdsCardRow.uuid == CdsFeedbackRow.card_uuid)
-        .where(
-            CdsFeedbackRow.clinic_id == clinic_id,
-            CdsFeedbackRow.outcome == "overridden",
-            CdsFeedbackRow.patient_id.is_not(None),
-            CdsCardRow.indicator == "critical",
-            CdsFeedbackRow.received_at >= since,
-        )
-        .order_by(CdsFeedbackRow.received_at.desc(), CdsFeedbackRow.id.desc())
-    )
     found: dict[str, list[CriticalOverride]] = {}
-    for feedback, card in session.execute(query):
-        assert feedback.patient_id is not None
-        reason = feedback.override_display or feedback.override_code or "no reason given"
-        found.setdefault(feedback.patient_id, []).append(
-            CriticalOverride(feedback.patient_id, card.summary, reason, feedback.received_at)
+    for card in overridden_critical_cards(session, clinic_id, since):
+        reason = card.reason or "no reason given"
+        found.setdefault(card.patient_id, []).append(
+            CriticalOverride(card.patient_id, card.summary, reason, card.received_at)
         )
     return found
 
@@ -672,9 +659,18 @@ def overrides_window(now: datetime) -> datetime:
 # -- linking an EHR patient -------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class EhrLink:
+    """A patient of this clinic, known to an EHR (its FHIR server) by the EHR's id."""
+
+    patient_id: str
+    fhir_server: str
+    ehr_patient_id: str
+
+
 def link_ehr_patient(
     system: ClinicSystem, call: Call, patient_id: str, *, fhir_server: str, ehr_patient_id: str
-) -> dict[str, str]:
+) -> EhrLink:
     """Link an EHR's patient (its FHIR server and id) to a patient of the caller's clinic."""
     from isocourse.service.context import require_role
 
@@ -687,31 +683,21 @@ def link_ehr_patient(
         patient_for(session, call.actor, patient_id)
         link_in_session(session, call, patient_id, server, ehr_id)
         record_audit(session, call, "ehr.link", patient_id=patient_id, detail=f"{server} {ehr_id}")
-    return {"patient_id": patient_id, "fhir_server": server, "ehr_patient_id": ehr_id}
+    return EhrLink(patient_id, server, ehr_id)
 
 
 def link_in_session(
     session: Session, call: Call, patient_id: str, server: str, ehr_id: str
 ) -> None:
     """Create or move the link (an EHR patient names one isocourse patient)."""
-    query = select(EhrPatientLinkRow).where(
-        EhrPatientLinkRow.clinic_id == call.actor.clinic_id,
-        EhrPatientLinkRow.fhir_server == server,
-        EhrPatientLinkRow.ehr_patient_id == ehr_id,
+    link_patient(
+        session,
+        clinic_id=call.actor.clinic_id,
+        fhir_server=server,
+        ehr_patient_id=ehr_id,
+        patient_id=patient_id,
+        now=call.now,
     )
-    row = session.scalars(query).first()
-    if row is None:
-        session.add(
-            EhrPatientLinkRow(
-                clinic_id=call.actor.clinic_id,
-                fhir_server=server,
-                ehr_patient_id=ehr_id,
-                patient_id=patient_id,
-                created_at=call.now,
-            )
-        )
-    else:
-        row.patient_id = patient_id
 
 
 def linked_patient(session: Session, clinic_id: str, server: str, ehr_id: str) -> str | None:

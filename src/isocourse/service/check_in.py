@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from sqlalchemy.orm import Session
 
 from isocourse.errors import Conflict, InvalidInput
@@ -10,21 +13,29 @@ from isocourse.rules.dosing import current_mg_per_day
 from isocourse.service.audit import record_audit
 from isocourse.service.context import Call, ClinicSystem, require_role, source_of
 from isocourse.service.patients import folded_document, patient_for, record_from_document
-from isocourse.service.unit_of_work import Answer, fingerprint, write_once
+from isocourse.service.unit_of_work import fingerprint, write_once
 from isocourse.store.event_log import append_event
 
 MISSED_PARTS = ("morning", "evening", "both")
 
 
+@dataclass(frozen=True)
+class CheckIn:
+    """Today's check-in as recorded: ``dose_check_in`` (taken) or ``missed_dose``."""
+
+    kind: str
+    entry: dict[str, Any]
+
+
 def check_in_dose(
     system: ClinicSystem, call: Call, patient_id: str, *, taken: bool, missed: str = "both"
-) -> Answer:
+) -> CheckIn:
     """Record today's check-in; a missed dose subtracts the capsules not taken."""
     require_role(call.actor, "patient", "prescriber")
     if missed not in MISSED_PARTS:
         raise InvalidInput("missed", f"one of {', '.join(MISSED_PARTS)}")
 
-    def work(session: Session) -> Answer:
+    def work(session: Session) -> CheckIn:
         patient_for(session, call.actor, patient_id)
         day = call.today.isoformat()
         if taken:
@@ -44,10 +55,10 @@ def check_in_dose(
             source=source_of(call.actor),
         )
         record_audit(session, call, f"event.record.{kind}", patient_id=patient_id)
-        return {"kind": kind, "entry": payload}
+        return CheckIn(kind, payload)
 
     key = fingerprint("check_in", patient_id, call.today.isoformat(), taken, missed)
-    return write_once(system, call, key, work)
+    return write_once(system, call, key, work, CheckIn)
 
 
 def _missed_mg(

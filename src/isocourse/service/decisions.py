@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from dataclasses import dataclass
+from datetime import date
 
 from isocourse.assessment import Assessment
 from isocourse.errors import BlockingReason, Refused
@@ -47,10 +48,20 @@ def refuse_unless_allowed(assessment: Assessment, what: str) -> None:
     raise Refused(f"the rules do not allow this {what}", reasons)
 
 
-def decision_json(assessment: Assessment) -> dict[str, Any]:
-    closes = assessment.dispense.window_closes
-    return {
-        "allowed": assessment.dispense.allowed,
-        "blocking": [vars(reason) for reason in blocking_reasons(assessment)],
-        "window_closes": closes.isoformat() if closes else None,
-    }
+@dataclass(frozen=True)
+class Decision:
+    """What the rules decide about a prescription today: whether it may be written or
+    dispensed, what blocks it (each alert's code, severity and words) and the last day
+    of its dispense window."""
+
+    allowed: bool
+    blocking: tuple[BlockingReason, ...]
+    window_closes: date | None
+
+
+def decision_of(assessment: Assessment) -> Decision:
+    return Decision(
+        assessment.dispense.allowed,
+        tuple(blocking_reasons(assessment)),
+        assessment.dispense.window_closes,
+    )

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from isocourse.store.tables import EventRow, PatientRow
+from isocourse.service.context import Call, ClinicSystem
+from isocourse.store.patients import clinic_patient_ids, record_patient_ids
 
 
 @dataclass(frozen=True)
@@ -35,19 +35,17 @@ class PatientDirectory:
 
 
 def clinic_directory(session: Session, clinic_id: str) -> PatientDirectory:
-    """The clinic's patients, named by store id and by their latest record patient id."""
-    query = (
-        select(EventRow.patient_id, EventRow.payload)
-        .join(PatientRow, PatientRow.id == EventRow.patient_id)
-        .where(PatientRow.clinic_id == clinic_id, EventRow.kind == "patient_details")
-        .order_by(EventRow.sequence)
-    )
-    latest: dict[str, str] = {}
-    for patient_id, payload in session.execute(query):
-        latest[patient_id] = str(payload.get("id", ""))
-    clinic_patients = select(PatientRow.id).where(PatientRow.clinic_id == clinic_id)
-    store_ids = frozenset(session.scalars(clinic_patients))
+    """The clinic's patients, named by store id and by their latest record patient id
+    (in ``session``'s snapshot)."""
+    store_ids = frozenset(clinic_patient_ids(session, clinic_id))
     by_record_id: dict[str, set[str]] = {}
-    for store_id, record_id in latest.items():
+    for store_id, record_id in record_patient_ids(session, clinic_id).items():
         by_record_id.setdefault(record_id, set()).add(store_id)
     return PatientDirectory(store_ids, {name: frozenset(ids) for name, ids in by_record_id.items()})
+
+
+def read_directory(system: ClinicSystem, call: Call) -> PatientDirectory:
+    """The caller's clinic's patients, in a snapshot of its own (naming a patient at the
+    command line; the use case then named checks the caller may see them)."""
+    with system.store.reading() as session:
+        return clinic_directory(session, call.actor.clinic_id)

@@ -36,10 +36,10 @@ from isocourse.errors import (
 from isocourse.record_parser import RecordError, course_record_from_text
 from isocourse.service.audit import record_audit
 from isocourse.service.context import Call, Caller, ClinicSystem, require_role, source_of
-from isocourse.service.decisions import assess_closed, decision_json, refuse_unless_allowed
+from isocourse.service.decisions import assess_closed, decision_of, refuse_unless_allowed
 from isocourse.service.denials import denied
 from isocourse.service.patients import stored_record_invalid
-from isocourse.service.unit_of_work import Answer, fingerprint, unit_of_work, write_once
+from isocourse.service.unit_of_work import fingerprint, unit_of_work, write_once
 from isocourse.store.event_log import append_event, event_by_id, stored_event_columns
 from isocourse.store.fold import (
     ENTERED_IN_ERROR,
@@ -52,7 +52,9 @@ from isocourse.store.tables import EventRow, PatientRow, SessionRow, UserRow
 
 
 @dataclass(frozen=True)
-class Prescription:
+class StoredPrescription:
+    """A prescription event as the pharmacy finds it: its id, its patient, its payload."""
+
     id: str
     patient_id: str
     payload: dict[str, Any]
@@ -69,7 +71,7 @@ class Read:
     each payload and encoding the document again)."""
 
     actor: Actor
-    prescription: Prescription | None
+    prescription: StoredPrescription | None
     dispensed: bool
     events: list[StoredEventText]
     #: the caller's session, when the read was by session (a ``Caller``)
@@ -77,8 +79,41 @@ class Read:
 
 
 @dataclass(frozen=True)
+class Verification:
+    """May this prescription be dispensed today? The prescription as written, whether it
+    was dispensed or cancelled (a cancellation's ``date`` and ``reason``), and the rules'
+    decision on the dispensing day (what blocks it, first a cancellation; the last day of
+    its dispense window)."""
+
+    prescription_id: str
+    #: ``date``, ``days_supply`` and ``mg_per_day``, as in the course-record format
+    prescription: dict[str, Any]
+    already_dispensed: bool
+    cancelled: dict[str, Any] | None
+    allowed: bool
+    blocking: tuple[BlockingReason, ...]
+    window_closes: date | None
+
+
+@dataclass(frozen=True)
+class Dispensed:
+    """A dispense recorded (event ``dispense_id``: its ``date`` and ``days_supply``), with
+    the verification it passed."""
+
+    dispense_id: str
+    dispense: dict[str, Any]
+    prescription_id: str
+    prescription: dict[str, Any]
+    already_dispensed: bool
+    cancelled: dict[str, Any] | None
+    allowed: bool
+    blocking: tuple[BlockingReason, ...]
+    window_closes: date | None
+
+
+@dataclass(frozen=True)
 class PrescriptionCheck:
-    prescription: Prescription
+    prescription: StoredPrescription
     assessment: Assessment
     dispensed: bool
     #: the standing cancellation (``{"date", "reason", ...}``), if a prescriber cancelled it
@@ -87,7 +122,7 @@ class PrescriptionCheck:
 
 def verify_prescription(
     system: ClinicSystem, call: Call | Caller, prescription_id: str, birth_date: date
-) -> Answer:
+) -> Verification:
     """May this prescription be dispensed today? Given a ``Caller`` (the API's hot path),
     the caller's user is read in the check's own snapshot."""
     # The check reads one consistent snapshot without the write lock; the answer goes
@@ -101,7 +136,7 @@ def verify_prescription(
 
 async def verify_prescription_async(
     system: ClinicSystem, caller: Caller, prescription_id: str, birth_date: date
-) -> Answer:
+) -> Verification:
     """:func:`verify_prescription` for the API, on the event loop without a thread: on
     SQLite as it is (``Store.serves_on_loop``), on PostgreSQL through the asyncio driver
     (``Store.on_loop``), which awaits each round trip."""
@@ -125,7 +160,7 @@ async def verify_prescription_async(
 
 def check_for_verification(
     system: ClinicSystem, call: Call | Caller, prescription_id: str, birth_date: date
-) -> tuple[Call, Answer, str]:
+) -> tuple[Call, Verification, str]:
     """The verification's read: the caller, the answer and the patient, not yet audited."""
     with system.store.reading() as session:
         read = _read(session.connection(), call, prescription_id)
@@ -137,7 +172,7 @@ def check_for_verification(
 
 def _verification(
     system: ClinicSystem, call: Call | Caller, read: Read, birth_date: date
-) -> tuple[Call, Answer, str]:
+) -> tuple[Call, Verification, str]:
     """The answer from the verification's one statement, which read the caller's session
     and user (refused if the session has ended or the user was removed or disabled) with
     the prescription and its patient's events."""
@@ -147,10 +182,12 @@ def _verification(
     return call, _answer(check), check.prescription.patient_id
 
 
-def dispense(system: ClinicSystem, call: Call, prescription_id: str, birth_date: date) -> Answer:
+def dispense(
+    system: ClinicSystem, call: Call, prescription_id: str, birth_date: date
+) -> Dispensed:
     require_role(call.actor, "pharmacist")
 
-    def work(session: Session) -> Answer:
+    def work(session: Session) -> Dispensed:
         read = _read(session.connection(), call, prescription_id)
         check = _check_prescription(system, call, read, birth_date)
         if check.dispensed:
@@ -165,17 +202,18 @@ def dispense(system: ClinicSystem, call: Call, prescription_id: str, birth_date:
         row = _append_dispense(session, call, check.prescription, payload)
         patient_id = check.prescription.patient_id
         record_audit(session, call, "prescription.dispense", patient_id=patient_id, detail=row.id)
-        return {"dispense_id": row.id, "dispense": payload, **_answer(check)}
+        return Dispensed(row.id, payload, **vars(_answer(check)))
 
     try:
-        return write_once(system, call, fingerprint("dispense", prescription_id), work)
+        key = fingerprint("dispense", prescription_id)
+        return write_once(system, call, key, work, Dispensed)
     except Refused as refusal:
         _audit_refusal(system, call, prescription_id, refusal)
         raise
 
 
 def _append_dispense(
-    session: Session, call: Call, prescription: Prescription, payload: dict[str, Any]
+    session: Session, call: Call, prescription: StoredPrescription, payload: dict[str, Any]
 ) -> EventRow:
     try:
         with session.begin_nested():
@@ -288,7 +326,7 @@ def _read_from(rows: Sequence[Sequence[Any]], call: Call | Caller) -> Read:
         return Read(actor, None, False, [], signed_in)
     events = [StoredEventText(*row[_FOUND + 3 :]) for row in rows]
     text = next(event.payload for event in events if event.id == found_id)
-    prescription = Prescription(found_id, patient_id, json.loads(text), text)
+    prescription = StoredPrescription(found_id, patient_id, json.loads(text), text)
     return Read(actor, prescription, bool(dispensed), events, signed_in)
 
 
@@ -354,29 +392,31 @@ def _no_such_prescription(call: Call, reason: str, patient_id: str | None = None
     return denied(error, call.actor, "not_found", reason, patient_id=patient_id)
 
 
-def _wrong_birth_date(call: Call, prescription: Prescription) -> NotFound:
+def _wrong_birth_date(call: Call, prescription: StoredPrescription) -> NotFound:
     reason = f"prescription {prescription.id}: the birth date given is not the patient's"
     return _no_such_prescription(call, reason, prescription.patient_id)
 
 
-def _answer(check: PrescriptionCheck) -> Answer:
-    decision = decision_json(check.assessment)
+def _answer(check: PrescriptionCheck) -> Verification:
+    decision = decision_of(check.assessment)
+    allowed, blocking, closes = decision.allowed, decision.blocking, decision.window_closes
     if check.dispensed:
-        decision["allowed"] = False
+        allowed = False
     if check.cancelled is not None:
-        decision["allowed"] = False
-        decision["window_closes"] = None
+        allowed, closes = False, None
         cancelled = BlockingReason(
             "PRESCRIPTION_CANCELLED", "block", _cancelled_words(check.cancelled)
         )
-        decision["blocking"] = [vars(cancelled), *decision["blocking"]]
-    return {
-        "prescription_id": check.prescription.id,
-        "prescription": dict(check.prescription.payload),
-        "already_dispensed": check.dispensed,
-        "cancelled": check.cancelled,
-        **decision,
-    }
+        blocking = (cancelled, *blocking)
+    return Verification(
+        check.prescription.id,
+        dict(check.prescription.payload),
+        check.dispensed,
+        check.cancelled,
+        allowed,
+        blocking,
+        closes,
+    )
 
 
 def _audit_refusal(

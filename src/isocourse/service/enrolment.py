@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -11,18 +12,25 @@ from isocourse.errors import InvalidInput
 from isocourse.record_parser import RecordError, course_record_from_json, course_record_to_json
 from isocourse.service.audit import record_audit
 from isocourse.service.context import Call, ClinicSystem, require_role
-from isocourse.service.unit_of_work import Answer, fingerprint, write_once
+from isocourse.service.unit_of_work import fingerprint, write_once
 from isocourse.store.event_log import append_event
 from isocourse.store.fold import events_from_record
-from isocourse.store.tables import PatientRow
+from isocourse.store.patients import add_patient
 
 #: the longest name a patient may be given
 NAME_MAX = 200
 
+@dataclass(frozen=True)
+class Enrolment:
+    """A patient enrolled: their id in this system, and the record's own patient id."""
+
+    patient_id: str
+    record_patient_id: str
+
 
 def enrol_patient(
     system: ClinicSystem, call: Call, document: Any, *, name: str | None = None
-) -> Answer:
+) -> Enrolment:
     """Validate the record, create the patient (with ``name``, the name the clinic knows
     them by, if given), store its history as events."""
     require_role(call.actor, "prescriber")
@@ -33,14 +41,9 @@ def enrol_patient(
         raise InvalidInput(error.field, error.message) from error
     normalised = course_record_to_json(record)
 
-    def work(session: Session) -> Answer:
+    def work(session: Session) -> Enrolment:
         patient_id = str(uuid.uuid4())
-        session.add(
-            PatientRow(
-                id=patient_id, clinic_id=call.actor.clinic_id, created_at=call.now, name=name
-            )
-        )
-        session.flush()
+        add_patient(session, patient_id, call.actor.clinic_id, call.now, name=name)
         for kind, payload in events_from_record(normalised):
             append_event(
                 session,
@@ -51,10 +54,10 @@ def enrol_patient(
                 recorded_by=call.actor.user_id,
             )
         record_audit(session, call, "patient.enrol", patient_id=patient_id)
-        return {"patient_id": patient_id, "record_patient_id": record.patient.id}
+        return Enrolment(patient_id, record.patient.id)
 
     named = [name] if name else []  # the fingerprint of an unnamed enrolment is as before
-    return write_once(system, call, fingerprint("enrol", normalised, *named), work)
+    return write_once(system, call, fingerprint("enrol", normalised, *named), work, Enrolment)
 
 
 def checked_name(name: str | None) -> str | None:

@@ -17,7 +17,6 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, Final
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from isocourse.assessment import Assessment
@@ -30,8 +29,8 @@ from isocourse.record import CourseRecord
 from isocourse.rules import assess
 from isocourse.service.context import Call, ClinicSystem, require_role
 from isocourse.service.patients import folded_document, patient_for, record_from_document
-from isocourse.store.tables import Clinic as ClinicRow
-from isocourse.store.tables import PatientRow
+from isocourse.store.clinics import clinic_by_id
+from isocourse.store.patients import clinic_patient_ids, patient_by_id
 
 Resource = dict[str, Any]
 
@@ -71,11 +70,11 @@ def stored_course(
 
 
 def _clinic(session: Session, patient_id: str) -> Clinic:
-    patient = session.get(PatientRow, patient_id)
+    patient = patient_by_id(session, patient_id)
     if patient is None:
         return Clinic()
-    row = session.get(ClinicRow, patient.clinic_id)
-    return Clinic(patient.clinic_id, row.name if row is not None else None)
+    stored = clinic_by_id(session, patient.clinic_id)
+    return Clinic(patient.clinic_id, stored.name if stored is not None else None)
 
 
 def export_patient_bundle(
@@ -141,8 +140,7 @@ def _candidates(
     elif resource_type == "Patient":
         yield resource_id
     else:
-        query = select(PatientRow.id).where(PatientRow.clinic_id == actor.clinic_id)
-        yield from session.scalars(query.order_by(PatientRow.created_at, PatientRow.id))
+        yield from clinic_patient_ids(session, actor.clinic_id)
 
 
 def _find(

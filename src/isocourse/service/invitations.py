@@ -22,13 +22,11 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Final
 
-from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from isocourse.auth.password_policy import password_problem
-from isocourse.auth.passwords import hash_password
 from isocourse.auth.sessions import utc
-from isocourse.auth.users import actor_of, set_password
+from isocourse.auth.users import actor_of, email_taken, new_user, patient_login, set_password
 from isocourse.errors import InvalidInput, NotFound
 from isocourse.mail import MailError, send, smtp_config, smtp_connection
 from isocourse.service.audit import record_audit
@@ -36,7 +34,13 @@ from isocourse.service.context import Call, ClinicSystem, require_role
 from isocourse.service.patients import patient_for
 from isocourse.service.unit_of_work import unit_of_work
 from isocourse.settings import Settings
-from isocourse.store.tables import InvitationRow, UserRow
+from isocourse.store.invitations import (
+    add_invitation,
+    end_invitation,
+    end_open_invitations,
+    invitation_by_token_hash,
+)
+from isocourse.store.tables import InvitationRow
 
 #: one address: an "@", a dot in the domain, no space, control character or the marks
 #: that make a header hold another address (it goes into the e-mail's "To", and becomes
@@ -71,49 +75,38 @@ def invite_patient(
     with unit_of_work(system) as session:
         patient_for(session, call.actor, patient_id)
         _check_address(session, patient_id, address)
-        session.execute(
-            update(InvitationRow)
-            .where(InvitationRow.patient_id == patient_id, InvitationRow.used_at.is_(None))
-            .values(used_at=utc(call.now))  # a newer invitation ends the older ones
-        )
-        session.add(
-            InvitationRow(
-                token_hash=token_hash(token),
-                email=address,
-                clinic_id=call.actor.clinic_id,
-                patient_id=patient_id,
-                invited_by=call.actor.user_id,
-                created_at=utc(call.now),
-                expires_at=expires,
-                used_at=None,
-            )
+        # a newer invitation ends the older ones
+        end_open_invitations(session, patient_id, at=utc(call.now))
+        add_invitation(
+            session,
+            token_hash=token_hash(token),
+            email=address,
+            clinic_id=call.actor.clinic_id,
+            patient_id=patient_id,
+            invited_by=call.actor.user_id,
+            created_at=utc(call.now),
+            expires_at=expires,
         )
         record_audit(session, call, "user.invited", patient_id=patient_id, detail=address)
     return Invitation(address, token, expires)
 
 
 def _check_address(session: Session, patient_id: str, address: str) -> None:
-    login = _login(session, patient_id)
+    login = patient_login(session, patient_id)
     if login is not None and login.email != address:
         raise InvalidInput(
             "email",
             f"this patient's login is {login.email}: invite that address (it resets the "
             "password), or ask an administrator to change the login",
         )
-    if login is None:
-        taken = session.scalar(select(UserRow.id).where(func.lower(UserRow.email) == address))
-        if taken is not None:
-            raise InvalidInput("email", "another login already uses this e-mail address")
+    if login is None and email_taken(session, address):
+        raise InvalidInput("email", "another login already uses this e-mail address")
 
 
 def withdraw(system: ClinicSystem, invitation: Invitation) -> None:
     """End an invitation whose e-mail could not be sent."""
     with system.store.transaction() as session:
-        session.execute(
-            update(InvitationRow)
-            .where(InvitationRow.token_hash == token_hash(invitation.token))
-            .values(used_at=invitation.expires_at)
-        )
+        end_invitation(session, token_hash(invitation.token), at=invitation.expires_at)
 
 
 def send_invitation(settings: Settings, invitation: Invitation, link: str) -> None:
@@ -149,18 +142,17 @@ def accept_invitation(
         problem = password_problem(password, email=invitation.email)
         if problem:
             raise InvalidInput("password", problem)
-        login = _login(session, invitation.patient_id)
+        login = patient_login(session, invitation.patient_id)
         if login is None:
-            login = UserRow(
+            login = new_user(
+                session,
                 email=invitation.email,
-                password_hash=hash_password(password),
                 role="patient",
                 clinic_id=invitation.clinic_id,
+                password=password,
+                now=utc(now),
                 patient_id=invitation.patient_id,
-                created_at=utc(now),
             )
-            session.add(login)
-            session.flush()
             detail = "login made"
         else:
             ended = set_password(session, login, password, now=now)
@@ -173,14 +165,8 @@ def accept_invitation(
         return login.email
 
 
-def _login(session: Session, patient_id: str) -> UserRow | None:
-    """The patient's login (the first made, should there be more)."""
-    query = select(UserRow).where(UserRow.patient_id == patient_id).order_by(UserRow.id)
-    return session.scalars(query).first()
-
-
 def _live(session: Session, token: str, now: datetime) -> InvitationRow:
-    row = session.scalar(select(InvitationRow).where(InvitationRow.token_hash == token_hash(token)))
+    row = invitation_by_token_hash(session, token_hash(token))
     if row is None or row.used_at is not None or utc(row.expires_at) <= utc(now):
         raise NotFound(GONE)
     return row

@@ -15,20 +15,25 @@ patient's side performed or supplied (so it never counts as the clinic's), else
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any, Final
 
 from sqlalchemy.orm import Session
 
 from isocourse.errors import InvalidInput
-from isocourse.fhir.importer import BundleImportError, ImportResult, observations_from_bundle
+from isocourse.fhir.importer import (
+    BundleImportError,
+    ImportResult,
+    Unmapped,
+    observations_from_bundle,
+)
 from isocourse.record import LabResult, Medication, PregnancyTest, Source, Weight
 from isocourse.record_parser import RecordError, course_record_from_json
 from isocourse.service.audit import record_audit
 from isocourse.service.context import Call, ClinicSystem, require_role
 from isocourse.service.patients import folded_document, patient_for
-from isocourse.service.unit_of_work import Answer, fingerprint, write_once
+from isocourse.service.unit_of_work import fingerprint, write_once
 from isocourse.store.event_log import append_event
 
 #: event kind -> the course-record list its entries join
@@ -40,9 +45,28 @@ IMPORTED_KINDS: Final = {
 }
 
 
+@dataclass(frozen=True)
+class RepeatedEntry:
+    """An entry of the Bundle the record already has (not recorded again)."""
+
+    kind: str
+    entry: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class BundleImport:
+    """What an import recorded: how many entries of each kind, their events, the
+    entries the record already had, and what could not be mapped exactly (with why)."""
+
+    imported: dict[str, int]
+    event_ids: tuple[str, ...]
+    already_recorded: tuple[RepeatedEntry, ...]
+    unmapped: tuple[Unmapped, ...]
+
+
 def import_bundle(
     system: ClinicSystem, call: Call, patient_id: str, bundle: Any, *, subject: str | None = None
-) -> Answer:
+) -> BundleImport:
     """Append the Bundle's mappable Observations to the patient's record (prescriber)."""
     require_role(call.actor, "prescriber")
     try:
@@ -54,7 +78,7 @@ def import_bundle(
 
     found = _entries(result)
 
-    def work(session: Session) -> Answer:
+    def work(session: Session) -> BundleImport:
         patient_for(session, call.actor, patient_id)
         document = folded_document(session, patient_id, call.today)
         new, repeated = _split_new(document, [(kind, entry) for kind, entry, _ in found])
@@ -66,14 +90,15 @@ def import_bundle(
         counts = {kind: sum(k == kind for k, _ in new) for kind in IMPORTED_KINDS}
         detail = ", ".join(f"{n} {kind}" for kind, n in counts.items())
         record_audit(session, call, "fhir.import", patient_id=patient_id, detail=detail)
-        return {
-            "imported": counts,
-            "event_ids": event_ids,
-            "already_recorded": [{"kind": k, "entry": e} for k, e in repeated],
-            "unmapped": [asdict(item) for item in result.unmapped],
-        }
+        return BundleImport(
+            counts,
+            tuple(event_ids),
+            tuple(RepeatedEntry(k, e) for k, e in repeated),
+            result.unmapped,
+        )
 
-    return write_once(system, call, fingerprint("fhir-import", patient_id, bundle, subject), work)
+    key = fingerprint("fhir-import", patient_id, bundle, subject)
+    return write_once(system, call, key, work, BundleImport)
 
 
 def _entries(result: ImportResult) -> list[tuple[str, dict[str, Any], Source]]:

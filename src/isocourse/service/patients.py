@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from isocourse.auth.roles import Actor
@@ -20,14 +19,14 @@ from isocourse.service.denials import denied, quoted
 from isocourse.service.directory import clinic_directory
 from isocourse.store.event_log import stored_events
 from isocourse.store.fold import fold_events
-from isocourse.store.tables import EventRow, PatientRow
+from isocourse.store.patients import StoredPatient, latest_record_patient_id, patient_by_id
 
 
-def patient_for(session: Session, actor: Actor, patient_id: str) -> PatientRow:
+def patient_for(session: Session, actor: Actor, patient_id: str) -> StoredPatient:
     """The patient, if the caller's clinic holds them (and, for a patient, it is them).
     A refusal is the same answer whatever the reason (ids reveal nothing); the audit
     entry says which (:mod:`isocourse.service.denials`)."""
-    row = session.get(PatientRow, patient_id)
+    row = patient_by_id(session, patient_id)
     if row is None:
         reason = f"no patient {quoted(patient_id)} is stored"
     elif row.clinic_id != actor.clinic_id:
@@ -51,23 +50,23 @@ class NamedPatient:
     record_id: str
 
 
+def resolved_patient(session: Session, actor: Actor, patient: str) -> StoredPatient:
+    """The patient ``patient`` names, the store's id or the clinic's own number (see
+    :func:`find_patient`), if the caller may see them."""
+    stored = patient_by_id(session, patient)
+    if stored is None or stored.clinic_id != actor.clinic_id:
+        patient = clinic_directory(session, actor.clinic_id).resolve(patient) or patient
+    return patient_for(session, actor, patient)
+
+
 def find_patient(system: ClinicSystem, call: Call, patient: str) -> NamedPatient:
     """The patient ``patient`` names: the store's id, or the clinic's own number (the
     record's ``patient.id``, as ``isocourse report`` takes it) when it names exactly one
     patient of the caller's clinic. Another clinic's patient, by either, is not found."""
     require_role(call.actor, "prescriber", "patient")
     with system.store.reading() as session:
-        row = session.get(PatientRow, patient)
-        if row is None or row.clinic_id != call.actor.clinic_id:
-            patient = clinic_directory(session, call.actor.clinic_id).resolve(patient) or patient
-        row = patient_for(session, call.actor, patient)
-        latest = session.scalar(
-            select(EventRow.payload)
-            .where(EventRow.patient_id == row.id, EventRow.kind == "patient_details")
-            .order_by(EventRow.sequence.desc())
-            .limit(1)
-        )
-        record_id = str((latest or {}).get("id", ""))
+        row = resolved_patient(session, call.actor, patient)
+        record_id = latest_record_patient_id(session, row.id)
         return NamedPatient(row.id, row.name, record_id)
 
 

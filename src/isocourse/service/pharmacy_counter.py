@@ -15,20 +15,18 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 from isocourse.errors import InvalidInput
 from isocourse.knowledge.model import Knowledge
-from isocourse.record import CourseRecord
-from isocourse.record_parser import EARLIEST_DAY, LATEST_DAY
+from isocourse.record import EARLIEST_DAY, LATEST_DAY, CourseRecord
 from isocourse.rules.capsule_plan import daily_doses
 from isocourse.rules.supply import prescription_states
 from isocourse.service.audit import AuditRequest
 from isocourse.service.context import Call, ClinicSystem, require_role
-from isocourse.service.dispensing import check_for_verification
+from isocourse.service.dispensing import Verification, check_for_verification
 from isocourse.service.enrolment import NAME_MAX
 from isocourse.service.patients import folded_document, record_from_document
-from isocourse.service.unit_of_work import Answer
 from isocourse.store.patient_index import PatientListing, clinic_listing, patient_name
 
 #: at most this many patients are shown for one search (a name and a birth date rarely
@@ -79,9 +77,9 @@ class CapsuleCount:
 
 @dataclass(frozen=True)
 class CounterCheck:
-    """The verification's answer, and what the pharmacist hands over if it is allowed."""
+    """The verification, and what the pharmacist hands over if it is allowed."""
 
-    answer: Answer
+    verification: Verification
     patient_name: str | None
     record_id: str
     product_name: str
@@ -139,7 +137,7 @@ def _matches(patient: PatientListing, wanted: list[str], text: str, birth_date: 
 
 
 def _found(
-    patient: PatientListing, document: Answer, knowledge: Knowledge, today: date
+    patient: PatientListing, document: dict[str, Any], knowledge: Knowledge, today: date
 ) -> FoundPatient:
     record = record_from_document(document, knowledge, today)
     states = prescription_states(record, knowledge, today)
@@ -167,21 +165,23 @@ def verify_at_counter(
 ) -> CounterCheck:
     """May this prescription be dispensed today, to whom, and which capsules?"""
     require_role(call.actor, "pharmacist")
-    call, answer, patient_id = check_for_verification(system, call, prescription_id, birth_date)
+    call, verification, patient_id = check_for_verification(
+        system, call, prescription_id, birth_date
+    )
     with system.store.reading() as session:
         name = patient_name(session, patient_id)
         document = folded_document(session, patient_id, call.today)
     system.audit_appends.append(call, "prescription.verify", patient_id=patient_id)
     record = record_from_document(document, system.knowledge, call.today)
     product = system.knowledge.products.products[record.course.product]
-    prescription = answer["prescription"]
+    prescription = verification.prescription
     mg_per_day = prescription.get("mg_per_day")
     days_supply = int(prescription["days_supply"])
     capsules: tuple[CapsuleCount, ...] = ()
     if mg_per_day is not None:
         capsules = capsule_counts(product.strengths_mg, float(mg_per_day), days_supply)
     return CounterCheck(
-        answer=answer,
+        verification=verification,
         patient_name=name,
         record_id=record.patient.id,
         product_name=product.name,

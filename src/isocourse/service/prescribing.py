@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from typing import Annotated, Any, Final
 
@@ -20,13 +21,13 @@ from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
 from isocourse.assessment import Assessment
-from isocourse.errors import Conflict, InvalidInput, NotFound, Refused
+from isocourse.errors import BlockingReason, Conflict, InvalidInput, NotFound, Refused
 from isocourse.service.audit import record_audit
 from isocourse.service.context import Call, ClinicSystem, require_role, source_of
 from isocourse.service.decisions import (
     assess_closed,
     blocking_reasons,
-    decision_json,
+    decision_of,
     refuse_unless_allowed,
 )
 from isocourse.service.patients import (
@@ -34,7 +35,7 @@ from isocourse.service.patients import (
     patient_for,
     record_from_document,
 )
-from isocourse.service.unit_of_work import Answer, fingerprint, unit_of_work, write_once
+from isocourse.service.unit_of_work import fingerprint, unit_of_work, write_once
 from isocourse.store.event_log import (
     append_event,
     event_by_id,
@@ -85,13 +86,37 @@ def prescription_order(fields: Mapping[str, object]) -> PrescriptionOrder:
         raise InvalidInput(field, problem["msg"]) from error
 
 
+@dataclass(frozen=True)
+class IssuedPrescription:
+    """A prescription written: its id (the pharmacy verifies it by this id and the
+    patient's birth date), the prescription as recorded, and the rules' decision on it
+    (it may be dispensed from ``window_closes`` back; nothing blocks an issued one)."""
+
+    prescription_id: str
+    #: ``date``, ``days_supply`` and ``mg_per_day``, as in the course-record format
+    prescription: dict[str, Any]
+    allowed: bool
+    blocking: tuple[BlockingReason, ...]
+    window_closes: date | None
+
+
+@dataclass(frozen=True)
+class Cancellation:
+    """An open prescription cancelled, by the event ``event_id``."""
+
+    event_id: str
+    prescription_id: str
+    #: ``prescription_id``, ``date`` and ``reason``
+    cancelled: dict[str, Any]
+
+
 def prescribe(
     system: ClinicSystem, call: Call, patient_id: str, order: PrescriptionOrder
-) -> Answer:
+) -> IssuedPrescription:
     require_role(call.actor, "prescriber")
     payload = _proposal(call, order)
 
-    def work(session: Session) -> Answer:
+    def work(session: Session) -> IssuedPrescription:
         patient_for(session, call.actor, patient_id)
         document = folded_document(session, patient_id, call.today)
         document["proposed_prescription"] = {**payload, "id": NEW_PRESCRIPTION}
@@ -110,10 +135,14 @@ def prescribe(
             source=source_of(call.actor),
         )
         record_audit(session, call, "prescription.issue", patient_id=patient_id, detail=row.id)
-        return {"prescription_id": row.id, "prescription": payload, **decision_json(assessment)}
+        decision = decision_of(assessment)
+        return IssuedPrescription(
+            row.id, payload, decision.allowed, decision.blocking, decision.window_closes
+        )
 
+    key = fingerprint("prescribe", patient_id, payload)
     try:
-        return write_once(system, call, fingerprint("prescribe", patient_id, payload), work)
+        return write_once(system, call, key, work, IssuedPrescription)
     except Refused as refusal:
         _audit_refusal(system, call, patient_id, refusal)
         raise
@@ -130,7 +159,7 @@ def _refuse_while_open(assessment: Assessment) -> None:
 
 def cancel_prescription(
     system: ClinicSystem, call: Call, patient_id: str, prescription_id: str, reason: str
-) -> Answer:
+) -> Cancellation:
     """End an open prescription (prescriber): it can no longer be dispensed."""
     require_role(call.actor, "prescriber")
     reason = reason.strip()
@@ -139,7 +168,7 @@ def cancel_prescription(
     if len(reason) > REASON_MAX:
         raise InvalidInput("reason", f"at most {REASON_MAX} characters")
 
-    def work(session: Session) -> Answer:
+    def work(session: Session) -> Cancellation:
         patient_for(session, call.actor, patient_id)
         prescription = _open_prescription(session, patient_id, prescription_id)
         payload = {
@@ -158,10 +187,10 @@ def cancel_prescription(
         record_audit(
             session, call, "prescription.cancel", patient_id=patient_id, detail=prescription.id
         )
-        return {"event_id": row.id, "prescription_id": prescription.id, "cancelled": payload}
+        return Cancellation(row.id, prescription.id, payload)
 
     key = fingerprint("cancel", patient_id, prescription_id, reason)
-    return write_once(system, call, key, work)
+    return write_once(system, call, key, work, Cancellation)
 
 
 def _open_prescription(session: Session, patient_id: str, prescription_id: str) -> EventRow:

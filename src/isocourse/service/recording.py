@@ -15,19 +15,20 @@ with its end, so the log stays append-only).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Final, cast, get_args
 
 from sqlalchemy.orm import Session
 
 from isocourse.errors import Conflict, Forbidden, InvalidInput, NotFound
-from isocourse.record import Source
-from isocourse.record_parser import EARLIEST_DAY, LATEST_DAY, RecordError, course_record_from_json
+from isocourse.record import EARLIEST_DAY, LATEST_DAY, Source
+from isocourse.record_parser import RecordError, course_record_from_json
 from isocourse.service.audit import record_audit
 from isocourse.service.context import Call, ClinicSystem, require_role, source_of
 from isocourse.service.denials import denied
 from isocourse.service.patients import folded_document, patient_for
-from isocourse.service.unit_of_work import Answer, fingerprint, write_once
+from isocourse.service.unit_of_work import fingerprint, write_once
 from isocourse.store.event_log import append_event, event_by_id, is_retracted, stored_events
 from isocourse.store.fold import ENTERED_IN_ERROR, LATEST_KINDS, LIST_KINDS, PRESCRIPTION_CANCELLED
 from isocourse.store.tables import EventRow
@@ -40,16 +41,39 @@ RECORDABLE_KINDS: Final = tuple(
 )
 
 
+@dataclass(frozen=True)
+class RecordedEntry:
+    """An event recorded: its id, kind and entry as stored (with its ``source``)."""
+
+    event_id: str
+    kind: str
+    #: the course-record element, as in the course-record format
+    entry: dict[str, Any]
+    #: the open dose period this new one ended the day before, as now recorded (or None)
+    closed_dose_period: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Correction:
+    """An earlier event marked entered in error (by a new event, ``event_id``)."""
+
+    event_id: str
+    #: always ``entered_in_error``
+    kind: str
+    #: the event marked entered in error
+    corrects: str
+
+
 def record_event(
     system: ClinicSystem, call: Call, patient_id: str, kind: str, entry: Mapping[str, Any]
-) -> Answer:
+) -> RecordedEntry:
     require_role(call.actor, "prescriber", "patient")
     if kind not in RECORDABLE_KINDS:
         raise InvalidInput("kind", f"unknown or not recordable here: {kind!r}")
     _check_patient_may_log(call, kind, entry)
     source = _source(call, kind, entry)
 
-    def work(session: Session) -> Answer:
+    def work(session: Session) -> RecordedEntry:
         patient_for(session, call.actor, patient_id)
         document = folded_document(session, patient_id, call.today)
         closed = _close_open_period(session, call, patient_id, kind, entry, document)
@@ -64,12 +88,10 @@ def record_event(
             source=source if kind in LIST_KINDS else None,
         )
         record_audit(session, call, f"event.record.{kind}", patient_id=patient_id)
-        answer = {"event_id": row.id, "kind": kind, "entry": row.payload}
-        if closed is not None:
-            answer["closed_dose_period"] = closed
-        return answer
+        return RecordedEntry(row.id, kind, dict(row.payload), closed)
 
-    return write_once(system, call, fingerprint("event", patient_id, kind, dict(entry)), work)
+    key = fingerprint("event", patient_id, kind, dict(entry))
+    return write_once(system, call, key, work, RecordedEntry)
 
 
 def _source(call: Call, kind: str, entry: Mapping[str, Any]) -> Source:
@@ -169,18 +191,19 @@ def _validated_entry(
 
 def correct_entry(
     system: ClinicSystem, call: Call, patient_id: str, event_id: str, reason: str
-) -> Answer:
+) -> Correction:
     """Mark an earlier event entered in error (a new event; the old one stays in the log)."""
     require_role(call.actor, "prescriber")
 
-    def work(session: Session) -> Answer:
+    def work(session: Session) -> Correction:
         patient_for(session, call.actor, patient_id)
         target = event_by_id(session, event_id)
         _check_correctable(session, target, patient_id)
         row = _append_correction(session, call, patient_id, event_id, reason)
-        return {"event_id": row.id, "kind": ENTERED_IN_ERROR, "corrects": event_id}
+        return Correction(row.id, ENTERED_IN_ERROR, event_id)
 
-    return write_once(system, call, fingerprint("correct", patient_id, event_id, reason), work)
+    key = fingerprint("correct", patient_id, event_id, reason)
+    return write_once(system, call, key, work, Correction)
 
 
 def _append_correction(

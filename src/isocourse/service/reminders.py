@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Final
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from isocourse.auth.roles import Actor
+from isocourse.auth.users import patient_login_emails
 from isocourse.errors import Conflict, InvalidInput
 from isocourse.reminder_plan import (
     DEFAULT_POLICY,
@@ -35,10 +35,13 @@ from isocourse.service.audit import record_audit
 from isocourse.service.context import Call, ClinicSystem, require_role
 from isocourse.service.interop import stored_course
 from isocourse.service.patients import patient_for
-from isocourse.service.unit_of_work import Answer, fingerprint, unit_of_work, write_once
+from isocourse.service.recording import RecordedEntry
+from isocourse.service.unit_of_work import fingerprint, unit_of_work, write_once
+from isocourse.store.audit_entries import entry_exists
 from isocourse.store.event_log import append_event, event_rows
 from isocourse.store.fold import ENTERED_IN_ERROR
-from isocourse.store.tables import AuditEntryRow, EventRow, PatientRow, UserRow
+from isocourse.store.patients import all_patients
+from isocourse.store.tables import EventRow
 
 PREFERENCE_KIND: Final = "reminder_preference"
 CHECK_IN_KINDS: Final = frozenset({"dose_check_in", "missed_dose"})
@@ -56,14 +59,14 @@ class PlannedReminder:
 
 def set_reminder_preference(
     system: ClinicSystem, call: Call, patient_id: str, *, email: str | None, opt_out: bool
-) -> Answer:
+) -> RecordedEntry:
     """Record where reminders go, or that the patient wants none (patient: own; prescriber)."""
     require_role(call.actor, "patient", "prescriber")
     if email is not None and not _EMAIL.match(email):
         raise InvalidInput("email", "not an e-mail address")
     payload: dict[str, Any] = {"email": email, "opt_out": opt_out}
 
-    def work(session: Session) -> Answer:
+    def work(session: Session) -> RecordedEntry:
         patient_for(session, call.actor, patient_id)
         row = append_event(
             session,
@@ -74,9 +77,10 @@ def set_reminder_preference(
             recorded_by=call.actor.user_id,
         )
         record_audit(session, call, "reminder.preference", patient_id=patient_id)
-        return {"event_id": row.id, "kind": PREFERENCE_KIND, "entry": payload}
+        return RecordedEntry(row.id, PREFERENCE_KIND, payload)
 
-    return write_once(system, call, fingerprint("reminder-pref", patient_id, payload), work)
+    key = fingerprint("reminder-pref", patient_id, payload)
+    return write_once(system, call, key, work, RecordedEntry)
 
 
 def system_call(clinic_id: str, *, today: date, now: datetime, request_id: str) -> Call:
@@ -95,12 +99,7 @@ def plan_reminders(
     """Every patient of every clinic who has something to be reminded of today."""
     planned: list[PlannedReminder] = []
     with unit_of_work(system) as session:
-        patients = session.execute(
-            select(PatientRow.id, PatientRow.clinic_id).order_by(
-                PatientRow.created_at, PatientRow.id
-            )
-        ).all()
-        for patient_id, clinic_id in patients:
+        for patient_id, clinic_id in all_patients(session):
             call = system_call(clinic_id, today=today, now=now, request_id=request_id)
             found = _plan_patient(system, session, call, patient_id, policy)
             record_audit(session, call, "reminder.check", patient_id=patient_id)
@@ -116,7 +115,7 @@ def _plan_patient(
     preference = _latest_preference(events)
     if preference.get("opt_out") or _sent_on(session, patient_id, call.today):
         return None
-    logins = _login_emails(session, patient_id)
+    logins = patient_login_emails(session, patient_id)
     recipients = (preference["email"],) if preference.get("email") else logins
     if not recipients:
         return None
@@ -156,18 +155,10 @@ def _last_check_in(events: list[EventRow]) -> date | None:
     return max(days, default=None)
 
 
-def _login_emails(session: Session, patient_id: str) -> tuple[str, ...]:
-    query = select(UserRow.email).where(UserRow.patient_id == patient_id, UserRow.role == "patient")
-    return tuple(session.scalars(query.order_by(UserRow.id)))
-
-
 def _sent_on(session: Session, patient_id: str, today: date) -> bool:
-    query = select(AuditEntryRow.id).where(
-        AuditEntryRow.action == "reminder.sent",
-        AuditEntryRow.patient_id == patient_id,
-        AuditEntryRow.detail.startswith(today.isoformat()),
+    return entry_exists(
+        session, action="reminder.sent", patient_id=patient_id, detail_prefix=today.isoformat()
     )
-    return session.scalar(query.limit(1)) is not None
 
 
 def note_reminder_sent(

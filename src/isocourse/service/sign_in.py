@@ -39,7 +39,7 @@ from isocourse.errors import NotAuthenticated, ServiceError, TooManyAttempts
 from isocourse.service.audit import record_audit
 from isocourse.service.context import Call, ClinicSystem
 from isocourse.service.unit_of_work import unit_of_work
-from isocourse.store.tables import Clinic
+from isocourse.store.clinics import clinic_by_id
 
 #: roles that must have a second factor where their clinic requires one
 SECOND_FACTOR_ROLES: Final = frozenset({"prescriber", "admin"})
@@ -205,7 +205,7 @@ def _read_user(system: ClinicSystem, email: str) -> _Known:
         row = user_by_email(session, email)
         if row is None:
             return _Known(None, None, None, False, False)
-        clinic = session.get(Clinic, row.clinic_id)
+        clinic = clinic_by_id(session, row.clinic_id)
         must_enrol = (
             clinic is not None
             and clinic.require_second_factor

@@ -36,7 +36,7 @@ from isocourse.service.context import Call, ClinicSystem, require_role
 from isocourse.service.enrolment import enrol_patient
 from isocourse.service.interop import stored_course
 from isocourse.service.unit_of_work import unit_of_work
-from isocourse.store.tables import SmartLaunchRow
+from isocourse.store.smart_launches import SmartLaunch, add_launch, take_launch
 
 LAUNCH_LIFETIME: Final = timedelta(minutes=10)
 
@@ -89,8 +89,9 @@ def start_launch(
     verifier = secrets.token_urlsafe(64)
     state = secrets.token_urlsafe(32)
     with unit_of_work(system) as session:
-        session.add(
-            SmartLaunchRow(
+        add_launch(
+            session,
+            SmartLaunch(
                 state=state,
                 issuer=client.issuer,
                 fhir_server=str(client.fhir_server),
@@ -99,7 +100,7 @@ def start_launch(
                 token_endpoint=token,
                 redirect_uri=redirect_uri,
                 created_at=call.now,
-            )
+            ),
         )
         record_audit(session, call, "smart.launch", patient_id=None, detail=client.issuer)
     query = {
@@ -183,14 +184,12 @@ def finish_launch(
     return LaunchedCourse(patient_id, enrolled, written)
 
 
-def _take_launch(system: ClinicSystem, call: Call, state: str) -> SmartLaunchRow:
+def _take_launch(system: ClinicSystem, call: Call, state: str) -> SmartLaunch:
     expired = InvalidInput("state", "this launch is unknown, used or expired: launch again")
     with system.store.transaction() as session:
-        row = session.get(SmartLaunchRow, state) if state else None
-        if row is None:
-            raise expired
-        session.delete(row)
-        session.expunge(row)
+        row = take_launch(session, state) if state else None
+    if row is None:
+        raise expired
     created = (
         row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=call.now.tzinfo)
     )
@@ -218,9 +217,7 @@ def _enrol(
         },
         "course": {"product": "isotretinoin"},
     }
-    answer = enrol_patient(system, call, document)
-    patient_id: str = answer["patient_id"]
-    return patient_id
+    return enrol_patient(system, call, document).patient_id
 
 
 def write_programme_status(

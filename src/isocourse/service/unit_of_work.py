@@ -2,7 +2,8 @@
 
 A write given an ``Idempotency-Key`` keeps its answer under (user, key); the same
 request again gets the same answer and records nothing; the same key with a
-different request is a conflict.
+different request is a conflict. The answer is a use case's value (a frozen
+dataclass); it is kept as its JSON form and read back as the same type.
 """
 
 from __future__ import annotations
@@ -11,18 +12,18 @@ import hashlib
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import select
+from pydantic import TypeAdapter
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from isocourse.errors import Conflict
 from isocourse.service.audit import lock_head
 from isocourse.service.context import Call, ClinicSystem
-from isocourse.store.tables import IdempotencyRow
+from isocourse.store.idempotency import keep_answer, kept_answer
 
-Answer = dict[str, Any]
+_Answer = TypeVar("_Answer")
 
 
 @contextmanager
@@ -39,17 +40,31 @@ def fingerprint(action: str, *parts: object) -> str:
 
 
 def write_once(
-    system: ClinicSystem, call: Call, request_fingerprint: str, work: Callable[[Session], Answer]
-) -> Answer:
-    """Run ``work`` in one unit of work, unless this key already has an answer."""
+    system: ClinicSystem,
+    call: Call,
+    request_fingerprint: str,
+    work: Callable[[Session], _Answer],
+    answer_type: type[_Answer],
+) -> _Answer:
+    """Run ``work`` in one unit of work, unless this key already has an answer (of
+    ``answer_type``, the type ``work`` returns)."""
     for attempt in (1, 2):
         try:
             with unit_of_work(system) as session:
                 kept = _kept_answer(session, call, request_fingerprint)
                 if kept is not None:
-                    return kept
+                    return _answers(answer_type).validate_python(kept)
                 answer = work(session)
-                _keep_answer(session, call, request_fingerprint, answer)
+                if call.idempotency_key is not None:
+                    kept_form = _answers(answer_type).dump_python(answer, mode="json")
+                    keep_answer(
+                        session,
+                        user_id=call.actor.user_id,
+                        key=call.idempotency_key,
+                        fingerprint=request_fingerprint,
+                        answer=kept_form,
+                        now=call.now,
+                    )
                 return answer
         except IntegrityError:
             # a concurrent retry with the same key won the race: answer from its record
@@ -58,34 +73,28 @@ def write_once(
     raise AssertionError("unreachable")
 
 
-def _kept_answer(session: Session, call: Call, request_fingerprint: str) -> Answer | None:
+_ADAPTERS: dict[type[Any], TypeAdapter[Any]] = {}
+
+
+def _answers(answer_type: type[_Answer]) -> TypeAdapter[_Answer]:
+    """An answer's kept JSON form, both ways (one adapter per type, made once)."""
+    adapter = _ADAPTERS.get(answer_type)
+    if adapter is None:
+        adapter = _ADAPTERS[answer_type] = TypeAdapter(answer_type)
+    return adapter
+
+
+def _kept_answer(
+    session: Session, call: Call, request_fingerprint: str
+) -> dict[str, Any] | None:
     if call.idempotency_key is None:
         return None
-    query = select(IdempotencyRow).where(
-        IdempotencyRow.user_id == call.actor.user_id, IdempotencyRow.key == call.idempotency_key
-    )
-    row = session.scalar(query)
-    if row is None:
+    kept = kept_answer(session, user_id=call.actor.user_id, key=call.idempotency_key)
+    if kept is None:
         return None
-    if row.fingerprint != request_fingerprint:
+    if kept.fingerprint != request_fingerprint:
         raise Conflict(
             "this Idempotency-Key was already used for a different request",
             code="IDEMPOTENCY_KEY_REUSED",
         )
-    return dict(row.response)
-
-
-def _keep_answer(session: Session, call: Call, request_fingerprint: str, answer: Answer) -> None:
-    if call.idempotency_key is None:
-        return
-    session.add(
-        IdempotencyRow(
-            user_id=call.actor.user_id,
-            key=call.idempotency_key,
-            fingerprint=request_fingerprint,
-            status_code=200,
-            response=answer,
-            created_at=call.now,
-        )
-    )
-    session.flush()
+    return kept.answer

@@ -8,15 +8,16 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from isocourse.assessment_json import assessment_to_json
 from isocourse.errors import Conflict, InvalidInput, NotFound, ServiceError
-from isocourse.record_parser import course_record_from_json
-from isocourse.reports.charts import cumulative_chart_png, lab_chart_png
 from isocourse.reports.lab_series import lab_series
-from isocourse.rules import assess
-from isocourse.service.course_view import pending_reviews, written_prescriptions
-from isocourse.service.documents import read_calendar, read_report_pdf
+from isocourse.service.documents import (
+    read_calendar,
+    read_cumulative_chart,
+    read_lab_chart,
+    read_report_pdf,
+)
 from isocourse.service.patient_hold import red_flags_to_review
-from isocourse.service.patients import find_patient
 from isocourse.service.prescribing import (
     DAYS_SUPPLY_MAX,
     MG_PER_DAY_MAX,
@@ -26,8 +27,8 @@ from isocourse.service.prescribing import (
     prescription_order,
 )
 from isocourse.service.prescription_review import review_prescription
-from isocourse.service.reading import list_events, read_assessment, read_record, read_worklist
 from isocourse.service.recording import correct_entry, record_event
+from isocourse.service.views import WorklistRow, read_patient, read_worklist
 from isocourse.web.forms import event_forms, form_for
 from isocourse.web.prescribing_view import (
     STATE_WORDS,
@@ -40,18 +41,14 @@ from isocourse.web.rendering import PageRoute, redirect, render, signed_in, syst
 from isocourse.web.session import check_csrf
 from isocourse.web.timeline import timeline_rows
 from isocourse.words import Words, patient_label
+from isocourse.worklist import Tier
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
-TIERS = (
-    ("stop", "stop now"),
-    ("urgent", "urgent"),
-    ("block", "blocked prescription"),
-    ("overdue", "due or overdue"),
-    ("window", "window closing"),
-    ("warning", "warning"),
-    ("clear", "nothing to act on"),
-)
+#: the work-list's filter: each tier and its words
+TIERS = tuple((str(tier), tier.words) for tier in Tier)
+#: the tiers shown with an alert's colour
+_SEVERITIES = frozenset({Tier.STOP, Tier.URGENT, Tier.BLOCK})
 
 
 @router.get("/worklist")
@@ -66,22 +63,21 @@ def worklist_page(request: Request, q: str = "", tier: str = "") -> Response:
     return render(request, "worklist.html", context)
 
 
-def _worklist_row(row: dict[str, Any]) -> dict[str, Any]:
-    assessment = row["assessment"]
-    tier = row["reason"].split(":")[0] if ":" in row["reason"] else "clear"
-    if row["reason"].startswith("dispense window"):
-        tier = "window"
-    severity = {"stop": "stop", "urgent": "urgent", "block": "block"}.get(tier, "info")
+def _worklist_row(row: WorklistRow) -> dict[str, Any]:
+    assessment = row.assessment
     return {
-        "patient_id": row["patient_id"],
-        "name": patient_label(row["name"], row["record_patient_id"]),
-        "tier": "overdue" if tier == "due today" else tier,
-        "severity": severity,
-        "reason": row["reason"].split(": ", 1)[-1],
-        "allowed": row["dispense_allowed"],
-        "window_closes": assessment["dispense"]["window_closes"],
-        "mg_per_kg": assessment["cumulative"]["mg_per_kg"],
-        "ehr_overrides": row.get("ehr_overrides", []),
+        "patient_id": row.patient_id,
+        "name": patient_label(row.name, row.record_patient_id),
+        "tier": str(row.tier),
+        "severity": str(row.tier) if row.tier in _SEVERITIES else "info",
+        "reason": row.detail,
+        "allowed": assessment.dispense.allowed,
+        "window_closes": assessment.dispense.window_closes,
+        "mg_per_kg": assessment.cumulative.mg_per_kg,
+        "ehr_overrides": [
+            {"title": o.title, "reason": o.reason, "at": o.at.date().isoformat()}
+            for o in row.ehr_overrides
+        ],
     }
 
 
@@ -102,31 +98,26 @@ def _patient_page(
     _, call = signed_in(request, "prescriber")
     known = system(request).knowledge
     # the store's id or the clinic's own number (demo-04), as `isocourse report` takes it
-    found = find_patient(system(request), call, patient_id)
-    patient_id = found.patient_id
-    record = read_record(system(request), call, patient_id, call.today)
-    assessment = read_assessment(system(request), call, patient_id, call.today)
-    events = list_events(system(request), call, patient_id)
-    product = known.products.products[record["course"]["product"]]
-    course = course_record_from_json(record, known, today=call.today)
+    view = read_patient(system(request), call, patient_id)
+    patient_id = view.patient_id
+    record = view.record
     issued = request.query_params.get("issued", "")
-    prescriptions = written_prescriptions(course, known, call.today)
-    shown = next((p for p in prescriptions if p.prescription.id == issued), None)
+    shown = next((p for p in view.prescriptions if p.prescription.id == issued), None)
     context = {
         "patient_id": patient_id,
-        "name": patient_label(found.name, record["patient"]["id"]),
+        "name": patient_label(view.name, record.patient.id),
         "record": record,
-        "assessment": assessment,
-        "product_name": product.name,
-        "lab_tests": [series.test_name for series in lab_series(course, known)],
+        "assessment": assessment_to_json(view.assessment),
+        "product_name": known.products.products[record.course.product].name,
+        "lab_tests": [series.test_name for series in lab_series(record, known)],
         "event_forms": event_forms(known, call.today),
-        "timeline": timeline_rows(events, Words(known)),
-        "pending_reviews": pending_reviews(course, known, call.today),
-        "red_flag_reviews": red_flags_to_review(course, known),
-        "prescriptions": prescriptions,
+        "timeline": timeline_rows(view.events, Words(known)),
+        "pending_reviews": view.pending_reviews,
+        "red_flag_reviews": red_flags_to_review(record, known),
+        "prescriptions": view.prescriptions,
         "issued": shown,
-        "issued_cancel_reason": cancellation_reason(events, issued) if shown else "",
-        "today_box": prescription_today(assessment, prescriptions, known),
+        "issued_cancel_reason": cancellation_reason(view.events, issued) if shown else "",
+        "today_box": prescription_today(view.assessment, view.prescriptions, known),
         "state_words": STATE_WORDS,
         "error": error,
         "flash": flash,
@@ -227,7 +218,7 @@ async def prescribe_page(request: Request, patient_id: str) -> Response:
             status=409 if reasons else 422,
         )
     # post, then redirect: reloading the page afterwards sends nothing again
-    return redirect(f"/patients/{patient_id}?issued={answer['prescription_id']}")
+    return redirect(f"/patients/{patient_id}?issued={answer.prescription_id}")
 
 
 @router.post("/patients/{patient_id}/prescriptions/{prescription_id}/cancel")
@@ -270,30 +261,18 @@ async def review_page(request: Request, patient_id: str) -> Response:
     return redirect(f"/patients/{patient_id}")
 
 
-def _course(request: Request, patient_id: str) -> tuple[Any, Any]:
-    _, call = signed_in(request, "prescriber")
-    known = system(request).knowledge
-    document = read_record(system(request), call, patient_id, call.today)
-    record = course_record_from_json(document, known, today=call.today)
-    return record, assess(record, known, as_of=call.today)
-
-
 @router.get("/patients/{patient_id}/charts/cumulative.png")
 def cumulative_chart(request: Request, patient_id: str) -> Response:
-    record, assessment = _course(request, patient_id)
-    png = cumulative_chart_png(record, assessment, system(request).knowledge)
+    _, call = signed_in(request, "prescriber")
+    png = read_cumulative_chart(system(request), call, patient_id)
     return Response(png or b"", media_type="image/png", status_code=200 if png else 404)
 
 
 @router.get("/patients/{patient_id}/charts/lab-{test}.png")
 def lab_chart(request: Request, patient_id: str, test: str) -> Response:
-    record, _ = _course(request, patient_id)
-    for series in lab_series(record, system(request).knowledge):
-        if series.test_name == test:
-            png = lab_chart_png(series)
-            if png:
-                return Response(png, media_type="image/png")
-    return Response(b"", media_type="image/png", status_code=404)
+    _, call = signed_in(request, "prescriber")
+    png = read_lab_chart(system(request), call, patient_id, test)
+    return Response(png or b"", media_type="image/png", status_code=200 if png else 404)
 
 
 @router.get("/patients/{patient_id}/report.pdf")

@@ -16,16 +16,13 @@ from isocourse.errors import Conflict, InvalidInput
 from isocourse.guide.html import guide_html_fragment, section_html
 from isocourse.guide.model import GuideOptions, guide_options_from_record
 from isocourse.guide.render import render_guide
-from isocourse.knowledge.model import Knowledge
 from isocourse.record import CourseRecord
-from isocourse.record_parser import course_record_from_json
-from isocourse.rules import assess
-from isocourse.rules.symptoms import match_symptom_text
 from isocourse.service.check_in import check_in_dose
 from isocourse.service.context import Call
 from isocourse.service.patient_hold import Hold, patient_hold
-from isocourse.service.reading import read_record
 from isocourse.service.recording import record_event
+from isocourse.service.symptom_reports import report_symptom
+from isocourse.service.views import read_patient
 from isocourse.web.access_pages import patient_calendar_link
 from isocourse.web.patient_view import dose_history, next_steps
 from isocourse.web.rendering import PageRoute, render, signed_in, system
@@ -72,14 +69,6 @@ def today_page(request: Request) -> Response:
     return _today(request)
 
 
-def _course(request: Request, call: Call, patient_id: str) -> tuple[CourseRecord, Assessment]:
-    """The patient's own record (the read is audited) and its assessment today."""
-    known = system(request).knowledge
-    document = read_record(system(request), call, patient_id, call.today)
-    record = course_record_from_json(document, known, today=call.today)
-    return record, assess(record, known, as_of=call.today)
-
-
 def _today(
     request: Request,
     *,
@@ -91,7 +80,8 @@ def _today(
 ) -> Response:
     _, call, patient_id = _patient(request)
     known = system(request).knowledge
-    record, assessment = _course(request, call, patient_id)
+    view = read_patient(system(request), call, patient_id)
+    record, assessment = view.record, view.assessment
     hold = patient_hold(record, assessment, known)
     guide = render_guide(known, _guide_options(record, assessment, hold))
     closes = assessment.dispense.window_closes
@@ -127,8 +117,8 @@ async def dose_check_in(request: Request) -> Response:
     form = await request.form()
     taken = str(form.get("taken", "")) == "yes"
     missed = str(form.get("missed", "both"))
-    record, assessment = _course(request, call, patient_id)
-    if patient_hold(record, assessment, system(request).knowledge) is not None:
+    view = read_patient(system(request), call, patient_id)
+    if patient_hold(view.record, view.assessment, system(request).knowledge) is not None:
         return _today(request, error=HELD_WORDS, status=409)
     try:
         check_in_dose(system(request), call, patient_id, taken=taken, missed=missed)
@@ -140,31 +130,23 @@ async def dose_check_in(request: Request) -> Response:
 
 
 @router.post("/me/symptoms")
-async def report_symptom(request: Request) -> Response:
+async def symptom_page(request: Request) -> Response:
     await check_csrf(request)
     _, call, patient_id = _patient(request)
     form = await request.form()
     text = str(form.get("text", "")).strip()
     if not text:
         return _today(request, error="Write how you feel first.", status=422)
-    entry = {"date": call.today.isoformat(), "text": text}
     try:
-        record_event(system(request), call, patient_id, "symptom", entry)
+        report = report_symptom(system(request), call, patient_id, text)
     except InvalidInput as error:  # e.g. more than the 2,000 characters a symptom may have
         detail = error.message.removeprefix(f"{error.field}: ")
         return _today(request, error=f"Not sent. What you wrote: {detail}.", status=422)
     return _today(
         request,
         flash="Thank you: your clinic will see this.",
-        red_flag=red_flag_words(text, system(request).knowledge),
+        red_flag=list(report.red_flags),
     )
-
-
-def red_flag_words(text: str, knowledge: Knowledge) -> list[str]:
-    """What to do now, in the catalogue's patient words, for each red flag the text names."""
-    advice = knowledge.symptoms.advice_by_alert
-    codes = sorted(match_symptom_text(text, knowledge.symptoms))
-    return [advice[code].words for code in codes if code in advice and advice[code].red_flag]
 
 
 @router.post("/me/mood")
@@ -190,7 +172,8 @@ async def mood_check(request: Request) -> Response:
 def guide_page(request: Request) -> Response:
     """The drug guide fitted to this patient's product, programme, category and dates."""
     _, call, patient_id = _patient(request)
-    record, assessment = _course(request, call, patient_id)
-    hold = patient_hold(record, assessment, system(request).knowledge)
-    guide = render_guide(system(request).knowledge, _guide_options(record, assessment, hold))
+    view = read_patient(system(request), call, patient_id)
+    hold = patient_hold(view.record, view.assessment, system(request).knowledge)
+    options = _guide_options(view.record, view.assessment, hold)
+    guide = render_guide(system(request).knowledge, options)
     return render(request, "guide.html", {"guide_html": guide_html_fragment(guide)})

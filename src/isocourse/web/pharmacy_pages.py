@@ -80,17 +80,14 @@ def _words(error: InvalidInput) -> str:
 
 
 def _verification(request: Request, check: CounterCheck) -> dict[str, Any]:
-    known = system(request).knowledge
-    answer = check.answer
-    blocking = [
-        {"code": r["code"], "severity": r["severity"], "message": r["message"]}
-        for r in answer["blocking"]
-    ]
+    found = check.verification
     return {
-        **answer,
+        "allowed": found.allowed,
+        "already_dispensed": found.already_dispensed,
+        "cancelled": found.cancelled,
         "check": check,
         "capsules": capsule_lines(check.capsules),
-        "reasons": reasons(blocking, known),
+        "reasons": reasons(found.blocking, system(request).knowledge),
     }
 
 
@@ -125,7 +122,7 @@ async def pharmacy_dispense(request: Request) -> Response:
         verification = {"allowed": False, "reasons": reasons([reason], known)}
         return _page(request, {**context, "verification": verification}, status=409)
     check = verify_at_counter(system(request), call, prescription_id, birth_date)
-    flash = f"Dispense recorded ({answer['dispense']['days_supply']} days' supply)."
+    flash = f"Dispense recorded ({answer.dispense['days_supply']} days' supply)."
     handed = {"check": check, "capsules": capsule_lines(check.capsules)}
     return _page(request, {**context, "flash": flash, "handed_over": handed})
 

@@ -8,7 +8,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from isocourse.rules.capsule_plan import plan_capsules
+from isocourse.errors import InvalidInput
+from isocourse.service.planning import plan_course_capsules
 from isocourse.web.rendering import PageRoute, render, signed_in, system
 from isocourse.web.session import check_csrf
 from isocourse.weight_text import weight_kg_from_text
@@ -87,14 +88,14 @@ async def planner(request: Request) -> Response:
         target = _number(form.get("target") or default_target, TARGET_WORDS)
         if target <= 0:
             raise ValueError(TARGET_WORDS)
-        plan = plan_capsules(
+        plan = plan_course_capsules(
+            known,
             form["product"],
-            product,
             weight_kg=weight_kg,
             mg_per_kg_per_day=mg_per_kg,
             target_mg_per_kg=target,
         )
-    except ValueError as error:
+    except (ValueError, InvalidInput) as error:
         context["error"] = in_words(str(error))
         return render(request, "planner.html", context, status=422)
     plan_view = {

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
-from isocourse.assessment import SEVERITIES
+from isocourse.assessment import SEVERITIES, Assessment
 from isocourse.knowledge.model import Knowledge
-from isocourse.rules.supply import PrescriptionState
 from isocourse.service.prescription_review import PrescriptionReview
+from isocourse.store.event_history import RecordedEvent
 from isocourse.words import Words, kg, mg, mg_per_kg_per_day, severity, staff_date
 
 #: refusals that are not alerts of the catalogue, by their code
@@ -27,6 +27,13 @@ STATE_WORDS: Final[Mapping[str, str]] = {
     "cancelled": "cancelled",
     "lapsed": "lapsed (not dispensed in time)",
 }
+
+
+class WrittenPrescription(Protocol):
+    """A written prescription and where it stands (the service's prescription states)."""
+
+    @property
+    def state(self) -> str: ...
 
 
 def _rank(name: str) -> int:
@@ -82,29 +89,34 @@ class PrescriptionToday:
     #: "allowed", "open" (one is issued and waiting at the pharmacy) or "refused"
     state: str
     window_closes: str
-    open: PrescriptionState | None
+    open: WrittenPrescription | None
     reasons: tuple[Reason, ...]
 
 
 def prescription_today(
-    assessment: Mapping[str, Any], states: Sequence[PrescriptionState], knowledge: Knowledge
+    assessment: Assessment, states: Sequence[WrittenPrescription], knowledge: Knowledge
 ) -> PrescriptionToday:
-    dispense = assessment["dispense"]
+    dispense = assessment.dispense
     opened = next((state for state in states if state.state == "open"), None)
-    blocking = set(dispense["blocking"])
-    alerts = [alert for alert in assessment["alerts"] if alert["code"] in blocking]
+    blocking = set(dispense.blocking)
+    if opened is not None:
+        blocking.discard("PRESCRIPTION_OPEN")  # said by the box itself
+    alerts: list[Mapping[str, str]] = [
+        {"code": alert.code, "severity": alert.severity, "message": alert.message}
+        for alert in assessment.alerts
+        if alert.code in blocking
+    ]
     named = {alert["code"] for alert in alerts}
     alerts += [{"code": code, "severity": "block"} for code in sorted(blocking - named)]
-    if opened is not None:
-        alerts = [alert for alert in alerts if alert["code"] != "PRESCRIPTION_OPEN"]
     ordered = sorted(alerts, key=lambda alert: _rank(alert["severity"]))
     if opened is not None:
         state = "open"
     else:
-        state = "allowed" if dispense["allowed"] and not blocking else "refused"
+        state = "allowed" if dispense.allowed and not dispense.blocking else "refused"
+    closes = dispense.window_closes
     return PrescriptionToday(
         state=state,
-        window_closes=staff_date(dispense["window_closes"]) if dispense["window_closes"] else "",
+        window_closes=staff_date(closes) if closes else "",
         open=opened,
         reasons=tuple(reasons(ordered, knowledge)),
     )
@@ -173,15 +185,14 @@ def _change(review: PrescriptionReview) -> str:
     )
 
 
-def cancellation_reason(events: Sequence[Mapping[str, Any]], prescription_id: str) -> str:
+def cancellation_reason(events: Sequence[RecordedEvent], prescription_id: str) -> str:
     """The reason the standing cancellation of ``prescription_id`` gives (empty: none)."""
-    retracted = {event["corrects"] for event in events if event["kind"] == "entered_in_error"}
+    retracted = {event.corrects for event in events if event.kind == "entered_in_error"}
     for event in events:
-        entry = event["entry"]
         if (
-            event["kind"] == "prescription_cancelled"
-            and event["event_id"] not in retracted
-            and entry.get("prescription_id") == prescription_id
+            event.kind == "prescription_cancelled"
+            and event.event_id not in retracted
+            and event.entry.get("prescription_id") == prescription_id
         ):
-            return str(entry.get("reason", ""))
+            return str(event.entry.get("reason", ""))
     return ""

@@ -6,9 +6,10 @@ from 2026-11-02 Mon", not "method iud_copper; start 2026-11-02".
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from isocourse.store.event_history import RecordedEvent
 from isocourse.words import Words, mg, plain, source, staff_date
 
 _NOT_CORRECTABLE = frozenset(
@@ -68,20 +69,20 @@ _PARTS: Mapping[str, Part] = {
 }
 
 
-def timeline_rows(events: list[dict[str, Any]], words: Words) -> list[dict[str, Any]]:
-    retracted = {e["corrects"] for e in events if e["kind"] == "entered_in_error"}
+def timeline_rows(events: Sequence[RecordedEvent], words: Words) -> list[dict[str, Any]]:
+    retracted = {e.corrects for e in events if e.kind == "entered_in_error"}
     rows = []
     for event in reversed(events):
         rows.append(
             {
-                "event_id": event["event_id"],
-                "kind": event["kind"],
-                "summary": summary(event["entry"], words),
-                "recorded_at": _recorded_at(event["recorded_at"]),
+                "event_id": event.event_id,
+                "kind": event.kind,
+                "summary": summary(event.entry, words),
+                "recorded_at": _recorded_at(event.recorded_at.isoformat()),
                 "recorded_by": recorded_by(event),
-                "retracted": event["event_id"] in retracted,
-                "correctable": event["kind"] not in _NOT_CORRECTABLE
-                and event["event_id"] not in retracted,
+                "retracted": event.event_id in retracted,
+                "correctable": event.kind not in _NOT_CORRECTABLE
+                and event.event_id not in retracted,
             }
         )
     return rows
@@ -92,11 +93,11 @@ def _recorded_at(stamp: str) -> str:
     return f"{staff_date(stamp[:10])} {stamp[11:16]}".strip()
 
 
-def recorded_by(event: Mapping[str, Any]) -> str:
+def recorded_by(event: RecordedEvent) -> str:
     """Who recorded an event, in words: the entry's source and the user's e-mail."""
-    user = event.get("recorded_by") or {}
-    words = source(event.get("source")) or user.get("role", "")
-    email = user.get("email")
+    user = event.recorded_by
+    words = source(event.source) or (user.role if user else "")
+    email = user.email if user else None
     return f"{words} ({email})" if words and email else (words or email or "")
 
 

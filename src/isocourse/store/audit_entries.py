@@ -1,4 +1,6 @@
-"""Reading the audit trail back: the entries that match a filter (``isocourse audit list``)."""
+"""Reading the audit trail back: the entries that match a filter (``isocourse audit
+list``), and whether an entry of some action about a patient exists (the service writes
+the trail: :mod:`isocourse.service.audit`)."""
 
 from __future__ import annotations
 
@@ -45,6 +47,16 @@ def list_entries(session: Session, wanted: AuditFilter, *, limit: int | None) ->
     else:
         entries = list(session.scalars(query.order_by(AuditEntryRow.id)))
     return Listing(entries, matching)
+
+
+def entry_exists(session: Session, *, action: str, patient_id: str, detail_prefix: str) -> bool:
+    """Whether an entry of ``action`` about the patient has a detail starting so."""
+    query = select(AuditEntryRow.id).where(
+        AuditEntryRow.action == action,
+        AuditEntryRow.patient_id == patient_id,
+        AuditEntryRow.detail.startswith(detail_prefix),
+    )
+    return session.scalar(query.limit(1)) is not None
 
 
 def _filtered(query: _Q, wanted: AuditFilter) -> _Q:
