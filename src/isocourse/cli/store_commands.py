@@ -169,9 +169,8 @@ def serve(
         int,
         typer.Option(
             min=1,
-            help="server processes on the port (about one per core), each on a socket of "
-            "its own, the kernel spreading connections across them (they share the "
-            "sessions and the failed sign-ins, in the database)",
+            help="server processes on the port (uvicorn's workers; about one per core; they "
+            "share the sessions and the failed sign-ins, in the database)",
         ),
     ] = 1,
 ) -> None:
@@ -179,30 +178,21 @@ def serve(
     import uvicorn
 
     from isocourse.api import create_app
-    from isocourse.api.http_protocol import NoDelayH11Protocol
-    from isocourse.api.workers import SocketPerWorker
 
     configured = settings()  # a refused setting stops here, before any worker starts
+    # proxy_headers off: uvicorn would otherwise take the client's address from
+    # X-Forwarded-For whenever the peer is local; the app decides, trusting only
+    # ISOCOURSE_TRUSTED_PROXIES (isocourse.wiring.client_address)
     if workers == 1:
         served = create_app(configured, freeze_startup_heap=True)
-        # proxy_headers off: uvicorn would otherwise take the client's address from
-        # X-Forwarded-For whenever the peer is local; the app decides, trusting only
-        # ISOCOURSE_TRUSTED_PROXIES (isocourse.wiring.client_address)
-        uvicorn.run(
-            served, host=host, port=port, http=NoDelayH11Protocol, proxy_headers=False
-        )
+        uvicorn.run(served, host=host, port=port, proxy_headers=False)
         return
-    config = uvicorn.Config(
+    # each worker builds the app from the same environment
+    uvicorn.run(
         "isocourse.api.app:app_from_environment",
         factory=True,
         host=host,
         port=port,
         workers=workers,
-        http=NoDelayH11Protocol,
         proxy_headers=False,
     )
-    try:
-        supervisor = SocketPerWorker(config)
-    except OSError as error:
-        fail(f"cannot listen on {host}:{port}: {error}")
-    supervisor.run()
