@@ -8,7 +8,7 @@ from typing import Any, Final
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from isocourse.errors import (
     Conflict,
@@ -34,6 +34,9 @@ _STATUS: Final[tuple[tuple[type[ServiceError], int], ...]] = (
 
 
 class BlockingReasonOut(BaseModel):
+    # read from a use case's BlockingReason by its attributes, inside an answer too
+    model_config = ConfigDict(from_attributes=True)
+
     code: str
     severity: str
     message: str

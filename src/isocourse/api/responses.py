@@ -11,21 +11,14 @@ assessment as :class:`~isocourse.formats.AssessmentJson`, read from its one writ
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, cast
+from typing import Any, Self, cast
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from isocourse.api.errors import BlockingReasonOut
 from isocourse.assessment import Assessment
 from isocourse.assessment_json import assessment_to_json
-from isocourse.errors import BlockingReason
 from isocourse.formats import AssessmentJson
-from isocourse.service.cds_hooks import EhrLink
-from isocourse.service.dispensing import Dispensed, Verification
-from isocourse.service.enrolment import Enrolment
-from isocourse.service.observation_import import BundleImport
-from isocourse.service.prescribing import Cancellation, IssuedPrescription
-from isocourse.service.recording import Correction, RecordedEntry
 from isocourse.service.views import WorklistRow
 from isocourse.store.event_history import RecordedEvent
 from isocourse.worklist import Tier
@@ -39,17 +32,20 @@ def assessment_json(assessment: Assessment, *, explain: bool = False) -> Assessm
     return cast(AssessmentJson, assessment_to_json(assessment, explain=explain))
 
 
-def _blocking(reasons: tuple[BlockingReason, ...]) -> list[BlockingReasonOut]:
-    return [BlockingReasonOut(code=r.code, severity=r.severity, message=r.message) for r in reasons]
+class _Answer(BaseModel):
+    """An answer whose fields are the use case's value's own (same names, nested values
+    read by their attributes too): ``of`` reads them, nothing is copied by hand."""
 
-
-class EnrolmentOut(BaseModel):
-    patient_id: str = Field(description="the patient's id in this system (use it in the URLs)")
-    record_patient_id: str = Field(description="the record's own patient id")
+    model_config = ConfigDict(from_attributes=True)
 
     @classmethod
-    def of(cls, value: Enrolment) -> EnrolmentOut:
-        return cls(patient_id=value.patient_id, record_patient_id=value.record_patient_id)
+    def of(cls, value: object) -> Self:
+        return cls.model_validate(value)
+
+
+class EnrolmentOut(_Answer):
+    patient_id: str = Field(description="the patient's id in this system (use it in the URLs)")
+    record_patient_id: str = Field(description="the record's own patient id")
 
 
 class RecorderOut(BaseModel):
@@ -85,7 +81,7 @@ class EventOut(BaseModel):
         )
 
 
-class RecordedOut(BaseModel):
+class RecordedOut(_Answer):
     event_id: str
     kind: str
     entry: Entry = Field(description="the entry as stored, with its source")
@@ -94,59 +90,28 @@ class RecordedOut(BaseModel):
         description="the open dose period this one ended the day before, as now recorded",
     )
 
-    @classmethod
-    def of(cls, value: RecordedEntry) -> RecordedOut:
-        return cls(
-            event_id=value.event_id,
-            kind=value.kind,
-            entry=value.entry,
-            closed_dose_period=value.closed_dose_period,
-        )
 
-
-class CorrectionOut(BaseModel):
+class CorrectionOut(_Answer):
     event_id: str = Field(description="the correction's own event")
     kind: str = Field(description="entered_in_error")
     corrects: str = Field(description="the event marked entered in error")
 
-    @classmethod
-    def of(cls, value: Correction) -> CorrectionOut:
-        return cls(event_id=value.event_id, kind=value.kind, corrects=value.corrects)
 
-
-class IssuedPrescriptionOut(BaseModel):
+class IssuedPrescriptionOut(_Answer):
     prescription_id: str = Field(description="the pharmacy verifies the prescription by it")
     prescription: Entry = Field(description="date, days_supply and mg_per_day")
     allowed: bool
     blocking: list[BlockingReasonOut]
     window_closes: date | None = Field(description="the last day it may be dispensed")
 
-    @classmethod
-    def of(cls, value: IssuedPrescription) -> IssuedPrescriptionOut:
-        return cls(
-            prescription_id=value.prescription_id,
-            prescription=value.prescription,
-            allowed=value.allowed,
-            blocking=_blocking(value.blocking),
-            window_closes=value.window_closes,
-        )
 
-
-class CancellationOut(BaseModel):
+class CancellationOut(_Answer):
     event_id: str = Field(description="the cancellation's own event")
     prescription_id: str
     cancelled: Entry = Field(description="prescription_id, date and reason")
 
-    @classmethod
-    def of(cls, value: Cancellation) -> CancellationOut:
-        return cls(
-            event_id=value.event_id,
-            prescription_id=value.prescription_id,
-            cancelled=value.cancelled,
-        )
 
-
-class _VerifiedOut(BaseModel):
+class _VerifiedOut(_Answer):
     """The pharmacy's verification: the prescription and the rules' decision today."""
 
     prescription_id: str
@@ -161,36 +126,12 @@ class _VerifiedOut(BaseModel):
 
 
 class VerificationOut(_VerifiedOut):
-    @classmethod
-    def of(cls, value: Verification) -> VerificationOut:
-        return cls(
-            prescription_id=value.prescription_id,
-            prescription=value.prescription,
-            already_dispensed=value.already_dispensed,
-            cancelled=value.cancelled,
-            allowed=value.allowed,
-            blocking=_blocking(value.blocking),
-            window_closes=value.window_closes,
-        )
+    pass  # the fields _VerifiedOut names
 
 
 class DispensedOut(_VerifiedOut):
     dispense_id: str = Field(description="the dispense's event")
     dispense: Entry = Field(description="date and days_supply")
-
-    @classmethod
-    def of(cls, value: Dispensed) -> DispensedOut:
-        return cls(
-            dispense_id=value.dispense_id,
-            dispense=value.dispense,
-            prescription_id=value.prescription_id,
-            prescription=value.prescription,
-            already_dispensed=value.already_dispensed,
-            cancelled=value.cancelled,
-            allowed=value.allowed,
-            blocking=_blocking(value.blocking),
-            window_closes=value.window_closes,
-        )
 
 
 class EhrOverrideOut(BaseModel):
@@ -229,19 +170,19 @@ class WorklistRowOut(BaseModel):
         )
 
 
-class RepeatedEntryOut(BaseModel):
+class RepeatedEntryOut(_Answer):
     kind: str
     entry: Entry
 
 
-class UnmappedOut(BaseModel):
+class UnmappedOut(_Answer):
     index: int = Field(description="the resource's position in Bundle.entry")
     resource_type: str
     code: str = Field(description="the resource's first code (LOINC first); empty if none")
     reason: str = Field(description="why it was not imported")
 
 
-class BundleImportOut(BaseModel):
+class BundleImportOut(_Answer):
     imported: dict[str, int] = Field(description="entries recorded, by kind")
     event_ids: list[str] = Field(description="the events recorded")
     already_recorded: list[RepeatedEntryOut] = Field(
@@ -249,42 +190,14 @@ class BundleImportOut(BaseModel):
     )
     unmapped: list[UnmappedOut] = Field(description="what could not be mapped exactly")
 
-    @classmethod
-    def of(cls, value: BundleImport) -> BundleImportOut:
-        return cls(
-            imported=dict(value.imported),
-            event_ids=list(value.event_ids),
-            already_recorded=[
-                RepeatedEntryOut(kind=r.kind, entry=r.entry) for r in value.already_recorded
-            ],
-            unmapped=[
-                UnmappedOut(
-                    index=u.index, resource_type=u.resource_type, code=u.code, reason=u.reason
-                )
-                for u in value.unmapped
-            ],
-        )
 
-
-class ReminderPreferenceOut(BaseModel):
+class ReminderPreferenceOut(_Answer):
     event_id: str
     kind: str = Field(description="reminder_preference")
     entry: Entry = Field(description="email (null: the login e-mail) and opt_out")
 
-    @classmethod
-    def of(cls, value: RecordedEntry) -> ReminderPreferenceOut:
-        return cls(event_id=value.event_id, kind=value.kind, entry=value.entry)
 
-
-class EhrLinkOut(BaseModel):
+class EhrLinkOut(_Answer):
     patient_id: str
     fhir_server: str
     ehr_patient_id: str
-
-    @classmethod
-    def of(cls, value: EhrLink) -> EhrLinkOut:
-        return cls(
-            patient_id=value.patient_id,
-            fhir_server=value.fhir_server,
-            ehr_patient_id=value.ehr_patient_id,
-        )
