@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from isocourse.store.row_values import row_from, value_from
 from isocourse.store.tables import CdsCardRow, CdsFeedbackRow, EhrPatientLinkRow
 
 
@@ -43,40 +44,14 @@ class CardFeedback:
 
 
 def add_card(session: Session, card: IssuedCardRecord) -> None:
-    session.add(
-        CdsCardRow(
-            uuid=card.uuid,
-            clinic_id=card.clinic_id,
-            issuer=card.issuer,
-            service_id=card.service_id,
-            hook_instance=card.hook_instance,
-            ehr_patient_id=card.ehr_patient_id,
-            patient_id=card.patient_id,
-            alert_code=card.alert_code,
-            indicator=card.indicator,
-            summary=card.summary,
-            issued_at=card.issued_at,
-        )
-    )
+    session.add(row_from(CdsCardRow, card))
 
 
 def card_by_uuid(session: Session, uuid: str) -> IssuedCardRecord | None:
     row = session.get(CdsCardRow, uuid)
     if row is None:
         return None
-    return IssuedCardRecord(
-        row.uuid,
-        row.clinic_id,
-        row.issuer,
-        row.service_id,
-        row.hook_instance,
-        row.ehr_patient_id,
-        row.patient_id,
-        row.alert_code,
-        row.indicator,
-        row.summary,
-        row.issued_at,
-    )
+    return value_from(IssuedCardRecord, row)
 
 
 def add_feedback(session: Session, card: IssuedCardRecord, feedback: CardFeedback) -> None:

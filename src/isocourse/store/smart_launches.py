@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from isocourse.store.row_values import row_from, value_from
 from isocourse.store.tables import SmartLaunchRow
 
 
@@ -25,18 +26,7 @@ class SmartLaunch:
 
 
 def add_launch(session: Session, launch: SmartLaunch) -> None:
-    session.add(
-        SmartLaunchRow(
-            state=launch.state,
-            issuer=launch.issuer,
-            fhir_server=launch.fhir_server,
-            user_id=launch.user_id,
-            code_verifier=launch.code_verifier,
-            token_endpoint=launch.token_endpoint,
-            redirect_uri=launch.redirect_uri,
-            created_at=launch.created_at,
-        )
-    )
+    session.add(row_from(SmartLaunchRow, launch))
 
 
 def take_launch(session: Session, state: str) -> SmartLaunch | None:
@@ -45,13 +35,4 @@ def take_launch(session: Session, state: str) -> SmartLaunch | None:
     if row is None:
         return None
     session.delete(row)
-    return SmartLaunch(
-        row.state,
-        row.issuer,
-        row.fhir_server,
-        row.user_id,
-        row.code_verifier,
-        row.token_endpoint,
-        row.redirect_uri,
-        row.created_at,
-    )
+    return value_from(SmartLaunch, row)
