@@ -12,6 +12,10 @@ decoded as the schema types it; and a *raw* read of the same rows with the paylo
 as text, the form the re-assessment reads), and ``isocourse reassess`` in a fresh
 child process, whose peak RSS (and its workers') shows whether memory stays flat as
 the registry grows.
+
+``--compare TREE`` re-assesses each registry also with the isocourse of another source
+tree (its ``src`` on ``PYTHONPATH``), the two alternating ``--rounds`` times: an A/B of
+two trees on one registry.
 """
 
 from __future__ import annotations
@@ -76,6 +80,13 @@ def _options() -> argparse.Namespace:
         help="after the sizes, reassess the largest registry again with each of these "
         "batch sizes (patients per page), each against a fresh plain read",
     )
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        default=None,
+        help="a second source tree: each registry is re-assessed with both, alternating",
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="with --compare: alternations")
     parser.add_argument("--child-url", help=argparse.SUPPRESS)
     return parser.parse_args()
 
@@ -123,14 +134,19 @@ def _measure(name: str, url: str, size: int, options: argparse.Namespace) -> Non
     store.close()
     read_seconds, events = _plain_read(url)
     raw_seconds = _raw_read(url)
-    child = _run_child(url, options)
-    ratio, raw_ratio = child["seconds"] / read_seconds, child["seconds"] / raw_seconds
-    print(
-        f"{name} | {size} | {events} | {synth_seconds:.1f} | {read_seconds:.1f} | "
-        f"{raw_seconds:.1f} | {child['seconds']:.1f} | {ratio:.2f} | {raw_ratio:.2f} | "
-        f"{child['rss_mb']:.0f} (workers {child['worker_rss_mb']:.0f})",
-        flush=True,
-    )
+    trees: list[tuple[str, Path | None]] = [("", None)]
+    if options.compare is not None:
+        trees = [("A: ", None), ("B: ", options.compare)]
+    for _round in range(options.rounds if options.compare is not None else 1):
+        for label, tree in trees:
+            child = _run_child(url, options, source=tree)
+            ratio, raw_ratio = child["seconds"] / read_seconds, child["seconds"] / raw_seconds
+            print(
+                f"{label}{name} | {size} | {events} | {synth_seconds:.1f} | {read_seconds:.1f} | "
+                f"{raw_seconds:.1f} | {child['seconds']:.1f} | {ratio:.2f} | {raw_ratio:.2f} | "
+                f"{child['rss_mb']:.0f} (workers {child['worker_rss_mb']:.0f})",
+                flush=True,
+            )
 
 
 def _sweep(name: str, url: str, options: argparse.Namespace) -> None:
@@ -171,7 +187,11 @@ def _timed_read(url: str, query: Select[*tuple[Any, ...]]) -> tuple[float, int]:
 
 
 def _run_child(
-    url: str, options: argparse.Namespace, batch_size: int | None = None
+    url: str,
+    options: argparse.Namespace,
+    batch_size: int | None = None,
+    *,
+    source: Path | None = None,
 ) -> dict[str, float]:
     command = [
         sys.executable,
@@ -183,7 +203,12 @@ def _run_child(
         "--batch-size",
         str(batch_size or options.batch_size),
     ]
-    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    environment = dict(os.environ)
+    if source is not None:
+        environment["PYTHONPATH"] = str((source / "src").resolve())
+    output = subprocess.run(
+        command, check=True, capture_output=True, text=True, env=environment
+    ).stdout
     measured: dict[str, float] = json.loads(output.strip().splitlines()[-1])
     return measured
 
