@@ -31,9 +31,6 @@ SQL_BUILDERS = frozenset({"select", "insert", "update", "delete", "text"})
 #: modules still writing their own SQL, each with why; a module that stops must leave
 #: the list (a test says so)
 SQL_STILL_WRITTEN = {
-    # the audit chain's writer and checker: its statements move with the rework of the
-    # group commit (issue 22, the verification's own path)
-    "isocourse.service.audit": "the audit chain's statements",
     # the verification's one statement (prescription, its patient's events), reworked
     # with the verification's data path
     "isocourse.service.dispensing": "the verification's read",
