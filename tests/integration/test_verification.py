@@ -17,8 +17,9 @@ import pytest
 from sqlalchemy import Connection, Engine, create_engine, event, func, select, text
 
 from isocourse.auth.tokens import new_session_id, sign_session_id
-from isocourse.service.audit import lock_head, verify_chain
+from isocourse.service.audit import verify_chain
 from isocourse.settings import Settings
+from isocourse.store.audit_chain import lock_head
 from isocourse.store.database import ON_LOOP_APPLICATION, open_store
 from isocourse.store.tables import AuditEntryRow, EventRow
 from tests.clinic_support import ALLOWED_DEMO, Clinic, demo, running_clinic

@@ -22,9 +22,10 @@ from sqlalchemy.orm import Session
 
 from isocourse.auth.roles import Actor
 from isocourse.auth.tokens import new_session_id, session_key
-from isocourse.auth.users import ACTOR_COLUMNS, actor_from_columns
+from isocourse.auth.users import actor_from_columns
 from isocourse.errors import NotAuthenticated
 from isocourse.settings import Settings
+from isocourse.store.caller_columns import ACTOR_COLUMNS, SESSION_CHECK_COLUMNS
 from isocourse.store.database import Store
 from isocourse.store.tables import SessionRow, UserRow
 
@@ -33,15 +34,6 @@ TOUCH_AFTER: Final = timedelta(minutes=1)
 FULL: Final = "full"
 #: a session that may only set up the second factor its clinic requires
 ENROL: Final = "enrol"
-
-#: what a request reads of its session, after the user's :data:`ACTOR_COLUMNS`
-SESSION_CHECK_COLUMNS = (
-    SessionRow.last_seen_at,
-    SessionRow.expires_at,
-    SessionRow.revoked_at,
-    SessionRow.purpose,
-    UserRow.disabled_at,
-)
 
 
 @dataclass(frozen=True)

@@ -216,7 +216,7 @@ def record_sign_in(session: Session, user_id: int, now: datetime) -> None:
 def actor_from_columns(
     user_id: int, email: str, role: str, clinic_id: str, patient_id: str | None
 ) -> Actor:
-    """The actor from a row of :data:`ACTOR_COLUMNS`."""
+    """The actor from a row of ``isocourse.store.caller_columns.ACTOR_COLUMNS``."""
     checked: Role = role  # type: ignore[assignment]  # checked on the way in
     return Actor(user_id, email, checked, clinic_id, patient_id)
 
@@ -224,10 +224,6 @@ def actor_from_columns(
 def user_gone() -> NotAuthenticated:
     """A call whose user has since been removed."""
     return NotAuthenticated("this user no longer exists")
-
-
-#: a user's columns as an :class:`Actor` (:func:`actor_from_columns`)
-ACTOR_COLUMNS = (UserRow.id, UserRow.email, UserRow.role, UserRow.clinic_id, UserRow.patient_id)
 
 
 def actor_of(row: UserRow) -> Actor:

@@ -164,7 +164,7 @@ def audit_checkpoint(
     key in ISOCOURSE_AUDIT_KEY_FILE (made on first use, mode 600). The trail is verified
     first: a broken one is not signed (exit 1). Run it daily (cron); `isocourse audit
     verify --checkpoint FILE` later proves the trail still holds that end."""
-    from isocourse.service.audit import trail_head, verify_chain, verify_content
+    from isocourse.service.audit import verify_chain, verify_content
     from isocourse.service.audit_checkpoint import (
         CheckpointError,
         key_id,
@@ -172,6 +172,7 @@ def audit_checkpoint(
         signing_key,
         write_checkpoint,
     )
+    from isocourse.store.audit_chain import trail_head
     from isocourse.store.database import open_store
 
     configured = settings()

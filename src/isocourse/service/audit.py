@@ -3,8 +3,9 @@
 Entries are chained: each one's hash covers its fields and the previous entry's
 hash, so a changed, removed or inserted entry breaks the chain at that point.
 Appending locks the chain's head row, so concurrent requests never fork it (the
-lock is taken first in every unit of work, see :func:`lock_head`). An entry that is
-a transaction of its own (a read's audit, after the read) goes through
+lock is taken first in every unit of work, see
+:func:`isocourse.store.audit_chain.lock_head`; the chain's statements are the store's).
+An entry that is a transaction of its own (a read's audit, after the read) goes through
 :class:`AuditAppends`: concurrent ones share one transaction and one commit.
 
 An entry covers the content too: it names the events its transaction wrote since
@@ -22,34 +23,21 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Final, Protocol, cast
+from functools import partial
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from isocourse.store import audit_chain
 from isocourse.store.database import DatabaseUnavailable
-from isocourse.store.event_log import DIGESTED_COLUMNS, event_digest, take_written_events
+from isocourse.store.event_log import event_digest, take_written_events
 from isocourse.store.group_commit import GroupCommit, NotWritten
-from isocourse.store.tables import AuditEntryRow, AuditHeadRow, EventRow
+from isocourse.store.tables import AuditEntryRow
 
 if TYPE_CHECKING:
-    from isocourse.store.database import InTransaction, Store
+    from isocourse.store.database import Store
 
 GENESIS_HASH = "0" * 64
-_HELD_HEAD = "isocourse_audit_head"  # session.info: (transaction, the head it locked)
-_ENTRIES = cast(Table, AuditEntryRow.__table__)  # appended in Core: no ORM flush per entry
-_HEAD = cast(Table, AuditHeadRow.__table__)
-_LOCK_HEAD = select(_HEAD.c.last_id, _HEAD.c.last_hash).where(_HEAD.c.id == 1).with_for_update()
-_MOVE_HEAD_TO = (
-    update(_HEAD)
-    .where(_HEAD.c.id == 1)
-    .values(last_id=bindparam("to_id"), last_hash=bindparam("to_hash"))
-)
-# an entry, every value bound by its column's name (OnLoop compiles it once)
-_INSERT_ENTRY = insert(_ENTRIES).values(
-    {column.name: bindparam(column.name) for column in _ENTRIES.c}
-)
-_NO_HEAD = "the audit chain has no head row: run `isocourse db upgrade`"
 
 
 @dataclass(frozen=True)
@@ -66,30 +54,6 @@ class ChainReport:
     @property
     def intact(self) -> bool:
         return self.first_break is None
-
-
-@dataclass
-class Head:
-    """The chain's last link as locked by a transaction (moved on as it appends)."""
-
-    last_id: int
-    last_hash: str
-
-
-def lock_head(session: Session) -> Head:
-    """The chain's head, locked until the session's transaction ends (once per transaction;
-    read and written in Core: this runs in every unit of work and every audit batch)."""
-    transaction = session.get_transaction()
-    held = session.info.get(_HELD_HEAD)
-    if held is not None and held[0] is transaction:
-        head: Head = held[1]
-        return head
-    found = session.connection().execute(_LOCK_HEAD).one_or_none()
-    if found is None:
-        raise RuntimeError(_NO_HEAD)
-    head = Head(*found)
-    session.info[_HELD_HEAD] = (transaction, head)
-    return head
 
 
 class Who(Protocol):
@@ -162,7 +126,8 @@ def record_audit(
             f"another patient ({', '.join(strangers)}): record one entry per patient"
         )
     digests = digests_json([(event.id, event.kind, event.digest) for event in written])
-    _append(session, [AuditRequest(call, action, patient_id, detail, digests)])
+    request = AuditRequest(call, action, patient_id, detail, digests)
+    audit_chain.append(session, partial(_chained, [request]))
 
 
 def digests_json(named: Sequence[tuple[str, str, str]]) -> str:
@@ -224,53 +189,20 @@ class AuditAppends:
         return self._group.waiting()
 
     def _write(self, batch: list[tuple[AuditRequest, ...]]) -> None:
-        with self._store.transaction() as session:
-            _append(session, _each_entry(batch))
+        audit_chain.append_committed(self._store, _chain_of(batch))
 
     async def _write_awaited(self, batch: list[tuple[AuditRequest, ...]]) -> None:
         assert self._store.on_loop is not None
-        requests = _each_entry(batch)
-
-        async def append(transaction: InTransaction) -> None:
-            # two round trips: BEGIN with the head's lock, then the rows, the head
-            # moved past them and the COMMIT (pipelined)
-            found = await transaction.fetch_one(_LOCK_HEAD)
-            if found is None:
-                raise RuntimeError(_NO_HEAD)
-            rows = _chained(requests, *found)
-            await transaction.execute_many(_INSERT_ENTRY, rows)
-            await transaction.execute(
-                _MOVE_HEAD_TO, {"to_id": rows[-1]["id"], "to_hash": rows[-1]["hash"]}
-            )
-
-        await self._store.on_loop.in_transaction(append)
+        await audit_chain.append_awaited(self._store.on_loop, _chain_of(batch))
 
     def _write_now(self, batch: list[tuple[AuditRequest, ...]]) -> bool:
-        with self._store.transaction_now() as session:
-            if session is None:
-                return False  # another writer holds the lock: the writer thread waits
-            _append(session, _each_entry(batch))
-        return True
+        # False: another writer holds the lock, the writer thread waits for it
+        return audit_chain.append_now(self._store, _chain_of(batch))
 
 
-def _each_entry(batch: list[tuple[AuditRequest, ...]]) -> list[AuditRequest]:
-    """A batch's entries in order, each caller's consecutive."""
-    return [request for requests in batch for request in requests]
-
-
-def _append(session: Session, requests: list[AuditRequest]) -> None:
-    """Chain ``requests`` after the head (locked), insert them (one statement) and move
-    the head past them; the held head moves only once both statements have run."""
-    if session.in_nested_transaction():
-        # A savepoint rolled back after this would undo the rows but not the held head.
-        raise RuntimeError("audit entries are appended outside savepoints")
-    head = lock_head(session)
-    rows = _chained(requests, head.last_id, head.last_hash)
-    last_id, last_hash = rows[-1]["id"], rows[-1]["hash"]
-    connection = session.connection()
-    connection.execute(_INSERT_ENTRY, rows)
-    connection.execute(_MOVE_HEAD_TO, {"to_id": last_id, "to_hash": last_hash})
-    head.last_id, head.last_hash = last_id, last_hash
+def _chain_of(batch: list[tuple[AuditRequest, ...]]) -> audit_chain.Chain:
+    """A batch's entries in order, each caller's consecutive, as the store chains them."""
+    return partial(_chained, [request for requests in batch for request in requests])
 
 
 def _chained(requests: list[AuditRequest], last_id: int, last_hash: str) -> list[dict[str, Any]]:
@@ -329,13 +261,13 @@ _HASHED = (
 def verify_chain(session: Session) -> ChainReport:
     """Walk the chain from the start; report the first broken link, if any."""
     expected_id, previous_hash, count = 1, GENESIS_HASH, 0
-    for entry in session.scalars(select(AuditEntryRow).order_by(AuditEntryRow.id)):
+    for entry in audit_chain.entries_in_order(session):
         problem = _link_problem(entry, expected_id, previous_hash)
         if problem:
             broken_at = min(entry.id, expected_id)  # a gap is reported at the missing entry
             return ChainReport(count, ChainBreak(broken_at, problem))
         expected_id, previous_hash, count = entry.id + 1, entry.hash, count + 1
-    head = session.get(AuditHeadRow, 1)
+    head = audit_chain.stored_head(session)
     if head is None or head.last_id != expected_id - 1 or head.last_hash != previous_hash:
         return ChainReport(count, ChainBreak(expected_id, "entries after this point are missing"))
     return ChainReport(count, None)
@@ -439,8 +371,7 @@ def verify_content(session: Session) -> ContentReport:
     checked. Read ``session`` as one snapshot (``Store.reading``)."""
     report = ContentReport()
     sqlite = session.get_bind().dialect.name == "sqlite"
-    highest = session.scalar(select(func.max(EventRow.sequence))) or 0
-    seen = _Seen(highest)
+    seen = _Seen(audit_chain.highest_event_sequence(session))
     first_named: list[int] = []  # the lowest sequence named so far (one element)
     pending: list[_Named] = []
     for named in _named_events(session, report):
@@ -455,12 +386,7 @@ def verify_content(session: Session) -> ContentReport:
 
 def _named_events(session: Session, report: ContentReport) -> Iterator[_Named]:
     """The events the entries name, in the chain's order (entries streamed)."""
-    query = (
-        select(AuditEntryRow.id, AuditEntryRow.patient_id, AuditEntryRow.event_digests)
-        .order_by(AuditEntryRow.id)
-        .execution_options(yield_per=2000)
-    )
-    for entry_id, patient_id, digests in session.execute(query):
+    for entry_id, patient_id, digests in audit_chain.event_lists(session):
         if digests is None:
             report.entries_before_digests += 1
             continue
@@ -486,9 +412,7 @@ def _check_named(
 ) -> None:
     if not batch:
         return
-    columns = [getattr(EventRow, name) for name in DIGESTED_COLUMNS]
-    query = select(*columns).where(EventRow.id.in_({named.event_id for named in batch}))
-    stored = {row.id: row._asdict() for row in session.execute(query)}
+    stored = audit_chain.digested_events(session, (named.event_id for named in batch))
     for named in batch:
         row = stored.get(named.event_id)
         if row is None:
@@ -518,12 +442,7 @@ def _find_unnamed(
     """Events no entry names: before the first named one, written before the digests;
     from it on, written past the application's use cases, which name every event they
     write (``isocourse synth`` bulk-loads fictional patients without entries)."""
-    query = (
-        select(EventRow.sequence, EventRow.id, EventRow.patient_id, EventRow.kind)
-        .order_by(EventRow.sequence)
-        .execution_options(yield_per=5000)
-    )
-    for sequence, event_id, patient_id, kind in session.execute(query):
+    for sequence, event_id, patient_id, kind in audit_chain.events_in_order(session):
         if sequence in seen:
             continue
         if first_named is None or sequence < first_named:
@@ -534,25 +453,3 @@ def _find_unnamed(
             "isocourse synth's fictional bulk load)"
         )
         report.add(EventProblem(event_id, patient_id, kind, None, problem))
-
-
-@dataclass(frozen=True)
-class TrailHead:
-    """The trail's end as stored: the entries it holds and the head row's last link."""
-
-    entries: int
-    last_id: int
-    last_hash: str
-
-
-def trail_head(session: Session) -> TrailHead:
-    head = session.get(AuditHeadRow, 1)
-    if head is None:
-        raise RuntimeError(_NO_HEAD)
-    count = session.scalar(select(func.count()).select_from(AuditEntryRow)) or 0
-    return TrailHead(count, head.last_id, head.last_hash)
-
-
-def stored_entry_hash(session: Session, entry_id: int) -> str | None:
-    """The hash stored with entry ``entry_id`` (None: there is no such entry)."""
-    return session.scalar(select(AuditEntryRow.hash).where(AuditEntryRow.id == entry_id))

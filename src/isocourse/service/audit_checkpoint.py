@@ -30,7 +30,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import OKPKey
 from sqlalchemy.orm import Session
 
-from isocourse.service.audit import TrailHead, stored_entry_hash, trail_head
+from isocourse.store.audit_chain import TrailHead, stored_entry_hash, trail_head
 
 FORMAT: Final = "isocourse.audit-checkpoint/1"
 ALGORITHM: Final = "Ed25519"

@@ -8,24 +8,17 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
 from typing import Any
 
 from anyio import to_thread
-from sqlalchemy import Connection, Select, bindparam, null, select
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from isocourse.assessment import Assessment
 from isocourse.auth.roles import Actor
-from isocourse.auth.sessions import (
-    SESSION_CHECK_COLUMNS,
-    SignedIn,
-    session_gone,
-    signed_in_from,
-    touch_if_due,
-)
-from isocourse.auth.users import ACTOR_COLUMNS, actor_from_columns, user_gone
+from isocourse.auth.sessions import SignedIn, session_gone, signed_in_from, touch_if_due
+from isocourse.auth.users import actor_from_columns, user_gone
 from isocourse.errors import (
     BlockingReason,
     Conflict,
@@ -40,7 +33,7 @@ from isocourse.service.decisions import assess_closed, decision_of, refuse_unles
 from isocourse.service.denials import denied
 from isocourse.service.patients import stored_record_invalid
 from isocourse.service.unit_of_work import fingerprint, unit_of_work, write_once
-from isocourse.store.event_log import append_event, event_by_id, stored_event_columns
+from isocourse.store.event_log import append_event, event_by_id
 from isocourse.store.fold import (
     ENTERED_IN_ERROR,
     PRESCRIPTION_CANCELLED,
@@ -48,7 +41,13 @@ from isocourse.store.fold import (
     fold_event_texts,
     with_fields_text,
 )
-from isocourse.store.tables import EventRow, PatientRow, SessionRow, UserRow
+from isocourse.store.prescription_reads import (
+    PrescriptionRead,
+    read_by_session,
+    read_by_session_awaited,
+    read_by_user,
+)
+from isocourse.store.tables import EventRow
 
 
 @dataclass(frozen=True)
@@ -145,11 +144,8 @@ async def verify_prescription_async(
         with store.reading() as session:
             read = _read(session.connection(), caller, prescription_id)
     else:
-        # the read is one statement, a snapshot of its own: no transaction around it
-        rows = await store.on_loop.fetch_all(
-            _read_query(by_session=True), _read_parameters(caller, prescription_id)
-        )
-        read = _read_from(rows, caller)
+        found = await read_by_session_awaited(store.on_loop, caller.session_key, prescription_id)
+        read = _read_from(found, caller)
     call, answer, patient_id = _verification(system, caller, read, birth_date)
     await system.audit_appends.append_async(call, "prescription.verify", patient_id=patient_id)
     if read.signed_in is not None and caller.now >= read.signed_in.needs_touch_at:
@@ -285,105 +281,44 @@ def _cancelled_words(cancelled: dict[str, Any]) -> str:
 def _read(connection: Connection, call: Call | Caller, prescription_id: str) -> Read:
     """The caller's session and user (a ``Caller``; a ``Call``: its user), the
     prescription and its patient's events: one statement, so one snapshot and one round
-    trip (:func:`_read_query`)."""
-    query = _read_query(by_session=isinstance(call, Caller))
-    rows = connection.execute(query, _read_parameters(call, prescription_id)).all()
-    return _read_from(rows, call)
-
-
-def _read_parameters(call: Call | Caller, prescription_id: str) -> dict[str, Any]:
+    trip (:mod:`isocourse.store.prescription_reads`)."""
     if isinstance(call, Caller):
-        return {"session_key": call.session_key, "prescription_id": prescription_id}
-    return {"user_id": call.actor.user_id, "prescription_id": prescription_id}
+        found = read_by_session(connection, call.session_key, prescription_id)
+    else:
+        found = read_by_user(connection, call.actor.user_id, prescription_id)
+    return _read_from(found, call)
 
 
-def _read_from(rows: Sequence[Sequence[Any]], call: Call | Caller) -> Read:
-    """The read from :func:`_read_query`'s rows. The caller's row comes back (with nulls)
-    when the caller's clinic has no such prescription; no row when the session or the
-    user is gone."""
-    if not rows:
+def _read_from(found: PrescriptionRead | None, call: Call | Caller) -> Read:
+    """The read as the caller may see it: refused if the session or the user is gone
+    (nothing was read), the session has ended or the user is disabled."""
+    if found is None:
         if isinstance(call, Caller):
             gone = session_gone()
             raise denied(gone, None, "not_authenticated", gone.message)
         raise denied(user_gone(), None, "not_authenticated", "the token's user no longer exists")
-    first = rows[0]
+    caller = found.caller
     signed_in = None
     if isinstance(call, Caller):
         try:
             signed_in = signed_in_from(
-                first, call.session_key, now=call.now, idle=call.session_idle
+                caller, call.session_key, now=call.now, idle=call.session_idle
             )
         except NotAuthenticated as error:  # ended, expired, or its user disabled
             raise denied(error, None, "not_authenticated", error.message) from None
         actor = signed_in.actor
     else:
-        actor = actor_from_columns(*first[:5])
-        if first[9] is not None:  # the user was disabled since the call was made
+        actor = actor_from_columns(*caller[:5])
+        if caller[9] is not None:  # the user was disabled since the call was made
             disabled = NotAuthenticated("this user is disabled: ask your clinic's administrator")
             raise denied(disabled, None, "not_authenticated", disabled.message)
-    found_id, patient_id, dispensed = first[_FOUND : _FOUND + 3]
-    if found_id is None:
+    if found.prescription_id is None or found.patient_id is None:
         return Read(actor, None, False, [], signed_in)
-    events = [StoredEventText(*row[_FOUND + 3 :]) for row in rows]
-    text = next(event.payload for event in events if event.id == found_id)
-    prescription = StoredPrescription(found_id, patient_id, json.loads(text), text)
-    return Read(actor, prescription, bool(dispensed), events, signed_in)
-
-
-#: where the prescription's columns start in a row of :func:`_read_query`
-_FOUND = len(ACTOR_COLUMNS) + len(SESSION_CHECK_COLUMNS)
-
-
-@cache
-def _read_query(*, by_session: bool) -> Select[Any]:
-    """Built once per kind (an aliased statement built per call costs more than running
-    it). The prescription is found only if it is one, is not retracted and its patient is
-    in the caller's clinic; every join and condition is an indexed lookup. By session:
-    the caller is the session ``:session_key``'s user (its state read in the same
-    snapshot); else the user ``:user_id``."""
-    prescription, retraction, fill, event = (aliased(EventRow) for _ in range(4))
-    retracted = select(retraction.id).where(
-        retraction.kind == ENTERED_IN_ERROR, retraction.corrects_event_id == prescription.id
+    text = next(event.payload for event in found.events if event.id == found.prescription_id)
+    prescription = StoredPrescription(
+        found.prescription_id, found.patient_id, json.loads(text), text
     )
-    dispensed = select(fill.id).where(fill.fills_prescription_id == prescription.id)
-    found = (
-        select(
-            prescription.id,
-            prescription.patient_id,
-            dispensed.exists().label("dispensed"),
-            PatientRow.clinic_id,
-        )
-        .join(PatientRow, PatientRow.id == prescription.patient_id)
-        .where(
-            prescription.id == bindparam("prescription_id"),
-            prescription.kind == "prescription",
-            ~retracted.exists(),
-        )
-        .subquery("found")
-    )
-    if by_session:
-        caller_columns: tuple[Any, ...] = SESSION_CHECK_COLUMNS
-    else:  # the session's columns as nulls, the user's disabled time as read
-        caller_columns = (*(null() for _ in SESSION_CHECK_COLUMNS[:-1]), UserRow.disabled_at)
-    query = select(
-        *ACTOR_COLUMNS,
-        *caller_columns,
-        found.c.id,
-        found.c.patient_id,
-        found.c.dispensed,
-        *stored_event_columns(event, payload_as_text=True),
-    )
-    if by_session:
-        query = (
-            query.select_from(SessionRow)
-            .join(UserRow, UserRow.id == SessionRow.user_id)
-            .where(SessionRow.id == bindparam("session_key"))
-        )
-    else:
-        query = query.select_from(UserRow).where(UserRow.id == bindparam("user_id"))
-    return query.outerjoin(found, found.c.clinic_id == UserRow.clinic_id).outerjoin(
-        event, event.patient_id == found.c.patient_id
-    ).order_by(event.sequence)
+    return Read(actor, prescription, found.dispensed, found.events, signed_in)
 
 
 def _no_such_prescription(call: Call, reason: str, patient_id: str | None = None) -> NotFound:

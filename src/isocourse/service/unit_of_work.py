@@ -19,8 +19,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from isocourse.errors import Conflict
-from isocourse.service.audit import lock_head
 from isocourse.service.context import Call, ClinicSystem
+from isocourse.store.audit_chain import lock_head
 from isocourse.store.idempotency import keep_answer, kept_answer
 
 _Answer = TypeVar("_Answer")

@@ -1,6 +1,7 @@
 """Reading the audit trail back: the entries that match a filter (``isocourse audit
-list``), and whether an entry of some action about a patient exists (the service writes
-the trail: :mod:`isocourse.service.audit`)."""
+list``), and whether an entry of some action about a patient exists (the trail is
+appended by :mod:`isocourse.store.audit_chain`, its entries built by
+:mod:`isocourse.service.audit`)."""
 
 from __future__ import annotations
 
