@@ -1,4 +1,5 @@
-"""Whole-suite hooks: cheap password hashing, and the security figures the tests measured."""
+"""Whole-suite hooks: cheap password hashing, Hypothesis without timing checks, and the
+security figures the tests measured (added up over pytest-xdist's workers)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,18 @@ from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
+from hypothesis import HealthCheck, settings
 
 from isocourse.auth import passwords
 from tests.security_figures import FIGURES, add_to_figure
+
+#: The suite runs on every core of a machine that may be busy with other work: Hypothesis's
+#: timing checks (an example's 200 ms deadline, the too-slow data generation health check)
+#: would fail a correct test when it is merely slow. Timings belong in benchmarks/.
+settings.register_profile(
+    "isocourse-suite", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("isocourse-suite")
 
 #: argon2id at its cheapest: the suite hashes and checks hundreds of passwords
 CHEAP = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
