@@ -1,7 +1,10 @@
 """Shared by the store, API and CLI tests: fresh databases, a wired app, signed-in clients.
 
 ``ISOCOURSE_TEST_POSTGRES_URL`` (set in CI by ``.ci/run``) adds PostgreSQL to every
-test that takes the ``database_url`` fixture; without it only SQLite runs.
+test that takes the ``database_url`` fixture; without it only SQLite runs. Under
+pytest-xdist each worker uses a database of its own, named after the URL's with the
+worker's name added (``isocourse_test_gw0``, :func:`postgres_test_url`), created on the
+same server: the workers never share a database or a template.
 """
 
 from __future__ import annotations
@@ -51,15 +54,29 @@ def database_params() -> list[Any]:
     ]
 
 
-def fresh_database(kind: str, tmp_path: Path) -> str:
-    """An empty, migrated database of ``kind``; its URL. A copy of a template migrated
-    once per test run (running the migrations for every test cost most of a second)."""
+def postgres_test_url() -> str:
+    """``ISOCOURSE_TEST_POSTGRES_URL``; under pytest-xdist, with the worker's name added to
+    the database's (``.../isocourse_test_gw1``), so that parallel workers, which recreate
+    their database for every test, each have one of their own."""
+    url = make_url(os.environ[POSTGRES_URL_VARIABLE])
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        assert url.database, "the PostgreSQL test URL names its database"
+        url = url.set(database=f"{url.database}_{worker}")
+    return url.render_as_string(hide_password=False)
+
+
+def fresh_database(kind: str, tmp_path: Path, *, migrated: bool = True) -> str:
+    """An empty database of ``kind``, migrated unless told not to; its URL. A migrated one
+    is a copy of a template migrated once per test run (running the migrations for every
+    test cost most of a second)."""
     if kind == "sqlite":
         path = tmp_path / "test.sqlite3"
-        shutil.copyfile(_sqlite_template(), path)
+        if migrated:
+            shutil.copyfile(_sqlite_template(), path)
         return f"sqlite:///{path.as_posix()}"
-    url = os.environ[POSTGRES_URL_VARIABLE]
-    _postgres_from_template(url)
+    url = postgres_test_url()
+    _postgres_from_template(url, migrated=migrated)
     return url
 
 
@@ -80,16 +97,18 @@ def _sqlite_template() -> Path:
     return Path(_TEMPLATES["sqlite"])
 
 
-def _postgres_from_template(url: str) -> None:
-    """Recreate the test database as a copy of a migrated template (CREATE DATABASE ...
-    TEMPLATE), ending whatever connections an earlier test left open."""
+def _postgres_from_template(url: str, *, migrated: bool = True) -> None:
+    """Recreate the test database (connected to the server's ``postgres`` database, so it
+    need not exist yet) as a copy of a migrated template (CREATE DATABASE ... TEMPLATE),
+    or of PostgreSQL's empty ``template0``, ending whatever connections an earlier test
+    left open. The template is named after the database: one per xdist worker."""
     target = make_url(url)
     assert target.database, "the PostgreSQL test URL names its database"
-    template = f"{target.database}_template"
+    template = f"{target.database}_template" if migrated else "template0"
     admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
-            if "postgresql" not in _TEMPLATES:
+            if migrated and _TEMPLATES.get("postgresql") != template:
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)'))
                 connection.execute(text(f'CREATE DATABASE "{template}"'))
                 migrate(target.set(database=template).render_as_string(hide_password=False))

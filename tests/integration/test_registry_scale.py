@@ -5,7 +5,6 @@ Small registries only (the timings live in benchmarks/, never in tests).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -32,7 +31,6 @@ from isocourse.synth import synth_records
 from tests.clinic_support import (
     ALLOWED_DEMO,
     NOW,
-    POSTGRES_URL_VARIABLE,
     TODAY,
     Clinic,
     database_params,
@@ -225,7 +223,7 @@ def worklist_codes(clinic: Clinic) -> list[str]:
 def test_the_migration_adds_latest_assessments_to_a_v0001_database(
     kind: str, tmp_path: Path
 ) -> None:
-    url = empty_database(kind, tmp_path)
+    url = fresh_database(kind, tmp_path, migrated=False)
     migrate(url, "0001")
     engine = create_engine(url)
     try:
@@ -244,18 +242,6 @@ def test_the_migration_adds_latest_assessments_to_a_v0001_database(
             assert connection.scalar(text("SELECT count(*) FROM clinics")) == 1
     finally:
         engine.dispose()
-
-
-def empty_database(kind: str, tmp_path: Path) -> str:
-    if kind == "sqlite":
-        return f"sqlite:///{(tmp_path / 'empty.sqlite3').as_posix()}"
-    url = os.environ[POSTGRES_URL_VARIABLE]
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    return url
 
 
 def test_a_reading_transaction_on_sqlite_does_not_hold_up_a_writer(tmp_path: Path) -> None:
