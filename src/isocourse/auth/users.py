@@ -11,13 +11,13 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from isocourse.auth.password_policy import password_problem
 from isocourse.auth.passwords import hash_password
 from isocourse.auth.roles import ROLES, Actor, Role
 from isocourse.errors import InvalidInput, NotAuthenticated
+from isocourse.store import users as stored_users
 from isocourse.store.clinics import add_clinic_if_new
 from isocourse.store.database import Store
 from isocourse.store.patients import patient_by_id
@@ -109,34 +109,26 @@ def user_by_id(session: Session, user_id: int) -> UserRow | None:
 
 def staff_without_second_factor(session: Session, clinic_id: str) -> list[UserRow]:
     """The clinic's prescribers and admins who have no second factor set up."""
-    query = select(UserRow).where(
-        UserRow.clinic_id == clinic_id,
-        UserRow.role.in_(("prescriber", "admin")),
-        UserRow.totp_secret.is_(None),
-    )
-    return list(session.scalars(query))
+    return stored_users.staff_without_second_factor(session, clinic_id)
 
 
 def patient_login(session: Session, patient_id: str) -> UserRow | None:
     """The patient's login (the first made, should there be more)."""
-    query = select(UserRow).where(UserRow.patient_id == patient_id).order_by(UserRow.id)
-    return session.scalars(query).first()
+    return stored_users.first_login_of_patient(session, patient_id)
 
 
 def patient_login_emails(session: Session, patient_id: str) -> tuple[str, ...]:
     """The e-mail addresses of the patient's logins, oldest first."""
-    query = select(UserRow.email).where(UserRow.patient_id == patient_id, UserRow.role == "patient")
-    return tuple(session.scalars(query.order_by(UserRow.id)))
+    return stored_users.patient_login_emails(session, patient_id)
 
 
 def email_taken(session: Session, email: str) -> bool:
     """Whether a login uses this e-mail address (in any case)."""
-    query = select(UserRow.id).where(func.lower(UserRow.email) == email.strip().lower())
-    return session.scalar(query) is not None
+    return stored_users.email_in_use(session, email.strip().lower())
 
 
 def user_by_email(session: Session, email: str) -> UserRow | None:
-    return session.scalar(select(UserRow).where(UserRow.email == email.strip().lower()))
+    return stored_users.user_with_email(session, email.strip().lower())
 
 
 @dataclass(frozen=True)
@@ -156,9 +148,6 @@ class UserSummary:
 
 def list_users(session: Session, clinic_id: str | None = None) -> list[UserSummary]:
     """Users by clinic and e-mail (one clinic's, if given)."""
-    query = select(UserRow).order_by(UserRow.clinic_id, UserRow.email)
-    if clinic_id is not None:
-        query = query.where(UserRow.clinic_id == clinic_id)
     return [
         UserSummary(
             row.id,
@@ -171,7 +160,7 @@ def list_users(session: Session, clinic_id: str | None = None) -> list[UserSumma
             row.disabled_at is not None,
             row.totp_secret is not None,
         )
-        for row in session.scalars(query)
+        for row in stored_users.users_by_clinic_and_email(session, clinic_id)
     ]
 
 
@@ -210,7 +199,7 @@ def clear_second_factor(session: Session, row: UserRow, *, now: datetime) -> Non
 def record_sign_in(session: Session, user_id: int, now: datetime) -> None:
     from isocourse.auth.sessions import utc
 
-    session.execute(update(UserRow).where(UserRow.id == user_id).values(last_sign_in_at=utc(now)))
+    stored_users.set_last_sign_in(session, user_id, utc(now))
 
 
 def actor_from_columns(
