@@ -15,10 +15,10 @@ from datetime import datetime
 from typing import Final
 
 import pyotp
-from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
 from isocourse.store.tables import UserRow
+from isocourse.store.users import mark_step_used
 
 ISSUER: Final = "isocourse"
 _CODE: Final = re.compile(r"\d{6}")
@@ -63,16 +63,7 @@ def matching_step(secret: str, code: str, now: datetime) -> int | None:
 
 def consume_step(session: Session, user_id: int, step: int) -> bool:
     """Mark ``step`` used for the user; False if it (or a later one) already was."""
-    result = session.execute(
-        update(UserRow)
-        .where(
-            UserRow.id == user_id,
-            UserRow.totp_secret.is_not(None),
-            or_(UserRow.totp_last_step.is_(None), UserRow.totp_last_step < step),
-        )
-        .values(totp_last_step=step)
-    )
-    return bool(getattr(result, "rowcount", 0))
+    return mark_step_used(session, user_id, step)
 
 
 def enrol(session: Session, row: UserRow, secret: str, code: str, now: datetime) -> bool:
