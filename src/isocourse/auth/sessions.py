@@ -14,10 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import cache
 from typing import Any, Final
 
-from sqlalchemy import Select, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from isocourse.auth.roles import Actor
@@ -25,9 +23,8 @@ from isocourse.auth.tokens import new_session_id, session_key
 from isocourse.auth.users import actor_from_columns
 from isocourse.errors import NotAuthenticated
 from isocourse.settings import Settings
-from isocourse.store.caller_columns import ACTOR_COLUMNS, SESSION_CHECK_COLUMNS
+from isocourse.store import sessions as stored_sessions
 from isocourse.store.database import Store
-from isocourse.store.tables import SessionRow, UserRow
 
 #: the last use is written when it is older than this (the idle timeout's resolution)
 TOUCH_AFTER: Final = timedelta(minutes=1)
@@ -84,85 +81,53 @@ def open_session(
     user's sessions past their lifetime are swept away (the audit trail keeps the story)."""
     session_id = new_session_id()
     moment = utc(now)
-    session.execute(
-        delete(SessionRow).where(SessionRow.user_id == user_id, SessionRow.expires_at <= moment)
-    )
+    stored_sessions.delete_expired(session, user_id, moment)
     lifetime = times.lifetime if purpose == FULL else min(times.lifetime, timedelta(minutes=15))
-    session.add(
-        SessionRow(
-            id=session_key(session_id),
-            user_id=user_id,
-            created_at=moment,
-            last_seen_at=moment,
-            expires_at=moment + lifetime,
-            revoked_at=None,
-            revoked_reason=None,
-            client_address=address[:64],
-            purpose=purpose,
-            second_factor=second_factor,
-        )
+    stored_sessions.add_session(
+        session,
+        key=session_key(session_id),
+        user_id=user_id,
+        moment=moment,
+        expires_at=moment + lifetime,
+        address=address[:64],
+        purpose=purpose,
+        second_factor=second_factor,
     )
-    session.flush()
     return session_id
 
 
 def revoke_session(session: Session, key: str, *, now: datetime, reason: str) -> bool:
     """End one session (by key) at once; False if it was not open."""
-    result = session.execute(
-        update(SessionRow)
-        .where(SessionRow.id == key, SessionRow.revoked_at.is_(None))
-        .values(revoked_at=utc(now), revoked_reason=reason)
-    )
-    return bool(getattr(result, "rowcount", 0))
+    return stored_sessions.revoke(session, key, utc(now), reason)
 
 
 def confirm_second_factor(session: Session, key: str) -> None:
     """The session ``key`` was signed in with a second factor now: a full session (one
     that could only set the factor up becomes one)."""
-    session.execute(
-        update(SessionRow).where(SessionRow.id == key).values(purpose=FULL, second_factor=True)
-    )
+    stored_sessions.set_purpose(session, key, FULL, second_factor=True)
 
 
 def revoke_user_sessions(
     session: Session, user_id: int, *, now: datetime, reason: str, keep: str | None = None
 ) -> int:
     """End every open session of the user (but ``keep``, if given); how many."""
-    query = update(SessionRow).where(
-        SessionRow.user_id == user_id, SessionRow.revoked_at.is_(None)
-    )
-    if keep is not None:
-        query = query.where(SessionRow.id != keep)
-    result = session.execute(query.values(revoked_at=utc(now), revoked_reason=reason))
-    return int(getattr(result, "rowcount", 0))
-
-
-@cache
-def signed_in_query() -> Select[Any]:
-    """The user and the state of the session ``:session_key``: one row, or none."""
-    columns: tuple[Any, ...] = (*ACTOR_COLUMNS, *SESSION_CHECK_COLUMNS)
-    query: Select[Any] = (
-        select(*columns)
-        .select_from(SessionRow)
-        .join(UserRow, UserRow.id == SessionRow.user_id)
-        .where(SessionRow.id == bindparam("session_key"))
-    )
-    return query
+    return stored_sessions.revoke_all_of_user(session, user_id, utc(now), reason, keep)
 
 
 def signed_in(
     session: Session, key: str, *, now: datetime, idle: timedelta, purpose: str | None = FULL
 ) -> SignedIn:
     """The caller of the session ``key``, checked; NotAuthenticated if it has ended."""
-    row = session.connection().execute(signed_in_query(), {"session_key": key}).one_or_none()
+    row = stored_sessions.caller_row(session, key)
     return signed_in_from(row, key, now=now, idle=idle, purpose=purpose)
 
 
 def signed_in_from(
     row: Any, key: str, *, now: datetime, idle: timedelta, purpose: str | None = FULL
 ) -> SignedIn:
-    """The caller from a row of ``ACTOR_COLUMNS + SESSION_CHECK_COLUMNS`` (None: no row);
-    a session of another ``purpose`` is refused (``purpose`` None: any)."""
+    """The caller from a row of ``ACTOR_COLUMNS + SESSION_CHECK_COLUMNS``
+    (:mod:`isocourse.store.caller_columns`; None: no row); a session of another
+    ``purpose`` is refused (``purpose`` None: any)."""
     if row is None:
         raise session_gone()
     last_seen, expires, revoked, found_purpose, disabled = row[5:10]
@@ -196,8 +161,4 @@ def touch_if_due(store: Store, caller: SignedIn, now: datetime) -> None:
     if moment < caller.needs_touch_at:
         return
     with store.transaction() as session:
-        session.execute(
-            update(SessionRow)
-            .where(SessionRow.id == caller.key, SessionRow.last_seen_at < moment)
-            .values(last_seen_at=moment)
-        )
+        stored_sessions.touch(session, caller.key, moment)
