@@ -24,18 +24,15 @@ address's. While locked, the password is not checked at all, so guessing gains n
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Final
 
-from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from isocourse.auth.sessions import utc
 from isocourse.settings import Settings
-from isocourse.store.tables import SignInFailureRow
-
-_F: Final = SignInFailureRow
+from isocourse.store import sign_in_failures as failures
 
 
 @dataclass(frozen=True)
@@ -90,38 +87,31 @@ def reserve_attempt(
     moment = utc(now)
     since = moment - throttle.window
     account, address = account_key(email), address[:64]
-    session.execute(delete(_F).where(_F.at <= since))  # out of the window
-    address_times = _failure_times(session, _F.address == address, since)
+    failures.forget_before(session, since)  # out of the window
+    address_times = _utc(failures.times_from_address(session, address, since))
     if len(address_times) >= throttle.per_address:
         return Locked(_wait(address_times, throttle, moment, throttle.per_address), "address")
-    account_times = _failure_times(
-        session, (_F.account == account) & _F.account_cleared.is_(False), since
-    )
+    account_times = _utc(failures.uncleared_times_of_account(session, account, since))
     account_locked = len(account_times) >= throttle.per_account
     if account_locked and address_times and not second_factor:
         return Locked(_wait(account_times, throttle, moment, throttle.per_account), "account")
-    row = SignInFailureRow(account=account, address=address, at=moment, account_cleared=False)
-    session.add(row)
-    session.flush()
-    return Reserved(row.id, through_lock=account_locked)
+    failure_id = failures.add_failure(session, account=account, address=address, at=moment)
+    return Reserved(failure_id, through_lock=account_locked)
 
 
 def succeeded(session: Session, attempt: Reserved, *, email: str) -> None:
     """The attempt signed in: it was no failure, and the account's count starts again."""
-    session.execute(delete(_F).where(_F.id == attempt.failure_id))
-    session.execute(
-        update(_F).where(_F.account == account_key(email)).values(account_cleared=True)
-    )
+    failures.remove_failure(session, attempt.failure_id)
+    failures.clear_account(session, account_key(email))
 
 
 def not_a_failure(session: Session, attempt: Reserved) -> None:
     """The password was right but the sign-in stops for another reason (it is no guess)."""
-    session.execute(delete(_F).where(_F.id == attempt.failure_id))
+    failures.remove_failure(session, attempt.failure_id)
 
 
-def _failure_times(session: Session, condition: object, since: datetime) -> list[datetime]:
-    query = select(_F.at).where(condition, _F.at > since).order_by(_F.at)  # type: ignore[arg-type]
-    return [utc(moment) for moment in session.scalars(query)]
+def _utc(times: Iterable[datetime]) -> list[datetime]:
+    return [utc(moment) for moment in times]
 
 
 def _wait(times: list[datetime], throttle: LoginThrottle, now: datetime, limit: int) -> int:
