@@ -37,10 +37,10 @@ from sqlalchemy import Select, create_engine, text
 
 from isocourse.knowledge.loader import load_knowledge
 from isocourse.registry.reassess import ReassessPlan, reassess_registry
-from isocourse.registry.streaming import all_event_rows
 from isocourse.registry.synth_writer import SynthPlan, write_synthetic_registry
 from isocourse.settings import Settings
 from isocourse.store.database import migrate, open_store
+from isocourse.store.registry_rows import all_event_rows
 
 TODAY = date(2026, 11, 22)
 POSTGRES_VARIABLE = "ISOCOURSE_TEST_POSTGRES_URL"

@@ -27,7 +27,7 @@ from sqlalchemy import Engine
 from isocourse.knowledge.loader import load_knowledge
 from isocourse.knowledge.model import Knowledge
 from isocourse.record_parser import RecordError, course_record_from_text
-from isocourse.registry.streaming import FoldedPatient, PagePatient, patient_pages, read_page
+from isocourse.registry.streaming import FoldedPatient, patient_pages, read_page
 from isocourse.rules import assess
 from isocourse.store.database import Store, make_engine
 from isocourse.store.latest_assessments import (
@@ -36,6 +36,7 @@ from isocourse.store.latest_assessments import (
     latest_row,
     upsert_latest,
 )
+from isocourse.store.registry_rows import PagePatient
 
 
 @dataclass
