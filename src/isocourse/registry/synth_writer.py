@@ -1,7 +1,8 @@
 """Writing a fictional registry (``isocourse.synth``) straight into the database, in bulk.
 
 Each batch is one transaction: the batch's patients and all their events go in with
-two executemany ``INSERT`` statements (SQLAlchemy Core). Patient ids are derived
+two executemany ``INSERT`` statements (SQLAlchemy Core, run by
+:mod:`isocourse.store.registry_rows`). Patient ids are derived
 from ``(seed, index)`` (a UUID 5), so a run is idempotent: patients already present
 are skipped, and an interrupted run resumes where it stopped. Records are normalised
 the way enrolment normalises them; the few the generator makes invalid on purpose are
@@ -18,13 +19,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection
 
 from isocourse.knowledge.loader import load_knowledge
 from isocourse.record_parser import RecordError, course_record_from_json, course_record_to_json
+from isocourse.store.clinics import add_clinic_if_new
 from isocourse.store.database import Store
 from isocourse.store.fold import events_from_record
-from isocourse.store.tables import Clinic, EventRow, PatientRow
+from isocourse.store.registry_rows import insert_patients_and_events, present_patient_ids
 from isocourse.synth import SynthRates, synth_record
 
 _SYNTH_NAMESPACE = uuid.UUID("5f0c7d1e-3b7a-4c55-9a57-6d0f1b2e8a11")
@@ -91,8 +93,7 @@ def _batches_to_write(
 
 def _missing(store: Store, seed: int, indexes: range) -> list[int]:
     ids = {synth_patient_id(seed, index): index for index in indexes}
-    with store.engine.connect() as connection:
-        present = set(connection.scalars(select(PatientRow.id).where(PatientRow.id.in_(ids))))
+    present = present_patient_ids(store.engine, ids)
     return [index for patient_id, index in ids.items() if patient_id not in present]
 
 
@@ -131,14 +132,10 @@ def _insert_batch(
             }
             for kind, payload in pairs
         )
-    connection.execute(insert(PatientRow), patient_rows)
-    connection.execute(insert(EventRow), event_rows)
+    insert_patients_and_events(connection, patient_rows, event_rows)
     return len(event_rows)
 
 
 def _ensure_clinic(store: Store, plan: SynthPlan) -> None:
     with store.transaction() as session:
-        if session.get(Clinic, plan.clinic_id) is None:
-            session.add(
-                Clinic(id=plan.clinic_id, name=f"{plan.clinic_id} (synthetic)", created_at=plan.now)
-            )
+        add_clinic_if_new(session, plan.clinic_id, plan.now, name=f"{plan.clinic_id} (synthetic)")

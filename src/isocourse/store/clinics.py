@@ -25,10 +25,12 @@ def clinic_by_id(session: Session, clinic_id: str) -> StoredClinic | None:
     return StoredClinic(row.id, row.name, bool(row.require_second_factor))
 
 
-def add_clinic_if_new(session: Session, clinic_id: str, now: datetime) -> None:
-    """The clinic, named by its id, unless it is stored already."""
+def add_clinic_if_new(
+    session: Session, clinic_id: str, now: datetime, *, name: str | None = None
+) -> None:
+    """The clinic, named ``name`` (by default its id), unless it is stored already."""
     if session.get(Clinic, clinic_id) is None:
-        session.add(Clinic(id=clinic_id, name=clinic_id, created_at=now))
+        session.add(Clinic(id=clinic_id, name=clinic_id if name is None else name, created_at=now))
         session.flush()
 
 

@@ -1,6 +1,8 @@
-"""The whole registry's rows, read in bulk: the statements that
+"""The whole registry's rows, read and written in bulk: the statements that
 :mod:`isocourse.registry` runs to re-assess every patient (pages of patients, then
-one page's events in one query). Folding and assessing stay in ``isocourse.registry``.
+one page's events in one query) and to write a fictional registry fast (two executemany
+``INSERT`` statements a batch). Folding, assessing and generating stay in
+``isocourse.registry``.
 
 Pages are keyset pagination over patient ids (``id > last ORDER BY id LIMIT page``); a
 page's events come in (patient, sequence) order, which the
@@ -11,9 +13,10 @@ reader."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Engine, Select, func, select
+from sqlalchemy import Connection, Engine, Select, func, insert, select
 
 from isocourse.store.database import reading
 from isocourse.store.event_log import stored_event_columns
@@ -60,3 +63,19 @@ def all_event_rows(*, payload_as_text: bool = True) -> Select[*tuple[Any, ...]]:
         *stored_event_columns(EventRow, payload_as_text=payload_as_text),
     ).order_by(EventRow.patient_id, EventRow.sequence)
 
+
+def present_patient_ids(engine: Engine, patient_ids: Iterable[str]) -> set[str]:
+    """Which of ``patient_ids`` are stored."""
+    with engine.connect() as connection:
+        return set(connection.scalars(select(PatientRow.id).where(PatientRow.id.in_(patient_ids))))
+
+
+def insert_patients_and_events(
+    connection: Connection,
+    patients: Sequence[dict[str, Any]],
+    events: Sequence[dict[str, Any]],
+) -> None:
+    """Insert the patient rows, then the event rows (an executemany each), in the
+    connection's transaction."""
+    connection.execute(insert(PatientRow), patients)
+    connection.execute(insert(EventRow), events)
