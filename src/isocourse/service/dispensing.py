@@ -95,19 +95,12 @@ class Verification:
 
 
 @dataclass(frozen=True)
-class Dispensed:
+class Dispensed(Verification):
     """A dispense recorded (event ``dispense_id``: its ``date`` and ``days_supply``), with
     the verification it passed."""
 
     dispense_id: str
     dispense: dict[str, Any]
-    prescription_id: str
-    prescription: dict[str, Any]
-    already_dispensed: bool
-    cancelled: dict[str, Any] | None
-    allowed: bool
-    blocking: tuple[BlockingReason, ...]
-    window_closes: date | None
 
 
 @dataclass(frozen=True)
@@ -198,7 +191,7 @@ def dispense(
         row = _append_dispense(session, call, check.prescription, payload)
         patient_id = check.prescription.patient_id
         record_audit(session, call, "prescription.dispense", patient_id=patient_id, detail=row.id)
-        return Dispensed(row.id, payload, **vars(_answer(check)))
+        return Dispensed(**vars(_answer(check)), dispense_id=row.id, dispense=payload)
 
     try:
         key = fingerprint("dispense", prescription_id)
