@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -41,8 +42,14 @@ def _utc_now() -> datetime:
     return datetime.now(tz=UTC)
 
 
-def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utc_now) -> FastAPI:
-    """The API for ``settings``' database (already migrated: ``isocourse db upgrade``)."""
+def create_app(
+    settings: Settings,
+    *,
+    clock: Callable[[], datetime] = _utc_now,
+    freeze_startup_heap: bool = False,
+) -> FastAPI:
+    """The API for ``settings``' database (already migrated: ``isocourse db upgrade``).
+    ``freeze_startup_heap``: for a server process (see :func:`_freeze_startup_heap`)."""
     store = open_store(settings)
     wired = Wiring(
         settings, ClinicSystem(store, load_knowledge()), clock, LoginThrottle.of(settings)
@@ -54,6 +61,8 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utc_now) 
         to_thread.current_default_thread_limiter().total_tokens = settings.server_threads
         if store.on_loop is not None:
             await store.on_loop.open()  # its connections open now, not on the first requests
+        if freeze_startup_heap:
+            _freeze_startup_heap()
         yield
         if store.on_loop is not None:
             await store.on_loop.close()  # its connections belong to this loop
@@ -92,7 +101,18 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utc_now) 
 def app_from_environment() -> FastAPI:
     """The app for the settings in the environment: the factory each worker process of
     ``isocourse serve --workers N`` calls (uvicorn imports it by name)."""
-    return create_app(Settings())
+    return create_app(Settings(), freeze_startup_heap=True)
+
+
+def _freeze_startup_heap() -> None:
+    """Leave what startup built (the modules, the clinical knowledge, the app) out of
+    the garbage collector's full collections from now on (``gc.freeze``). Each full
+    collection otherwise walked all of it, found nothing to free and stopped the server
+    for 140–180 ms, the 99th percentile of every endpoint under load
+    (benchmarks/RESULTS.md, bench_verify_wrk). Startup's own garbage is collected first.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def _health(request: Request) -> JSONResponse:

@@ -184,7 +184,7 @@ def serve(
     # X-Forwarded-For whenever the peer is local; the app decides, trusting only
     # ISOCOURSE_TRUSTED_PROXIES (isocourse.wiring.client_address)
     if workers == 1:
-        served = create_app(configured)
+        served = create_app(configured, freeze_startup_heap=True)
         uvicorn.run(served, host=host, port=port, proxy_headers=False)
         return
     # each worker builds the app from the same environment
