@@ -108,8 +108,9 @@ def _freeze_startup_heap() -> None:
     """Leave what startup built (the modules, the clinical knowledge, the app) out of
     the garbage collector's full collections from now on (``gc.freeze``). Each full
     collection otherwise walked all of it, found nothing to free and stopped the server
-    for 140–180 ms, the 99th percentile of every endpoint under load
-    (benchmarks/RESULTS.md, bench_verify_wrk). Startup's own garbage is collected first.
+    for 130–180 ms, about once per 3,000 verifications per worker at 200/s: enough to
+    put a round's 99th percentile over 50 ms (benchmarks/RESULTS.md, the verification's
+    target). Startup's own garbage is collected first.
     """
     gc.collect()
     gc.freeze()
