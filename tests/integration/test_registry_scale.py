@@ -108,6 +108,20 @@ def test_synth_again_with_the_same_seed_skips_the_patients_already_written(store
         assert session.scalar(select(func.count()).select_from(PatientRow)) == PATIENTS
 
 
+def test_synth_leaves_postgresqls_planner_statistics_of_what_it_wrote(store: Store) -> None:
+    """A bulk load analyzes what it wrote on PostgreSQL (the planner knows the registry's
+    size at once, not after autovacuum's next pass); SQLite has no statistics to keep."""
+    write_synthetic_registry(store, synth_plan(patients=12))
+    with store.engine.connect() as connection:
+        if store.engine.dialect.name == "postgresql":
+            counted = "SELECT reltuples FROM pg_class WHERE relname = :table"
+            assert connection.scalar(text(counted), {"table": "patients"}) == 12
+            assert connection.scalar(text(counted), {"table": "events"}) > 12
+        else:
+            stat_tables = "SELECT count(*) FROM sqlite_master WHERE name LIKE 'sqlite_stat%'"
+            assert connection.scalar(text(stat_tables)) == 0
+
+
 def test_reassess_stores_each_patients_assessment_of_the_folded_record(store: Store) -> None:
     write_synthetic_registry(store, synth_plan())
     summary = reassess_registry(store, load_knowledge(), reassess_plan())

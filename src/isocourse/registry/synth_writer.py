@@ -26,7 +26,11 @@ from isocourse.record_parser import RecordError, course_record_from_json, course
 from isocourse.store.clinics import add_clinic_if_new
 from isocourse.store.database import Store
 from isocourse.store.fold import events_from_record
-from isocourse.store.registry_rows import insert_patients_and_events, present_patient_ids
+from isocourse.store.registry_rows import (
+    insert_patients_and_events,
+    present_patient_ids,
+    refresh_planner_statistics,
+)
 from isocourse.synth import SynthRates, synth_record
 
 _SYNTH_NAMESPACE = uuid.UUID("5f0c7d1e-3b7a-4c55-9a57-6d0f1b2e8a11")
@@ -69,6 +73,8 @@ def write_synthetic_registry(
         skipped += size - len(missing)
         if on_progress is not None:
             on_progress(size)
+    if written:
+        refresh_planner_statistics(store.engine)
     return SynthReport(written, skipped, events)
 
 
