@@ -29,7 +29,13 @@ port (loopback only; ``--server-workers N`` passes ``--workers N``,
 * open loop (``--rate``, requests per second, e.g. ``--rate 50 100 200``): Poisson
   arrivals at that rate, each request sent at its time whether or not earlier ones
   were answered (a morning rush of pharmacists); latency is counted from the planned
-  arrival, so a late load generator or a queue in the server shows up in p99.
+  arrival, so a late load generator or a queue in the server shows up in p99; the
+  generator prints how late it sent its requests (p99), the part that is its own.
+
+On PostgreSQL the seeded tables are analyzed before the first level (a database in
+service has its planner statistics; ``--no-analyze`` leaves them out). The generator's
+garbage collector is off during each level, so that its pauses are not counted as the
+server's.
 
 Throughput, p50/p99 latency, errors and, closed loop, the server's CPU time per request
 (its process and workers, from /proc: the machine's noise barely moves it) and the
