@@ -32,10 +32,10 @@ port (loopback only; ``--server-workers N`` passes ``--workers N``,
   arrival, so a late load generator or a queue in the server shows up in p99; the
   generator prints how late it sent its requests (p99), the part that is its own.
 
-On PostgreSQL the seeded tables are analyzed before the first level (a database in
-service has its planner statistics; ``--no-analyze`` leaves them out). The generator's
-garbage collector is off during each level, so that its pauses are not counted as the
-server's.
+On PostgreSQL the seeded patients and events are analyzed before the first level (a
+database in service has its planner statistics; ``--no-analyze`` leaves them out). The
+generator's garbage collector is off during each level, so that its pauses are not
+counted as the server's.
 
 Throughput, p50/p99 latency, errors and, closed loop, the server's CPU time per request
 (its process and workers, from /proc: the machine's noise barely moves it) and the
@@ -61,11 +61,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 import httpx2 as httpx
 
@@ -73,6 +74,7 @@ from isocourse.auth.users import add_user
 from isocourse.demo_patients import demo_records
 from isocourse.settings import Settings
 from isocourse.store.database import migrate, open_store
+from isocourse.store.registry_rows import refresh_planner_statistics
 
 PASSWORD = "benchmark password 1"
 ALLOWED_DEMO = 0  # demo-01: a plain course, a prescription is allowed today
@@ -99,9 +101,9 @@ def main() -> None:
             for label, tree in trees
         ]
         prescriptions = _seed_prescriptions(servers[0].base, options.prescriptions)
-        analyzed = options.analyze and url.startswith("postgresql")
-        if analyzed:
-            _analyze(url)
+        # PostgreSQL's statistics of the seeded patients and events, as a database in
+        # service has them (autovacuum gathers them within about a minute of the writes)
+        analyzed = options.analyze and _refresh_statistics(url)
         planner_note = ", analyzed after seeding" if analyzed else ""
         token = _token(servers[0].base, "pharm@bench.test")
         print(
@@ -137,20 +139,14 @@ def main() -> None:
 
                     def closed(base: str, verify: bool, clients: int = clients) -> Measured:
                         chosen = prescriptions if verify else None
-                        with _collector_paused():
-                            return asyncio.run(
-                                _load(base, token, chosen, clients, options.requests)
-                            )
+                        return _level(_load(base, token, chosen, clients, options.requests))
 
                     measure(f"{clients} clients", closed, served)
                 for rate in options.rate:
 
                     def opened(base: str, verify: bool, rate: float = rate) -> Measured:
                         chosen = prescriptions if verify else None
-                        with _collector_paused():
-                            return asyncio.run(
-                                _open_loop(base, token, chosen, rate, options.requests)
-                            )
+                        return _level(_open_loop(base, token, chosen, rate, options.requests))
 
                     measure(f"{rate:g}/s offered", opened, served)
             if options.rounds > 1:
@@ -168,28 +164,27 @@ def main() -> None:
             _verdict(results, [served.label for served in servers], len(servers) > 1)
         doctor = _token(servers[0].base, "doc@bench.test")
         for clients in options.clients if options.worklist_readers else []:
-            with _collector_paused():
-                verify, readers = asyncio.run(
-                    _mixed(servers[0].base, token, doctor, prescriptions, clients, options)
-                )
+            verify, readers = _level(
+                _mixed(servers[0].base, token, doctor, prescriptions, clients, options)
+            )
             load = f"{clients} clients + {options.worklist_readers} work-list readers"
             _report(load, "verification", verify)
             _report(load, "/api/v1/worklist", readers)
 
 
 Measured = tuple[float, list[float], int]
+_T = TypeVar("_T")
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """The load generator's garbage collector off during a level: its full collections
-    (tens of milliseconds, up to 90 ms measured, with a level's responses and tasks
-    alive) would delay requests and answers on the generator's side, counted as the
-    server's latency. Collected before and after instead."""
+def _level(run: Coroutine[Any, Any, _T]) -> _T:
+    """Run one level with the load generator's garbage collector off: its full
+    collections (tens of milliseconds, up to 90 ms measured, with a level's responses and
+    tasks alive) would delay requests and answers on the generator's side, counted as
+    the server's latency. Collected before and after instead."""
     gc.collect()
     gc.disable()
     try:
-        yield
+        return asyncio.run(run)
     finally:
         gc.enable()
         gc.collect()
@@ -232,18 +227,12 @@ def _durability(url: str) -> str:
         store.close()
 
 
-def _analyze(url: str) -> None:
-    """PostgreSQL: gather the planner's statistics of the seeded tables, as a database in
-    service has them (autovacuum analyzes a table within about a minute of enough
-    writes). Without them, just after seeding, the planner takes every table for
-    nearly empty and may find the prescription by walking its clinic's patients, which
-    costs about ten times the indexed lookup. (SQLite plans from its indexes alone.)"""
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text("ANALYZE"))
-    engine.dispose()
+def _refresh_statistics(url: str) -> bool:
+    store = open_store(Settings(database_url=url))
+    try:
+        return refresh_planner_statistics(store.engine)
+    finally:
+        store.close()
 
 
 def _verdict(
@@ -314,7 +303,7 @@ def _options() -> argparse.Namespace:
         "--no-analyze",
         dest="analyze",
         action="store_false",
-        help="PostgreSQL: leave the seeded tables without the planner's statistics (as "
+        help="PostgreSQL: leave the seeded rows without the planner's statistics (as "
         "just after a bulk load, before autovacuum analyzes them)",
     )
     parser.add_argument(
